@@ -1,0 +1,49 @@
+/* The barrier interface: how the collector learns which old pages were written.
+ * The collector talks to this and to dirty_map.h only; it never knows the mechanism. */
+#ifndef WBRT_BARRIER_H
+#define WBRT_BARRIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dirty_map.h"
+
+struct barrier_ops {
+    const char *name;
+    /* 1 if a young collection can trust the dirty map; 0 (none) = scan every old page. */
+    int tracks;
+    /* 0 if this kernel/process can use it; else -1 and a one-line reason in why. */
+    int (*probe)(char *why, size_t whylen);
+    /* Take charge of the heap reservation [base, base+len); faults are recorded in dm.
+     * 0, or -1 with a reason in why. */
+    int (*attach)(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen);
+    void (*detach)(void);
+    /* Start tracking writes to these (page-aligned) old pages. World stopped. */
+    void (*arm)(void *addr, size_t len);
+    /* World stopped: OR into dm every page of [addr, addr+len) written since it was
+     * armed, and re-arm those pages.  Returns the number of pages reported. */
+    size_t (*harvest)(struct dirty_map *dm, void *addr, size_t len);
+    /* The allocator is about to fill these pages: make writes to them cheap (no fault
+     * per page).  The caller has already set their bits in the dirty map. */
+    void (*will_write)(void *addr, size_t len);
+    /* A kernel write (read(2) ...) is about to target [addr, addr+len). */
+    void (*prepare_kernel_write)(void *addr, size_t len);
+    /* Faults taken so far (0 for mechanisms with no user-visible fault). */
+    uint64_t (*faults)(void);
+};
+
+/* Backends, in the order auto tries them. */
+extern const struct barrier_ops barrier_uffd_async;
+extern const struct barrier_ops barrier_mprotect;
+extern const struct barrier_ops barrier_none;
+
+/* All backends, NULL-terminated, in auto order. */
+extern const struct barrier_ops *const barrier_all[];
+
+/* Look up by name ("auto" picks the first that probes OK; with verbose, a fallback
+ * prints one line on stderr).  NULL and a reason in why if unknown or unavailable. */
+const struct barrier_ops *barrier_select(const char *name, int verbose, char *why, size_t whylen);
+
+/* The accepted WBRT_BARRIER values, for error messages: "auto|uffd-async|mprotect|none". */
+const char *barrier_names(void);
+
+#endif

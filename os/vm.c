@@ -1,0 +1,26 @@
+/* Address-space reservation and lazily committed tables.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "vm.h"
+#include <sys/mman.h>
+
+static void *map(size_t len)
+{
+    /* NORESERVE: a 64 GiB reservation must not count against overcommit. */
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void *os_reserve(size_t len)
+{
+    void *p = map(len);
+    if (p)
+        madvise(p, len, MADV_NOHUGEPAGE); /* a huge page would be split on its first protected write */
+    return p;
+}
+
+void *os_table(size_t len) { return map(len); }
+
+void os_release(void *p, size_t len) { munmap(p, len); }
+
+void os_decommit(void *p, size_t len) { madvise(p, len, MADV_DONTNEED); }

@@ -1,0 +1,290 @@
+/* Allocation: per-thread pages for small objects (no lock on the fast path), page runs
+ * for large ones, explicit free and realloc.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "gc.h"
+#include "heap.h"
+#include "threads.h"
+
+static void ensure_init(void)
+{
+    if (__builtin_expect(!G.initialised, 0))
+        wb_init(NULL);
+}
+
+/* Take a free slot of the thread's page; NULL when it has none. */
+static inline void *tlab_take(struct tlab *tl, size_t size, bool zero)
+{
+    for (int k = 0; k < PAGE_WORDS; k++) {
+        uint64_t m = tl->free[k];
+        if (!m)
+            continue;
+        tl->free[k] = m & (m - 1);
+        uintptr_t p = page_addr(tl->page) + ((size_t)k * 64 + (size_t)__builtin_ctzll(m)) * size;
+        size_t g = gran_of(p);
+        bit_clear(H.old_bits, g); /* only this thread and stopped-world sweeps touch this page's old bits */
+        if (H.age)
+            H.age[g] = 0;
+        bit_set_atomic(H.alloc_bits, g);
+        if (zero && !tl->zero)
+            memset((void *)p, 0, size);
+        return (void *)p;
+    }
+    return NULL;
+}
+
+static void tlab_release(struct tlab *tl)
+{
+    size_t pg = tl->page;
+    if (!pg)
+        return;
+    tl->page = 0;
+    memset(tl->free, 0, sizeof tl->free);
+    H.pages[pg].flags &= (uint16_t)~PF_OWNED;
+    const uint64_t *a = page_words(H.alloc_bits, pg);
+    size_t n = 0;
+    for (int k = 0; k < PAGE_WORDS; k++)
+        n += (size_t)__builtin_popcountll(a[k]);
+    if (n == 0) {
+        H.pages[pg].flags &= (uint16_t)~PF_YOUNG;
+        heap_free_run(pg, 1, G.gc_no);
+    } else if (n < class_count[H.pages[pg].sclass]) {
+        partial_push(pg);
+    }
+}
+
+void tlab_release_all(struct wb_thread *t)
+{
+    for (int a = 0; a < 2; a++)
+        for (int c = 0; c < NCLASS; c++)
+            tlab_release(&t->tlab[a][c]);
+}
+
+/* Pages for allocation: collect or fail before the reservation runs out. */
+static size_t take_pages(size_t n)
+{
+    size_t pg = heap_take_pages(n);
+    if (!pg) {
+        gc_collect_locked(true);
+        pg = heap_take_pages(n);
+    }
+    return pg;
+}
+
+static int tlab_refill(struct tlab *tl, int atomic, int c)
+{
+    tlab_release(tl);
+    gc_maybe_collect();
+    size_t pg = partial_pop(atomic, c);
+    bool zero = false;
+    if (!pg) {
+        if (!(pg = take_pages(1)))
+            return -1;
+        struct page_info *pi = &H.pages[pg];
+        zero = !(pi->flags & PF_USED);
+        *pi = (struct page_info){ .kind = PK_SMALL, .sclass = (uint8_t)c,
+                                  .flags = PF_USED | (atomic ? PF_ATOMIC : 0) };
+    }
+    H.pages[pg].flags |= PF_OWNED;
+    tl->page = (uint32_t)pg;
+    tl->zero = zero;
+    const uint64_t *a = page_words(H.alloc_bits, pg);
+    size_t size = class_size[c], free_slots = 0;
+    for (size_t i = 0; i < class_count[c]; i++)
+        if (!bit_test(a, (i * size) >> GRAN_SHIFT)) {
+            tl->free[i / 64] |= (uint64_t)1 << (i % 64);
+            free_slots++;
+        }
+    G.alloc_since += free_slots * size;
+    G.stats.bytes_allocated += free_slots * size;
+    young_add(pg);
+    gc_will_write(pg, 1);
+    return 0;
+}
+
+static void *small_alloc(size_t n, int atomic)
+{
+    int c = size_class(n);
+    struct wb_thread *t = thread_self();
+    if (!t) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    struct tlab *tl = &t->tlab[atomic][c];
+    void *p = tlab_take(tl, class_size[c], !atomic);
+    if (__builtin_expect(p != NULL, 1))
+        return p;
+    pthread_mutex_lock(&H.lock);
+    int rc = tlab_refill(tl, atomic, c);
+    pthread_mutex_unlock(&H.lock);
+    if (rc != 0) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return tlab_take(tl, class_size[c], !atomic);
+}
+
+static void *large_alloc(size_t n, int atomic)
+{
+    if (n > (H.npages << WB_PAGE_SHIFT)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t np = (n + WB_PAGE_SIZE - 1) >> WB_PAGE_SHIFT;
+    pthread_mutex_lock(&H.lock);
+    gc_maybe_collect();
+    size_t pg = take_pages(np);
+    if (!pg) {
+        pthread_mutex_unlock(&H.lock);
+        errno = ENOMEM;
+        return NULL;
+    }
+    bool zero = heap_run_is_zero(pg, np);
+    uint16_t flags = PF_USED | (atomic ? PF_ATOMIC : 0);
+    H.pages[pg] = (struct page_info){ .kind = PK_LARGE, .flags = flags, .aux = (uint32_t)np };
+    for (size_t i = 1; i < np; i++)
+        H.pages[pg + i] = (struct page_info){ .kind = PK_TAIL, .flags = flags, .aux = (uint32_t)pg };
+    uintptr_t p = page_addr(pg);
+    size_t g = gran_of(p);
+    bit_clear(H.old_bits, g);
+    if (H.age)
+        H.age[g] = 0;
+    bit_set_atomic(H.alloc_bits, g);
+    G.alloc_since += np << WB_PAGE_SHIFT;
+    G.stats.bytes_allocated += np << WB_PAGE_SHIFT;
+    young_add(pg);
+    gc_will_write(pg, np);
+    pthread_mutex_unlock(&H.lock);
+    if (!zero && !atomic)
+        memset((void *)p, 0, np << WB_PAGE_SHIFT);
+    return (void *)p;
+}
+
+static void *alloc(size_t n, int atomic)
+{
+    ensure_init();
+    if (n == 0)
+        n = 1;
+    return n <= SMALL_MAX ? small_alloc(n, atomic) : large_alloc(n, atomic);
+}
+
+void *wb_malloc(size_t n) { return alloc(n, 0); }
+void *wb_malloc_atomic(size_t n) { return alloc(n, 1); }
+
+void *wb_calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return alloc(total, 0);
+}
+
+/* Reports a pointer that is not the start of a live object, then aborts unless
+ * WBRT_ON_BAD_FREE=ignore (the caller then leaves everything as it was). */
+static void bad_pointer(const char *call, const void *p)
+{
+    size_t size;
+    uintptr_t obj = heap_object((uintptr_t)p, &size);
+    const char *why;
+    char buf[64] = "";
+    if (!in_heap((uintptr_t)p))
+        why = "not a wbrt heap address";
+    else if (obj) {
+        why = "interior pointer into the object at";
+        snprintf(buf, sizeof buf, " %p", (void *)obj);
+    } else {
+        why = "not a live object (freed already?)";
+    }
+    fprintf(stderr, "wbrt: %s(%p): %s%s\n", call, p, why, buf);
+    if (G.cfg.on_bad_free == BAD_FREE_ABORT) {
+        fprintf(stderr, "wbrt: aborting (set WBRT_ON_BAD_FREE=ignore to continue)\n");
+        abort();
+    }
+}
+
+/* Size of the live object starting exactly at p, or 0. */
+static size_t object_at(const void *p, size_t *pgp)
+{
+    size_t size;
+    uintptr_t s = heap_slot((uintptr_t)p, &size, pgp);
+    if (!s || s != (uintptr_t)p || !bit_test(H.alloc_bits, gran_of(s)))
+        return 0;
+    return size;
+}
+
+size_t wb_size(const void *p)
+{
+    size_t pg;
+    return G.initialised ? object_at(p, &pg) : 0;
+}
+
+void *wb_base(const void *p)
+{
+    size_t size;
+    return G.initialised ? (void *)heap_object((uintptr_t)p, &size) : NULL;
+}
+
+static void free_object(size_t pg, uintptr_t p)
+{
+    struct page_info *pi = &H.pages[pg];
+    if (pi->kind == PK_LARGE) {
+        pthread_mutex_lock(&H.lock);
+        if (bit_test(H.alloc_bits, gran_of(p))) {
+            bit_clear_atomic(H.alloc_bits, gran_of(p));
+            heap_free_run(pg, pi->aux, G.gc_no);
+        }
+        pthread_mutex_unlock(&H.lock);
+        return;
+    }
+    bit_clear_atomic(H.alloc_bits, gran_of(p));
+    if (pi->flags & (PF_OWNED | PF_LISTED))
+        return;
+    pthread_mutex_lock(&H.lock);
+    if (pi->kind == PK_SMALL && !(pi->flags & (PF_OWNED | PF_LISTED)))
+        partial_push(pg); /* an emptied page is returned by the next sweep */
+    pthread_mutex_unlock(&H.lock);
+}
+
+void wb_free(void *p)
+{
+    size_t pg;
+    if (!p)
+        return;
+    ensure_init();
+    if (!object_at(p, &pg)) {
+        bad_pointer("wb_free", p);
+        return;
+    }
+    free_object(pg, (uintptr_t)p);
+}
+
+void *wb_realloc(void *p, size_t n)
+{
+    size_t pg, old;
+    if (!p)
+        return wb_malloc(n);
+    ensure_init();
+    if (!(old = object_at(p, &pg))) {
+        bad_pointer("wb_realloc", p);
+        return NULL;
+    }
+    if (n == 0) {
+        free_object(pg, (uintptr_t)p);
+        return NULL;
+    }
+    if (n <= old && (old <= SMALL_MAX ? size_class(n) == size_class(old) : n > old / 2))
+        return p;
+    int atomic = (H.pages[pg].flags & PF_ATOMIC) != 0;
+    void *q = alloc(n, atomic);
+    if (!q)
+        return NULL; /* p is untouched */
+    memcpy(q, p, n < old ? n : old);
+    free_object(pg, (uintptr_t)p);
+    return q;
+}

@@ -1,0 +1,117 @@
+/* Initialisation, errors, explicit collection, roots and statistics.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "gc.h"
+#include "heap.h"
+#include "roots.h"
+#include "threads.h"
+
+static char last_error[256];
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+
+const char *wb_last_error(void) { return last_error; }
+
+static int fail(int err)
+{
+    errno = err;
+    return -1;
+}
+
+static int init_locked(const struct wb_options *opt)
+{
+    char why[200];
+    if (options_resolve(opt, &G.cfg, why, sizeof why) != 0) {
+        snprintf(last_error, sizeof last_error, "wb_init: %s", why);
+        return fail(EINVAL);
+    }
+    const struct barrier_ops *b = barrier_select(G.cfg.barrier, G.cfg.verbose, why, sizeof why);
+    if (!b) {
+        snprintf(last_error, sizeof last_error, "wb_init: %s", why);
+        return fail(strncmp(why, "WBRT_BARRIER", 12) == 0 ? EINVAL : ENOTSUP);
+    }
+    if (heap_init(G.cfg.heap_max, G.cfg.tenure_age > 0, why, sizeof why) != 0 ||
+        b->attach((void *)H.base, H.npages << WB_PAGE_SHIFT, &H.dirty, why, sizeof why) != 0 ||
+        threads_init(why, sizeof why) != 0 ||
+        pthread_atfork(NULL, NULL, gc_after_fork_child) != 0) {
+        snprintf(last_error, sizeof last_error, "wb_init: %s", why);
+        return fail(ENOMEM);
+    }
+    G.barrier = b;
+    if (G.cfg.verbose)
+        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s\n",
+                (H.npages << WB_PAGE_SHIFT) >> 20, (void *)H.base, b->name);
+    __atomic_store_n(&G.initialised, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int wb_init(const struct wb_options *opt)
+{
+    pthread_mutex_lock(&init_lock);
+    int rc;
+    if (G.initialised) {
+        /* Options can no longer apply once the heap exists. */
+        if (opt)
+            snprintf(last_error, sizeof last_error, "wb_init: already initialised");
+        rc = opt ? fail(EBUSY) : 0;
+    } else {
+        rc = init_locked(opt);
+    }
+    pthread_mutex_unlock(&init_lock);
+    return rc;
+}
+
+void wb_collect(int kind)
+{
+    if (!G.initialised && wb_init(NULL) != 0)
+        return;
+    pthread_mutex_lock(&H.lock);
+    gc_collect_locked(kind == WB_COLLECT_FULL);
+    pthread_mutex_unlock(&H.lock);
+}
+
+void wb_add_roots(void *lo, void *hi)
+{
+    if (!G.initialised && wb_init(NULL) != 0)
+        return;
+    pthread_mutex_lock(&H.lock);
+    roots_add((uintptr_t)lo, (uintptr_t)hi);
+    pthread_mutex_unlock(&H.lock);
+}
+
+void wb_remove_roots(void *lo, void *hi)
+{
+    if (!G.initialised)
+        return;
+    pthread_mutex_lock(&H.lock);
+    roots_remove((uintptr_t)lo, (uintptr_t)hi);
+    pthread_mutex_unlock(&H.lock);
+}
+
+void wb_prepare_kernel_write(void *p, size_t n)
+{
+    if (!G.initialised || n == 0)
+        return;
+    G.barrier->prepare_kernel_write(p, n);
+}
+
+void wb_get_stats(struct wb_stats *s)
+{
+    if (!G.initialised && wb_init(NULL) != 0) {
+        memset(s, 0, sizeof *s);
+        return;
+    }
+    pthread_mutex_lock(&H.lock);
+    *s = G.stats;
+    s->heap_bytes = H.pages_in_use << WB_PAGE_SHIFT;
+    s->barrier_faults = G.barrier->faults();
+    pthread_mutex_unlock(&H.lock);
+}
+
+const char *wb_barrier_name(void)
+{
+    if (!G.initialised && wb_init(NULL) != 0)
+        return "none";
+    return G.barrier->name;
+}

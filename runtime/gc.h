@@ -1,0 +1,41 @@
+/* Collector state shared by the allocator, the collector and the API. */
+#ifndef WBRT_GC_H
+#define WBRT_GC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "barrier.h"
+#include "options.h"
+#include "wbrt.h"
+
+struct gc {
+    int initialised;
+    struct wbrt_config cfg;
+    const struct barrier_ops *barrier;
+    uint64_t gc_no;
+    size_t alloc_since;    /* bytes handed to allocators since the last collection */
+    size_t old_bytes;      /* old generation after the last collection */
+    size_t old_after_full; /* old generation after the last full collection */
+    bool full_due;
+    bool reattach_due;     /* forked child: the barrier's kernel state may not have been inherited */
+    struct wb_stats stats;
+};
+
+extern struct gc G;
+
+/* Collect if the allocation volume calls for it (H.lock held). */
+void gc_maybe_collect(void);
+/* H.lock held. */
+void gc_collect_locked(bool full);
+/* The allocator is about to fill pages [pg, pg+n): record them dirty, tell the barrier. */
+void gc_will_write(size_t pg, size_t n);
+
+/* pthread_atfork child handler. */
+void gc_after_fork_child(void);
+
+/* Verifier (world stopped). */
+void verify_barrier(void);
+void verify_reachable(uintptr_t my_sp);
+
+#endif

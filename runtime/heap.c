@@ -1,0 +1,264 @@
+/* The heap reservation, its side tables, page runs and free-slot lists.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "heap.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "vm.h"
+
+struct heap H = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Sizes chosen so that each is the largest 16-byte multiple fitting count times
+ * in a page: at most 15 bytes per page wasted beyond the rounding of the request. */
+const uint16_t class_size[NCLASS] = {
+    16, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240,
+    256, 272, 288, 304, 336, 368, 400, 448, 512, 576, 672, 816, 1024, 1360, 2048 };
+const uint16_t class_count[NCLASS] = {
+    256, 128, 85, 64, 51, 42, 36, 32, 28, 25, 23, 21, 19, 18, 17,
+    16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2 };
+/* floor(2^32 / size) + 1: offset * recip >> 32 == offset / size for offsets < 4096. */
+#define R(s) (uint32_t)((((uint64_t)1 << 32) / (s)) + 1)
+const uint32_t class_recip[NCLASS] = {
+    R(16), R(32), R(48), R(64), R(80), R(96), R(112), R(128), R(144), R(160), R(176),
+    R(192), R(208), R(224), R(240), R(256), R(272), R(288), R(304), R(336), R(368),
+    R(400), R(448), R(512), R(576), R(672), R(816), R(1024), R(1360), R(2048) };
+#undef R
+
+static uint8_t class_of[SMALL_MAX / GRAN + 1];
+
+int size_class(size_t n) { return class_of[(n + GRAN - 1) >> GRAN_SHIFT]; }
+
+static void init_classes(void)
+{
+    int c = 0;
+    for (size_t g = 0; g <= SMALL_MAX / GRAN; g++) {
+        while (class_size[c] < g * GRAN)
+            c++;
+        class_of[g] = (uint8_t)c;
+    }
+}
+
+#define TABLE(field, bytes)                                  \
+    do {                                                     \
+        if (!((field) = os_table(bytes)))                    \
+            goto nomem;                                      \
+    } while (0)
+
+int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
+{
+    init_classes();
+    size_t len = max_bytes & ~(WB_PAGE_SIZE - 1);
+    void *base = NULL;
+    /* The default reservation may exceed RLIMIT_AS: halve until it fits. */
+    while (len >= ((size_t)16 << 20) && !(base = os_reserve(len)))
+        len /= 2;
+    if (!base) {
+        snprintf(why, whylen, "cannot reserve the heap (%zu bytes): %s", max_bytes, strerror(errno));
+        return -1;
+    }
+    H.base = (uintptr_t)base;
+    H.npages = len >> WB_PAGE_SHIFT;
+    H.top = 1;
+    H.lowest_free = 1;
+    size_t bits = H.npages * GRANS_PER_PAGE / 8;
+    TABLE(H.pages, H.npages * sizeof *H.pages);
+    TABLE(H.alloc_bits, bits);
+    TABLE(H.mark_bits, bits);
+    TABLE(H.old_bits, bits);
+    TABLE(H.freed_bits, bits);
+    TABLE(H.free_pages, H.npages / 8 + 8);
+    if (with_ages)
+        TABLE(H.age, H.npages * GRANS_PER_PAGE);
+    if (dirty_map_init(&H.dirty, H.base, H.npages) != 0)
+        goto nomem;
+    return 0;
+nomem:
+    snprintf(why, whylen, "cannot map the heap's side tables: %s", strerror(errno));
+    return -1;
+}
+
+uintptr_t heap_slot(uintptr_t a, size_t *size, size_t *pgp)
+{
+    if (!in_heap(a))
+        return 0;
+    size_t pg = page_of(a);
+    const struct page_info *pi = &H.pages[pg];
+    switch (pi->kind) {
+    case PK_SMALL: {
+        size_t off = a & (WB_PAGE_SIZE - 1);
+        size_t idx = (off * class_recip[pi->sclass]) >> 32;
+        if (idx >= class_count[pi->sclass])
+            return 0;
+        *size = class_size[pi->sclass];
+        *pgp = pg;
+        return page_addr(pg) + idx * *size;
+    }
+    case PK_TAIL:
+        pg = pi->aux;
+        pi = &H.pages[pg];
+        /* fall through */
+    case PK_LARGE:
+        *size = (size_t)pi->aux << WB_PAGE_SHIFT;
+        *pgp = pg;
+        return page_addr(pg);
+    default:
+        return 0;
+    }
+}
+
+uintptr_t heap_object(uintptr_t a, size_t *size)
+{
+    size_t pg;
+    uintptr_t s = heap_slot(a, size, &pg);
+    return s && bit_test(H.alloc_bits, gran_of(s)) ? s : 0;
+}
+
+static bool page_free(size_t pg) { return bit_test(H.free_pages, pg); }
+
+/* First run of n free pages below top, or 0. */
+static size_t find_free_run(size_t n)
+{
+    size_t words = (H.top + 63) / 64;
+    for (size_t w = H.lowest_free / 64; w < words; w++) {
+        uint64_t m = H.free_pages[w];
+        while (m) {
+            size_t start = w * 64 + (size_t)__builtin_ctzll(m);
+            if (start >= H.top)
+                return 0;
+            size_t end = start;
+            while (end < H.top && end - start < n && page_free(end))
+                end++;
+            if (end - start == n)
+                return start;
+            if (end >= H.top)
+                return 0;
+            /* skip the short run: continue after it */
+            w = end / 64;
+            m = H.free_pages[w] & (~(uint64_t)0 << (end & 63));
+        }
+    }
+    return 0;
+}
+
+size_t heap_take_pages(size_t n)
+{
+    size_t pg = find_free_run(n);
+    if (pg) {
+        for (size_t i = pg; i < pg + n; i++)
+            bit_clear(H.free_pages, i);
+        if (pg == H.lowest_free)
+            H.lowest_free = pg + n;
+    } else {
+        if (n > H.npages - H.top)
+            return 0;
+        pg = H.top;
+        H.top += n;
+    }
+    H.pages_in_use += n;
+    return pg;
+}
+
+void heap_free_run(size_t pg, size_t n, uint64_t gc_no)
+{
+    for (size_t i = pg; i < pg + n; i++) {
+        struct page_info *pi = &H.pages[i];
+        pi->kind = PK_FREE;
+        pi->flags &= PF_USED;
+        pi->aux = (uint32_t)gc_no;
+        bit_set(H.free_pages, i);
+    }
+    if (pg < H.lowest_free)
+        H.lowest_free = pg;
+    H.pages_in_use -= n;
+    vec_push(&H.decommit, (uint32_t)pg);
+    vec_push(&H.decommit, (uint32_t)n);
+}
+
+static void decommit_run(size_t pg, size_t n)
+{
+    size_t i = pg;
+    while (i < pg + n) {
+        if (H.pages[i].kind != PK_FREE || !(H.pages[i].flags & PF_USED)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < pg + n && H.pages[j].kind == PK_FREE && (H.pages[j].flags & PF_USED))
+            H.pages[j++].flags &= (uint16_t)~PF_USED;
+        os_decommit((void *)page_addr(i), (j - i) << WB_PAGE_SHIFT);
+        i = j;
+    }
+}
+
+/* Pages that stayed free for a whole cycle go back to the OS; those freed by this
+ * sweep wait one cycle, since the allocator would otherwise fault them straight back. */
+void heap_decommit_pending(uint64_t gc_no)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i + 1 < H.decommit.n; i += 2) {
+        size_t pg = H.decommit.v[i], n = H.decommit.v[i + 1];
+        if (H.pages[pg].kind == PK_FREE && H.pages[pg].aux == (uint32_t)gc_no) {
+            H.decommit.v[keep++] = (uint32_t)pg;
+            H.decommit.v[keep++] = (uint32_t)n;
+        } else {
+            decommit_run(pg, n);
+        }
+    }
+    H.decommit.n = keep;
+}
+
+bool heap_run_is_zero(size_t pg, size_t n)
+{
+    for (size_t i = pg; i < pg + n; i++)
+        if (H.pages[i].flags & PF_USED)
+            return false;
+    return true;
+}
+
+static uint32_t *list_head(const struct page_info *pi)
+{
+    return &H.partial[(pi->flags & PF_ATOMIC) != 0][pi->sclass];
+}
+
+void partial_push(size_t pg)
+{
+    struct page_info *pi = &H.pages[pg];
+    uint32_t *head = list_head(pi);
+    pi->flags |= PF_LISTED;
+    pi->prev = 0;
+    pi->next = *head;
+    if (*head)
+        H.pages[*head].prev = (uint32_t)pg;
+    *head = (uint32_t)pg;
+}
+
+void partial_remove(size_t pg)
+{
+    struct page_info *pi = &H.pages[pg];
+    if (!(pi->flags & PF_LISTED))
+        return;
+    if (pi->prev)
+        H.pages[pi->prev].next = pi->next;
+    else
+        *list_head(pi) = pi->next;
+    if (pi->next)
+        H.pages[pi->next].prev = pi->prev;
+    pi->flags &= (uint16_t)~PF_LISTED;
+}
+
+size_t partial_pop(int atomic, int cls)
+{
+    size_t pg = H.partial[atomic][cls];
+    if (pg)
+        partial_remove(pg);
+    return pg;
+}
+
+void young_add(size_t pg)
+{
+    struct page_info *pi = &H.pages[pg];
+    if (pi->flags & PF_YOUNG)
+        return;
+    pi->flags |= PF_YOUNG;
+    vec_push(&H.young, (uint32_t)pg);
+}

@@ -1,0 +1,117 @@
+/* The heap: one reserved range of 4 KiB pages and the side tables that describe it.
+ * No collector or allocator metadata ever lives in a heap page: old pages are
+ * write-protected, and a store into one would dirty it or fault. */
+#ifndef WBRT_HEAP_H
+#define WBRT_HEAP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "dirty_map.h"
+#include "vec.h"
+
+#define GRAN_SHIFT 4                       /* 16-byte granules: the alignment */
+#define GRAN ((size_t)1 << GRAN_SHIFT)
+#define GRANS_PER_PAGE 256                 /* WB_PAGE_SIZE / GRAN */
+#define PAGE_WORDS 4                       /* 64-bit bitmap words per page */
+#define SMALL_MAX 2048                     /* larger objects get their own page run */
+#define NCLASS 30
+
+enum page_kind { PK_FREE, PK_SMALL, PK_LARGE, PK_TAIL };
+
+enum page_flag {
+    PF_ATOMIC = 1,   /* objects here hold no pointers: never scanned */
+    PF_OWNED = 2,    /* a thread allocates into this page */
+    PF_LISTED = 4,   /* on its class's list of pages with free slots */
+    PF_YOUNG = 8,    /* on the young page list */
+    PF_USED = 16,    /* committed and possibly non-zero (free pages: not yet decommitted) */
+};
+
+struct page_info {
+    uint8_t kind;
+    uint8_t sclass;
+    uint16_t flags;
+    uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it */
+    uint32_t prev, next; /* links of the free-slot list (0 ends it: page 0 is never used) */
+};
+
+struct heap {
+    uintptr_t base;
+    size_t npages;        /* reserved */
+    size_t top;           /* pages [1, top) have been handed out at least once */
+    struct page_info *pages;
+    uint64_t *alloc_bits; /* one bit per granule, set at object starts */
+    uint64_t *mark_bits;
+    uint64_t *old_bits;
+    uint64_t *freed_bits; /* verifier only: objects freed by the last sweep */
+    uint8_t *age;         /* per granule, only when tenure_age > 0 */
+    uint64_t *free_pages; /* one bit per page */
+    size_t lowest_free;   /* no free page below this one */
+    uint32_t partial[2][NCLASS]; /* [atomic][class]: pages with free slots */
+    struct vec young;     /* pages that may hold young objects */
+    struct vec decommit;  /* pages freed by the last sweep, decommitted by the next one */
+    struct dirty_map dirty;
+    size_t pages_in_use;
+    pthread_mutex_t lock; /* page runs, lists, collection */
+};
+
+extern struct heap H;
+
+extern const uint16_t class_size[NCLASS];
+extern const uint16_t class_count[NCLASS];
+extern const uint32_t class_recip[NCLASS];
+/* Class for n in [1, SMALL_MAX]. */
+int size_class(size_t n);
+
+int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen);
+
+static inline uintptr_t page_addr(size_t pg) { return H.base + (pg << WB_PAGE_SHIFT); }
+static inline size_t page_of(uintptr_t a) { return (a - H.base) >> WB_PAGE_SHIFT; }
+static inline size_t gran_of(uintptr_t a) { return (a - H.base) >> GRAN_SHIFT; }
+static inline bool in_heap(uintptr_t a) { return a - H.base < (H.top << WB_PAGE_SHIFT); }
+
+static inline bool bit_test(const uint64_t *m, size_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
+static inline void bit_set(uint64_t *m, size_t i) { m[i >> 6] |= (uint64_t)1 << (i & 63); }
+static inline void bit_clear(uint64_t *m, size_t i) { m[i >> 6] &= ~((uint64_t)1 << (i & 63)); }
+/* Alloc bits change from allocating threads and wb_free concurrently. */
+static inline void bit_set_atomic(uint64_t *m, size_t i)
+{
+    __atomic_fetch_or(&m[i >> 6], (uint64_t)1 << (i & 63), __ATOMIC_RELAXED);
+}
+static inline void bit_clear_atomic(uint64_t *m, size_t i)
+{
+    __atomic_fetch_and(&m[i >> 6], ~((uint64_t)1 << (i & 63)), __ATOMIC_RELAXED);
+}
+/* The four bitmap words that cover one page. */
+static inline uint64_t *page_words(uint64_t *m, size_t pg) { return m + pg * PAGE_WORDS; }
+
+/* Runs the statement after it with obj bound to the start of each object of page pg
+ * whose bit is set in both bitmaps (pass one twice for a single map). */
+#define FOR_OBJECTS(pg, map1, map2, obj)                                                     \
+    for (int k_ = 0; k_ < PAGE_WORDS; k_++)                                                 \
+        for (uint64_t m_ = page_words(map1, pg)[k_] & page_words(map2, pg)[k_]; m_; m_ &= m_ - 1) \
+            for (uintptr_t obj = page_addr(pg) + (((size_t)k_ * 64 + (size_t)__builtin_ctzll(m_)) << GRAN_SHIFT), \
+                           once_ = 1; once_; once_ = 0)
+
+/* Start of the object slot containing a (allocated or not), its size, and its page;
+ * 0 if a is not inside an object slot of a used page. */
+uintptr_t heap_slot(uintptr_t a, size_t *size, size_t *pg);
+/* Start of the live object containing a, or 0. */
+uintptr_t heap_object(uintptr_t a, size_t *size);
+
+/* Page runs (H.lock held). */
+size_t heap_take_pages(size_t n);     /* first page of a fresh run, 0 if the heap is full */
+void heap_free_run(size_t pg, size_t n, uint64_t gc_no); /* decommitted later */
+void heap_decommit_pending(uint64_t gc_no);
+bool heap_run_is_zero(size_t pg, size_t n);
+
+/* Free-slot lists (H.lock held). */
+void partial_push(size_t pg);
+size_t partial_pop(int atomic, int cls);
+void partial_remove(size_t pg);
+
+/* Young page list (H.lock held or world stopped). */
+void young_add(size_t pg);
+
+#endif

@@ -1,0 +1,142 @@
+/* Conservative marking: any aligned word that points into a live object (interior
+ * pointers included) marks it.  The mark stack is mmap'd and bounded; when it is full an
+ * object is marked but not pushed, and mark_finish rescans marked objects until no push
+ * was dropped, so deep structures never recurse on the C stack.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "mark.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "heap.h"
+#include "vm.h"
+
+struct range { uintptr_t lo, hi; };
+
+static struct {
+    struct range *stack;
+    size_t n, cap, max;
+    bool overflow, young, check_freed;
+} M;
+
+void mark_begin(bool young, bool check_freed, size_t stack_max)
+{
+    M.young = young;
+    M.check_freed = check_freed;
+    M.max = stack_max;
+    M.n = 0;
+    M.overflow = false;
+}
+
+static bool grow(void)
+{
+    size_t cap = M.cap ? M.cap * 2 : 4096;
+    if (cap > M.max)
+        cap = M.max;
+    if (cap <= M.cap)
+        return false;
+    struct range *s = os_table(cap * sizeof *s);
+    if (!s)
+        return false;
+    if (M.stack) {
+        memcpy(s, M.stack, M.n * sizeof *s);
+        os_release(M.stack, M.cap * sizeof *s);
+    }
+    M.stack = s;
+    M.cap = cap;
+    return true;
+}
+
+static void push(uintptr_t lo, uintptr_t hi)
+{
+    if (M.n == M.cap && !grow()) {
+        M.overflow = true; /* marked but unscanned: mark_finish finds it again */
+        return;
+    }
+    M.stack[M.n++] = (struct range){ lo, hi };
+}
+
+static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uintptr_t obj)
+{
+    char msg[200];
+    int len = snprintf(msg, sizeof msg,
+                       "wbrt: verify: word %#lx points into object %#lx, which the last sweep "
+                       "freed although it is reachable\n", (unsigned long)w, (unsigned long)obj);
+    if (write(2, msg, (size_t)len) < 0)
+        abort();
+    abort();
+}
+
+void mark_word(uintptr_t w)
+{
+    size_t size, pg;
+    uintptr_t obj = heap_slot(w, &size, &pg);
+    if (!obj)
+        return;
+    size_t g = gran_of(obj);
+    if (!bit_test(H.alloc_bits, g)) {
+        if (__builtin_expect(M.check_freed, 0) && bit_test(H.freed_bits, g))
+            freed_reachable(w, obj);
+        return;
+    }
+    if (M.young && bit_test(H.old_bits, g))
+        return;
+    if (bit_test(H.mark_bits, g))
+        return;
+    bit_set(H.mark_bits, g);
+    if (!(H.pages[pg].flags & PF_ATOMIC))
+        push(obj, obj + size);
+}
+
+void mark_range(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8)
+        mark_word(*(const uintptr_t *)p);
+}
+
+static void drain(void)
+{
+    while (M.n > 0) {
+        struct range r = M.stack[--M.n];
+        mark_range(r.lo, r.hi);
+    }
+}
+
+/* Rescan every marked, scanned object on page pg (the objects the collection traces). */
+static void rescan_page(size_t pg)
+{
+    const struct page_info *pi = &H.pages[pg];
+    if (pi->flags & PF_ATOMIC)
+        return;
+    if (pi->kind == PK_LARGE) {
+        if (bit_test(H.mark_bits, gran_of(page_addr(pg))))
+            mark_range(page_addr(pg), page_addr(pg + pi->aux));
+        return;
+    }
+    if (pi->kind != PK_SMALL)
+        return;
+    size_t size = class_size[pi->sclass];
+    FOR_OBJECTS(pg, H.mark_bits, H.mark_bits, obj)
+        mark_range(obj, obj + size);
+}
+
+void mark_finish(void)
+{
+    drain();
+    while (M.overflow) {
+        M.overflow = false;
+        /* Only marked objects can have unscanned children; in a young collection every
+         * marked object is young, and young objects live on young-list pages. */
+        if (M.young) {
+            for (size_t i = 0; i < H.young.n; i++) {
+                rescan_page(H.young.v[i]);
+                drain();
+            }
+        } else {
+            for (size_t pg = 1; pg < H.top; pg++) {
+                rescan_page(pg);
+                drain();
+            }
+        }
+    }
+}

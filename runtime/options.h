@@ -1,0 +1,27 @@
+/* Resolved configuration: struct wb_options, then WBRT_* variables, then defaults. */
+#ifndef WBRT_OPTIONS_H
+#define WBRT_OPTIONS_H
+
+#include <stddef.h>
+
+struct wb_options;
+
+enum bad_free_action { BAD_FREE_ABORT, BAD_FREE_IGNORE };
+
+struct wbrt_config {
+    size_t heap_max;
+    size_t young_bytes;
+    size_t full_min_bytes;
+    unsigned heap_growth;
+    int tenure_age;
+    char barrier[32];
+    int verify;
+    int verbose;
+    enum bad_free_action on_bad_free;
+    size_t mark_stack_max;
+};
+
+/* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */
+int options_resolve(const struct wb_options *opt, struct wbrt_config *cfg, char *why, size_t whylen);
+
+#endif

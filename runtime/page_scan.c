@@ -1,0 +1,56 @@
+/* Old objects on a page: used to arm pages, to keep tenured pages dirty, and by the verifier.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "page_scan.h"
+#include "heap.h"
+
+bool page_has_old(size_t pg)
+{
+    const struct page_info *pi = &H.pages[pg];
+    if (pi->kind == PK_TAIL)
+        pg = pi->aux, pi = &H.pages[pg];
+    if (pi->kind == PK_LARGE) {
+        size_t g = gran_of(page_addr(pg));
+        return bit_test(H.alloc_bits, g) && bit_test(H.old_bits, g);
+    }
+    if (pi->kind != PK_SMALL)
+        return false;
+    FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, obj) {
+        (void)obj;
+        return true;
+    }
+    return false;
+}
+
+static uintptr_t young_slot(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t p = lo; p < hi; p += 8) {
+        size_t size;
+        uintptr_t t = heap_object(*(const uintptr_t *)p, &size);
+        if (t && !bit_test(H.old_bits, gran_of(t)))
+            return p;
+    }
+    return 0;
+}
+
+uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj)
+{
+    const struct page_info *pi = &H.pages[pg];
+    if ((pi->flags & PF_ATOMIC) || !page_has_old(pg))
+        return 0;
+    if (pi->kind != PK_SMALL) {
+        /* a large object: only this page of it */
+        if (obj)
+            *obj = page_addr(pi->kind == PK_TAIL ? pi->aux : pg);
+        return young_slot(page_addr(pg), page_addr(pg + 1));
+    }
+    size_t size = class_size[pi->sclass];
+    FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, o) {
+        uintptr_t slot = young_slot(o, o + size);
+        if (slot) {
+            if (obj)
+                *obj = o;
+            return slot;
+        }
+    }
+    return 0;
+}

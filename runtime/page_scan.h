@@ -1,0 +1,15 @@
+/* Questions about the old objects on one page. */
+#ifndef WBRT_PAGE_SCAN_H
+#define WBRT_PAGE_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* True if page pg holds (part of) an old live object. */
+bool page_has_old(size_t pg);
+/* Address of the first word on page pg, inside an old live object that is scanned,
+ * that points at a young live object (0 if none); *obj gets that old object. */
+uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj);
+
+#endif

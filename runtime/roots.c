@@ -1,0 +1,91 @@
+/* Root sources.  Registered ranges and the segment list live in mmap'd arrays, never in
+ * the heap, so they are not themselves mistaken for roots.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "roots.h"
+#include <string.h>
+#include "heap.h"
+#include "mark.h"
+#include "segments.h"
+#include "threads.h"
+#include "vm.h"
+
+struct ranges {
+    struct os_range *r;
+    size_t n, cap;
+};
+
+static struct ranges segments, registered;
+
+static int reserve(struct ranges *a, size_t cap)
+{
+    if (cap <= a->cap)
+        return 0;
+    struct os_range *r = os_table(cap * sizeof *r);
+    if (!r)
+        return -1;
+    if (a->r) {
+        memcpy(r, a->r, a->n * sizeof *r);
+        os_release(a->r, a->cap * sizeof *r);
+    }
+    a->r = r;
+    a->cap = cap;
+    return 0;
+}
+
+void roots_refresh(void)
+{
+    size_t n;
+    while ((n = os_writable_segments(segments.r, segments.cap)) > segments.cap)
+        if (reserve(&segments, n * 2) != 0)
+            break;
+    segments.n = n < segments.cap ? n : segments.cap;
+}
+
+void roots_add(uintptr_t lo, uintptr_t hi)
+{
+    if (lo < hi && reserve(&registered, registered.n ? registered.n * 2 : 64) == 0)
+        registered.r[registered.n++] = (struct os_range){ lo, hi };
+}
+
+/* Ranges inside [lo, hi) are dropped; ranges that overlap it are trimmed to what
+ * lies outside. */
+void roots_remove(uintptr_t lo, uintptr_t hi)
+{
+    size_t n = registered.n;
+    for (size_t i = 0; i < n; i++) {
+        struct os_range *r = &registered.r[i];
+        if (r->hi <= lo || r->lo >= hi)
+            continue;
+        struct os_range below = { r->lo, lo }, above = { hi, r->hi };
+        r->lo = r->hi = 0;
+        if (below.lo < below.hi)
+            *r = below;
+        if (above.lo < above.hi) {
+            if (r->lo == r->hi)
+                *r = above;
+            else
+                roots_add(above.lo, above.hi);
+        }
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < registered.n; i++)
+        if (registered.r[i].lo < registered.r[i].hi)
+            registered.r[keep++] = registered.r[i];
+    registered.n = keep;
+}
+
+void roots_mark(uintptr_t my_sp)
+{
+    pthread_t me = pthread_self();
+    for (struct wb_thread *t = threads_first(); t; t = t->next) {
+        mark_word((uintptr_t)t->arg);
+        if (!t->running)
+            continue;
+        uintptr_t lo = pthread_equal(t->tid, me) ? my_sp : t->sp;
+        mark_range(lo, t->stack_hi);
+    }
+    for (size_t i = 0; i < segments.n; i++)
+        mark_range(segments.r[i].lo, segments.r[i].hi);
+    for (size_t i = 0; i < registered.n; i++)
+        mark_range(registered.r[i].lo, registered.r[i].hi);
+}

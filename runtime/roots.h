@@ -1,0 +1,16 @@
+/* The root set: thread stacks and registers, globals, registered ranges. */
+#ifndef WBRT_ROOTS_H
+#define WBRT_ROOTS_H
+
+#include <stdint.h>
+
+/* Before the world stops: list the loaded objects' writable segments (dl_iterate_phdr
+ * takes the loader lock, which a stopped thread might hold). */
+void roots_refresh(void);
+/* World stopped: mark from every root; the caller's stack is scanned from my_sp up. */
+void roots_mark(uintptr_t my_sp);
+/* H.lock held. */
+void roots_add(uintptr_t lo, uintptr_t hi);
+void roots_remove(uintptr_t lo, uintptr_t hi);
+
+#endif

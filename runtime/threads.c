@@ -1,0 +1,231 @@
+/* Thread registry and stop-the-world.  Threads are stopped with a signal whose handler
+ * records the stack pointer (registers are in the signal frame above it) and waits on a
+ * futex until the collector bumps the world epoch.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "threads.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "segments.h"
+#include "vm.h"
+
+/* SIGPWR is unused by ordinary programs (bdwgc makes the same choice). */
+#define SUSPEND_SIGNAL SIGPWR
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct wb_thread *threads;
+static pthread_key_t exit_key;
+static sem_t ack;
+static unsigned world_epoch;
+static __thread struct wb_thread *self __attribute__((tls_model("initial-exec")));
+
+static int setup_done(void);
+
+static struct wb_thread *record_new(void)
+{
+    return setup_done() ? os_table(sizeof(struct wb_thread)) : NULL;
+}
+
+static void link_record(struct wb_thread *t)
+{
+    pthread_mutex_lock(&reg_lock);
+    t->next = threads;
+    threads = t;
+    pthread_mutex_unlock(&reg_lock);
+}
+
+static void unlink_record(struct wb_thread *t)
+{
+    pthread_mutex_lock(&reg_lock);
+    for (struct wb_thread **p = &threads; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    pthread_mutex_unlock(&reg_lock);
+}
+
+/* Runs with the stack bounds still valid: give back the pages, then forget the thread. */
+static void on_thread_exit(void *rec)
+{
+    struct wb_thread *t = rec;
+    pthread_mutex_lock(&H.lock);
+    tlab_release_all(t);
+    pthread_mutex_unlock(&H.lock);
+    unlink_record(t);
+    self = NULL;
+    os_release(t, sizeof *t);
+}
+
+static void become_running(struct wb_thread *t)
+{
+    uintptr_t lo;
+    t->tid = pthread_self();
+    if (os_stack_bounds(&lo, &t->stack_hi) != 0)
+        t->stack_hi = (uintptr_t)__builtin_frame_address(0) + 4096; /* best effort */
+    self = t;
+    pthread_setspecific(exit_key, t);
+    pthread_mutex_lock(&reg_lock);
+    t->running = 1;
+    t->arg = NULL; /* now in this thread's registers or stack */
+    pthread_mutex_unlock(&reg_lock);
+}
+
+struct wb_thread *thread_self(void)
+{
+    if (__builtin_expect(self != NULL, 1))
+        return self;
+    struct wb_thread *t = record_new();
+    if (!t)
+        return NULL;
+    link_record(t);
+    become_running(t);
+    return t;
+}
+
+static void *trampoline(void *rec)
+{
+    struct wb_thread *t = rec;
+    void *(*start)(void *) = t->start;
+    void *arg = t->arg;
+    become_running(t);
+    return start(arg);
+}
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+/* Interposed so that every thread is registered before it can hold a heap pointer. */
+__attribute__((visibility("default")))
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
+{
+    static pthread_create_fn real;
+    if (!real)
+        real = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (!real)
+        return EAGAIN;
+    struct wb_thread *t = record_new();
+    if (!t)
+        return EAGAIN;
+    t->start = start;
+    t->arg = arg;
+    link_record(t); /* from here t->arg is a root */
+    int rc = real(thread, attr, trampoline, t);
+    if (rc != 0) {
+        unlink_record(t);
+        os_release(t, sizeof *t);
+    }
+    return rc;
+}
+
+static void suspend_handler(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig, (void)info, (void)uc;
+    int saved_errno = errno;
+    unsigned epoch = __atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE);
+    pthread_t me = pthread_self();
+    /* The interrupted registers are in the signal frame, above our stack pointer. */
+    for (struct wb_thread *t = threads; t; t = t->next)
+        if (t->running && pthread_equal(t->tid, me)) {
+            t->sp = current_sp();
+            break;
+        }
+    sem_post(&ack);
+    while (__atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE) == epoch)
+        syscall(SYS_futex, &world_epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
+    errno = saved_errno;
+}
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&H.lock);
+    pthread_mutex_lock(&reg_lock);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_unlock(&H.lock);
+}
+
+/* Only the forking thread exists in the child: the other records are gone with their
+ * threads (their allocation pages stay owned until the next full collection). */
+static void atfork_child(void)
+{
+    threads = self;
+    if (self)
+        self->next = NULL;
+    sem_init(&ack, 0, 0);
+    pthread_mutex_unlock(&reg_lock);
+    pthread_mutex_unlock(&H.lock);
+}
+
+/* Once per process, before the first record exists: a record's exit destructor and the
+ * suspend handler must be in place by the time any thread can be stopped or exit. */
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static int setup_errno;
+
+static void setup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = suspend_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    sigdelset(&sa.sa_mask, SIGSEGV); /* barrier faults stay deliverable */
+    sigdelset(&sa.sa_mask, SIGBUS);
+    if (sem_init(&ack, 0, 0) != 0 || sigaction(SUSPEND_SIGNAL, &sa, NULL) != 0)
+        setup_errno = errno;
+    else if ((setup_errno = pthread_key_create(&exit_key, on_thread_exit)) == 0)
+        setup_errno = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+static int setup_done(void)
+{
+    pthread_once(&setup_once, setup);
+    return setup_errno == 0;
+}
+
+int threads_init(char *why, size_t whylen)
+{
+    if (!setup_done() || !thread_self()) {
+        snprintf(why, whylen, "cannot set up thread support: %s", strerror(setup_errno ? setup_errno : ENOMEM));
+        return -1;
+    }
+    return 0;
+}
+
+void threads_stop_world(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    int n = 0;
+    pthread_t me = pthread_self();
+    for (struct wb_thread **p = &threads; *p;) {
+        struct wb_thread *t = *p;
+        if (t->running && !pthread_equal(t->tid, me)) {
+            if (pthread_kill(t->tid, SUSPEND_SIGNAL) != 0) {
+                *p = t->next; /* exited without unregistering (cannot happen normally) */
+                continue;
+            }
+            n++;
+        }
+        p = &t->next;
+    }
+    while (n > 0)
+        if (sem_wait(&ack) == 0)
+            n--;
+}
+
+void threads_start_world(void)
+{
+    __atomic_fetch_add(&world_epoch, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &world_epoch, FUTEX_WAKE_PRIVATE, __INT_MAX__, NULL, NULL, 0);
+    pthread_mutex_unlock(&reg_lock);
+}
+
+struct wb_thread *threads_first(void) { return threads; }

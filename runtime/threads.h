@@ -1,0 +1,45 @@
+/* The thread registry, per-thread allocation caches and stop-the-world. */
+#ifndef WBRT_THREADS_H
+#define WBRT_THREADS_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "heap.h"
+
+/* A thread's current allocation page for one class: the free slots it owns. */
+struct tlab {
+    uint32_t page;
+    uint32_t zero;      /* page was decommitted or never used: slots need no memset */
+    uint64_t free[PAGE_WORDS]; /* bit i: slot i is free and ours */
+};
+
+struct wb_thread {
+    pthread_t tid;
+    uintptr_t stack_hi;
+    uintptr_t sp;                  /* lowest live stack address while stopped */
+    int running;                   /* stack bounds known: scan and stop it */
+    void *(*start)(void *);        /* pthread_create arguments, scanned until the thread runs */
+    void *arg;
+    struct wb_thread *next;
+    struct tlab tlab[2][NCLASS];   /* [atomic][class] */
+};
+
+static inline __attribute__((always_inline)) uintptr_t current_sp(void)
+{
+    uintptr_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+
+int threads_init(char *why, size_t whylen);
+/* The calling thread's record, registering it on first use (NULL if out of memory). */
+struct wb_thread *thread_self(void);
+/* Stop every other registered thread / let them go (H.lock held). */
+void threads_stop_world(void);
+void threads_start_world(void);
+/* Iterate registered threads while the world is stopped. */
+struct wb_thread *threads_first(void);
+/* Give a thread's allocation pages back to the heap (H.lock held). */
+void tlab_release_all(struct wb_thread *t);
+
+#endif

@@ -1,0 +1,74 @@
+/* wbrt — a generational, conservative, non-moving garbage-collected heap for C
+ * whose write barrier is done by the kernel.  SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef WBRT_H
+#define WBRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WBRT_VERSION "0.1.0"
+#define WB_API __attribute__((visibility("default")))
+
+/* Options for wb_init().  A field left 0 (or NULL) takes the matching WBRT_*
+ * environment variable, or the default; a non-zero field wins over the environment. */
+struct wb_options {
+    size_t heap_max;         /* WBRT_HEAP_MAX: bytes of address space reserved (default 64 GiB) */
+    size_t young_bytes;      /* WBRT_YOUNG_BYTES: young allocation between young collections (default 16 MiB) */
+    size_t full_min_bytes;   /* WBRT_FULL_MIN: old-generation growth that always allows a full collection (default 64 MiB) */
+    unsigned heap_growth;    /* WBRT_HEAP_GROWTH: old-generation growth, in % of the live bytes, that triggers a full collection (default 100) */
+    int tenure_age;          /* WBRT_TENURE_AGE: young collections an object survives before it is old (default 0: promote at once); -1 forces 0 */
+    const char *barrier;     /* WBRT_BARRIER: auto|uffd-async|mprotect|none (default auto) */
+    int verify;              /* WBRT_VERIFY: 1 checks barrier soundness and reachability at every collection */
+    int verbose;             /* WBRT_VERBOSE: 1 prints backend choice and collections on stderr */
+    int on_bad_free;         /* WBRT_ON_BAD_FREE: 0 = default (abort), 1 = abort, 2 = ignore */
+    size_t mark_stack_max;   /* WBRT_MARK_STACK_MAX: mark stack entries before overflow recovery (default 16Mi) */
+};
+
+WB_API int wb_init(const struct wb_options *opt);
+WB_API const char *wb_last_error(void);
+
+WB_API void *wb_malloc(size_t n);          /* zeroed, scanned for pointers */
+WB_API void *wb_malloc_atomic(size_t n);   /* not scanned, not zeroed */
+WB_API void *wb_calloc(size_t n, size_t size);
+WB_API void *wb_realloc(void *p, size_t n);
+WB_API void wb_free(void *p);
+WB_API size_t wb_size(const void *p);      /* usable size of the object starting at p, 0 if none */
+WB_API void *wb_base(const void *p);
+
+#define WB_COLLECT_YOUNG 1
+#define WB_COLLECT_FULL  2
+WB_API void wb_collect(int kind);
+
+WB_API void wb_add_roots(void *lo, void *hi);
+WB_API void wb_remove_roots(void *lo, void *hi);
+
+/* Make [p, p+n) safe for a kernel write (read(2), recv(2), ...) under barriers that
+ * protect pages (mprotect): without it such a call may fail with EFAULT. */
+WB_API void wb_prepare_kernel_write(void *p, size_t n);
+
+struct wb_stats {
+    uint64_t young_collections;
+    uint64_t full_collections;
+    uint64_t pause_ns_total;
+    uint64_t pause_ns_max;
+    uint64_t young_pause_ns_max;
+    uint64_t young_pause_ns_total;
+    uint64_t heap_bytes;          /* committed heap pages in use, bytes */
+    uint64_t live_bytes;          /* after the last collection */
+    uint64_t old_bytes;           /* old generation, after the last collection */
+    uint64_t pages_scanned_last;  /* old pages scanned as roots by the last young collection */
+    uint64_t dirty_pages_last;    /* pages the barrier reported dirty at the last collection */
+    uint64_t barrier_faults;      /* faults taken by fault-driven barriers */
+    uint64_t bytes_allocated;     /* total since wb_init */
+};
+WB_API void wb_get_stats(struct wb_stats *s);
+WB_API const char *wb_barrier_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
