@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SIGSEGV routing.  libsigsegv finds the fault address; a thin sigaction wrapper in front
+ * of it adds what its interface lacks for a library that must stay invisible:
+ *  - si_code: only a write-permission fault (SEGV_ACCERR) can be ours; a SIGSEGV sent by
+ *    kill(2) must not be taken for one (nothing would re-raise it);
+ *  - a full signal mask while the handler runs, so that a stop-the-world signal cannot
+ *    interrupt the client half-way through its bookkeeping;
+ *  - SA_ONSTACK, so a stack overflow still reaches a program's alternate-stack handler.
+ * Passing a SIGSEGV on: when libsigsegv's callback declines, libsigsegv resets SIGSEGV to
+ * SIG_DFL, which would bypass a handler the program installed.  Instead we put back the
+ * disposition that was there before us and return: the faulting instruction re-executes
+ * and faults again, and the kernel delivers that fault to the program's handler (or the
+ * default action) with the original si_addr, siginfo and context.  A sent SIGSEGV does not
+ * recur, so it is queued again to this thread with its original siginfo.
+ * Limits: after a hand-back SIGSEGV is no longer ours until faults_install() runs again
+ * (the client must not depend on faults meanwhile: on_release); a barrier fault taken by
+ * another thread in the few instructions between that thread's fault and the kernel's
+ * delivery, while this thread hands back, goes to the program's disposition; a program
+ * that installs its own SIGSEGV handler after us replaces us until faults_install(),
+ * unless its sigaction() calls go through faults_sigaction().
+ * Our own calls use __sigaction, glibc's exported name for the real call, so that a
+ * sigaction() wrapper built on faults_sigaction() never sees them. */
+#include "faults.h"
+
+#include <signal.h>
+#include <sigsegv.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+static int (*client_fault)(void *addr);
+static void (*client_release)(void);
+static void (*libsigsegv_handler)(int, siginfo_t *, void *);
+
+/* The program's disposition, to pass faults on to.  Two slots: a new one is written
+ * while a handler on another thread may still read the current one. */
+static struct sigaction previous[2];
+static int current;
+
+static void set_previous(const struct sigaction *sa)
+{
+    int next = !__atomic_load_n(&current, __ATOMIC_ACQUIRE);
+    previous[next] = *sa;
+    __atomic_store_n(&current, next, __ATOMIC_RELEASE);
+}
+
+static const struct sigaction *get_previous(void)
+{
+    return &previous[__atomic_load_n(&current, __ATOMIC_ACQUIRE)];
+}
+
+/* Async-signal-safe. */
+static void hand_back(void)
+{
+    client_release();
+    __sigaction(SIGSEGV, get_previous(), NULL);
+}
+
+/* libsigsegv's callback.  Never declines (see above): a decline is a hand-back + retry. */
+static int dispatch(void *addr, int serious)
+{
+    (void)serious;
+    if (!client_fault(addr))
+        hand_back();
+    return 1;
+}
+
+static void on_sigsegv(int sig, siginfo_t *si, void *context)
+{
+    if (si->si_code == SEGV_ACCERR) {
+        libsigsegv_handler(sig, si, context);
+        return;
+    }
+    hand_back();
+    if (si->si_code <= 0)   /* SI_USER, SI_TKILL, SI_QUEUE...: sent, not a fault */
+        syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si);
+}
+
+static int is_ours(const struct sigaction *sa)
+{
+    return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_sigsegv;
+}
+
+int faults_install(int (*on_fault)(void *addr), void (*on_release)(void), char *why, size_t whylen)
+{
+    struct sigaction cur, bus, lib;
+    client_fault = on_fault;
+    client_release = on_release;
+    __sigaction(SIGSEGV, NULL, &cur);
+    if (is_ours(&cur))
+        return 0;
+    set_previous(&cur);
+    __sigaction(SIGBUS, NULL, &bus);
+    if (sigsegv_install_handler(dispatch) != 0) {
+        snprintf(why, whylen, "libsigsegv cannot catch SIGSEGV on this platform");
+        return -1;
+    }
+    __sigaction(SIGBUS, &bus, NULL);   /* a barrier fault is never a SIGBUS */
+    __sigaction(SIGSEGV, NULL, &lib);
+    libsigsegv_handler = lib.sa_sigaction;
+
+    struct sigaction ours = {.sa_sigaction = on_sigsegv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigfillset(&ours.sa_mask);
+    /* Like libsigsegv: a synchronous signal raised in the handler must stay deliverable. */
+    sigdelset(&ours.sa_mask, SIGBUS);
+    sigdelset(&ours.sa_mask, SIGILL);
+    sigdelset(&ours.sa_mask, SIGFPE);
+    sigdelset(&ours.sa_mask, SIGTRAP);
+    sigdelset(&ours.sa_mask, SIGSYS);
+    __sigaction(SIGSEGV, &ours, NULL);
+    return 0;
+}
+
+void faults_uninstall(void)
+{
+    struct sigaction cur;
+    __sigaction(SIGSEGV, NULL, &cur);
+    if (is_ours(&cur))
+        __sigaction(SIGSEGV, get_previous(), NULL);
+}
+
+int faults_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    struct sigaction cur;
+    if (sig != SIGSEGV || __sigaction(SIGSEGV, NULL, &cur) != 0 || !is_ours(&cur))
+        return 0;
+    if (old)
+        *old = *get_previous();
+    if (act)
+        set_previous(act);
+    return 1;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* userfaultfd(2): open with the privilege fallbacks, API handshake, register, write-protect. */
+#ifndef WBRT_OS_UFFD_H
+#define WBRT_OS_UFFD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A userfaultfd (O_CLOEXEC) whose UFFDIO_API handshake enabled `features`; or -1 and a
+ * one-line reason in why (privileges, missing feature bit, kernel version). */
+int uffd_open(uint64_t features, char *why, size_t whylen);
+/* 0, or -1 with errno. */
+int uffd_register_wp(int fd, void *addr, size_t len);
+int uffd_unregister(int fd, void *addr, size_t len);
+/* Set (protect) or clear write protection of [addr, addr+len).  0, or -1 with errno. */
+int uffd_writeprotect(int fd, void *addr, size_t len, bool protect);
+
+/* " (Linux <release> predates <major>.<minor>)" into buf if the running kernel is older
+ * than that version, else "". */
+void kernel_age_note(int major, int minor, char *buf, size_t len);
+/* "<strerror> (<ENAME>)" for errno value e. */
+const char *errno_text(int e, char *buf, size_t len);
+
+#endif
