@@ -25,8 +25,10 @@ static struct {
     volatile sig_atomic_t forked;
 } ua = {.uffd = -1, .pagemap = -1};
 
-/* Harvest runs with the world stopped, one at a time: a fixed buffer, no allocation. */
-static struct page_region harvest_regions[512];
+/* Harvest runs with the world stopped, one at a time: a fixed buffer, no allocation.
+ * mmap'd, not static: the regions hold heap addresses, and globals are GC roots. */
+#define HARVEST_REGIONS 512
+static struct page_region *harvest_regions;
 
 /* WP_ASYNC alone also protects never-populated pages (measured on 6.18: reading an armed,
  * untouched page is not reported as written), so WP_UNPOPULATED is not requested. */
@@ -144,6 +146,15 @@ static int ua_attach(void *base, size_t len, struct dirty_map *dm, char *why, si
 {
     static bool fork_hook;
     (void)dm;
+    if (!harvest_regions) {
+        void *p = mmap(NULL, HARVEST_REGIONS * sizeof *harvest_regions, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            snprintf(why, whylen, "cannot map the harvest buffer: %s", strerror(errno));
+            return -1;
+        }
+        harvest_regions = p;
+    }
     if (track(base, len, &ua.uffd, &ua.pagemap, why, whylen) < 0)
         return -1;
     ua.base = base;
@@ -190,7 +201,7 @@ static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
     follow_fork();
     struct harvest h = {dm, 0};
     if (ua.pagemap >= 0 && scan(ua.pagemap, addr, len, harvest_regions,
-                                   sizeof harvest_regions / sizeof harvest_regions[0], &h) == 0)
+                                   HARVEST_REGIONS, &h) == 0)
         return h.pages;
     /* Which pages were written is unknown: report them all.  Pages the failed scan did not
      * re-protect stay unprotected, so the next scan reports them again. */
