@@ -28,6 +28,9 @@ struct wb_options {
     size_t mark_stack_max;   /* WBRT_MARK_STACK_MAX: mark stack entries before overflow recovery (default 16Mi) */
 };
 
+/* 0, or -1 with errno: EINVAL (a bad option; the message names it and the accepted
+ * values), ENOTSUP (the forced barrier is unavailable here: the message says why),
+ * ENOMEM (the heap could not be reserved), EBUSY (options given after initialisation). */
 WB_API int wb_init(const struct wb_options *opt);
 WB_API const char *wb_last_error(void);
 

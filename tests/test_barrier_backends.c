@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Each barrier backend driven directly through barrier.h on a real 64 MiB mapping: which
+ * writes are reported, re-arming, will_write, kernel writes, foreign faults, fork, and
+ * the choice of backend.  No runtime involved. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "barrier.h"
+#include "dirty_map.h"
+#include "faults.h"
+
+#define HEAP_LEN ((size_t)64 << 20)
+#define USED 1024               /* pages handed out: the harvested range */
+#define PG WB_PAGE_SIZE
+
+struct fx {
+    const struct barrier_ops *b;
+    char *heap;
+    struct dirty_map dm;
+};
+
+static char *pg(struct fx *f, size_t i)
+{
+    return f->heap + i * PG;
+}
+
+static size_t harvest(struct fx *f)
+{
+    return f->b->harvest(&f->dm, f->heap, USED * PG);
+}
+
+static void clear(struct fx *f)
+{
+    dirty_map_clear_range(&f->dm, 0, f->dm.npages);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    f->b = *state;
+    f->heap = mmap(NULL, HEAP_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    assert_true(f->heap != MAP_FAILED);
+    madvise(f->heap, HEAP_LEN, MADV_NOHUGEPAGE);
+    assert_int_equal(dirty_map_init(&f->dm, (uintptr_t)f->heap, HEAP_LEN / PG), 0);
+    *state = f;
+    return 0;
+}
+
+/* Like the runtime: attach, fill the used pages, arm them, first harvest.  Called inside
+ * each test because cmocka replaces the SIGSEGV handler around every test and fixture:
+ * the test starts from the default action, as a program without a handler would. */
+static void start(struct fx *f)
+{
+    char why[512];
+    signal(SIGSEGV, SIG_DFL);
+    assert_int_equal(f->b->attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why), 0);
+    f->b->will_write(f->heap, USED * PG);
+    for (size_t i = 0; i < USED; i++)
+        pg(f, i)[0] = 1;
+    f->b->arm(f->heap, USED * PG);
+    harvest(f);
+    clear(f);
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    f->b->detach();
+    dirty_map_destroy(&f->dm);
+    munmap(f->heap, HEAP_LEN);
+    free(f);
+    return 0;
+}
+
+/* Harvest reports exactly these pages (n of them) and returns n. */
+static void expect_exactly(struct fx *f, const size_t *pages, size_t n)
+{
+    assert_int_equal(harvest(f), n);
+    assert_int_equal(dirty_map_count(&f->dm, f->dm.npages), n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(dirty_map_test(&f->dm, pages[i]));
+    clear(f);
+}
+
+static volatile char *signal_target;
+
+static void write_in_handler(int sig)
+{
+    (void)sig;
+    *signal_target = 5;
+}
+
+static void *write_in_thread(void *p)
+{
+    *(volatile char *)p = 4;
+    return NULL;
+}
+
+typedef long long v2 __attribute__((vector_size(16)));
+typedef long long v4 __attribute__((vector_size(32)));
+
+__attribute__((target("avx"))) static void avx_store(void *p)
+{
+    *(volatile v4 *)p = (v4){1, 2, 3, 4};
+}
+
+static void test_writes_reported(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    uint64_t faults = f->b->faults();
+    size_t want[16], n = 0;
+    char buf[64] = "moved";
+
+    pg(f, 3)[100] = 1;                                       /* plain store */
+    want[n++] = 3;
+    memmove(pg(f, 7) + 10, buf, sizeof buf);                 /* memmove */
+    want[n++] = 7;
+    long expected = 0;
+    __atomic_compare_exchange_n((long *)pg(f, 11), &expected, 9, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    want[n++] = 11;
+    pthread_t t;                                             /* another thread */
+    pthread_create(&t, NULL, write_in_thread, pg(f, 19) + 8);
+    pthread_join(t, NULL);
+    want[n++] = 19;
+    struct sigaction sa = {.sa_handler = write_in_handler}, old;   /* a signal handler */
+    sigaction(SIGUSR1, &sa, &old);
+    signal_target = pg(f, 23) + 1;
+    raise(SIGUSR1);
+    sigaction(SIGUSR1, &old, NULL);
+    want[n++] = 23;
+    *(volatile v2 *)(pg(f, 31) + 32) = (v2){7, 8};            /* SSE store */
+    want[n++] = 31;
+    __builtin_ia32_movnti((int *)(pg(f, 33) + 64), 3);        /* non-temporal store */
+    want[n++] = 33;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx")) {                     /* AVX store */
+        avx_store(pg(f, 35) + 64);
+        want[n++] = 35;
+    }
+    uint64_t word = 0x0123456789abcdef;                      /* one store over two pages */
+    memcpy(pg(f, 41) - 4, &word, sizeof word);
+    want[n++] = 40;
+    want[n++] = 41;
+    memset(pg(f, 50), 0xab, 2 * PG);                         /* two whole pages */
+    want[n++] = 50;
+    want[n++] = 51;
+    assert_true(pg(f, 3)[100] == 1 && pg(f, 19)[8] == 4 && pg(f, 23)[1] == 5 && pg(f, 51)[PG - 1] == (char)0xab);
+
+    expect_exactly(f, want, n);
+    if (f->b == &barrier_mprotect)
+        assert_true(f->b->faults() - faults >= n);
+    else
+        assert_int_equal(f->b->faults(), 0);
+    expect_exactly(f, NULL, 0);                              /* re-armed: nothing new */
+    pg(f, 3)[200] = 2;                                       /* and tracked again */
+    expect_exactly(f, (size_t[]){3}, 1);
+}
+
+static void test_will_write(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    size_t run[16];
+    for (size_t i = 0; i < 16; i++)
+        run[i] = 100 + i;
+    f->b->will_write(pg(f, 100), 16 * PG);
+    uint64_t faults = f->b->faults();
+    memset(pg(f, 100), 7, 16 * PG);
+    assert_int_equal(f->b->faults(), faults);
+    expect_exactly(f, run, 16);
+}
+
+static void test_kernel_write(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(write(p[1], "hello", 5), 5);
+    ssize_t got = read(p[0], pg(f, 200) + 100, 5);
+    if (f->b == &barrier_mprotect) {
+        /* Without prepare_kernel_write the kernel finds the page read-only. */
+        assert_int_equal(got, -1);
+        assert_int_equal(errno, EFAULT);
+        expect_exactly(f, NULL, 0);
+        f->b->prepare_kernel_write(pg(f, 200) + 100, 5);
+        assert_true(dirty_map_test(&f->dm, 200));
+        got = read(p[0], pg(f, 200) + 100, 5);
+    }
+    assert_int_equal(got, 5);
+    assert_memory_equal(pg(f, 200) + 100, "hello", 5);
+    expect_exactly(f, (size_t[]){200}, 1);
+    close(p[0]);
+    close(p[1]);
+}
+
+/* Several threads storing into the same armed pages at once. */
+static void *hammer(void *arg)
+{
+    struct fx *f = arg;
+    for (size_t i = 300; i < 364; i++)
+        __atomic_fetch_add((long *)pg(f, i), 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void test_concurrent_first_writes(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    pthread_t t[4];
+    size_t want[64];
+    long before = *(long *)pg(f, 300);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, hammer, f);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (size_t i = 0; i < 64; i++)
+        want[i] = 300 + i;
+    assert_int_equal(*(long *)pg(f, 300), before + 4);
+    expect_exactly(f, want, 64);
+}
+
+/* Run fn in a child; returns its wait status.  The child's stderr goes to err if given. */
+static int in_child(int (*fn)(struct fx *), struct fx *f, char *err, size_t errlen)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], STDERR_FILENO);
+        close(p[0]);
+        _exit(fn(f));
+    }
+    close(p[1]);
+    size_t used = 0;
+    ssize_t r;
+    char sink[256];
+    while ((r = read(p[0], err && used < errlen - 1 ? err + used : sink,
+                     err && used < errlen - 1 ? errlen - 1 - used : sizeof sink)) > 0)
+        if (err && used < errlen - 1)
+            used += (size_t)r;
+    if (err)
+        err[used] = '\0';
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+static char *wild;                    /* a PROT_NONE page of our own, outside the heap */
+static char *unmapped;                /* an address with nothing mapped */
+static void *volatile seen_addr;
+static volatile int seen_code, seen_calls;
+static sigjmp_buf recover;
+
+static void program_handler(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    (void)ctx;
+    seen_addr = si->si_addr;
+    seen_code = si->si_code;
+    seen_calls++;
+    siglongjmp(recover, 1);
+}
+
+static void install_program_handler(void)
+{
+    struct sigaction sa = {.sa_sigaction = program_handler, .sa_flags = SA_SIGINFO};
+    sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Re-attach in the child so that the program's handler predates the barrier. */
+static int reattach(struct fx *f)
+{
+    char why[512];
+    f->b->detach();
+    install_program_handler();
+    if (f->b->attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why) != 0)
+        return 1;
+    f->b->arm(f->heap, USED * PG);
+    harvest(f);
+    clear(f);
+    return 0;
+}
+
+static int child_wild_store(struct fx *f)
+{
+    (void)f;
+    *(volatile char *)(wild + 123) = 1;
+    return 0;
+}
+
+static int child_unmapped_store(struct fx *f)
+{
+    (void)f;
+    *(volatile char *)(unmapped + 5) = 1;
+    return 0;
+}
+
+static int child_raise(struct fx *f)
+{
+    (void)f;
+    raise(SIGSEGV);
+    return 0;
+}
+
+/* A program that recovers from its own faults: each reaches its handler with the true
+ * si_addr, and barrier writes before and after keep being recorded, never reaching it. */
+static int child_program_handler(struct fx *f)
+{
+    if (reattach(f))
+        return 10;
+    pg(f, 5)[0] = 1;                              /* barrier write: not the program's */
+    if (seen_calls != 0)
+        return 11;
+    if (!sigsetjmp(recover, 1))
+        *(volatile char *)(wild + 123) = 1;
+    if (seen_calls != 1 || seen_addr != wild + 123 || seen_code != SEGV_ACCERR)
+        return 12;
+    if (!sigsetjmp(recover, 1))
+        *(volatile char *)(unmapped + 5) = 1;
+    if (seen_calls != 2 || seen_addr != unmapped + 5 || seen_code != SEGV_MAPERR)
+        return 13;
+    if (!sigsetjmp(recover, 1))
+        raise(SIGSEGV);
+    if (seen_calls != 3 || seen_code != SI_TKILL)
+        return 14;
+    pg(f, 6)[0] = 1;                              /* after the hand-backs */
+    if (harvest(f) < 2 || !dirty_map_test(&f->dm, 5) || !dirty_map_test(&f->dm, 6))
+        return 15;
+    clear(f);
+    uint64_t faults = f->b->faults();
+    pg(f, 7)[0] = 1;                              /* the barrier is back in charge */
+    if (seen_calls != 3 || harvest(f) != 1 || !dirty_map_test(&f->dm, 7))
+        return 16;
+    if (f->b == &barrier_mprotect && f->b->faults() != faults + 1)
+        return 17;
+    return 0;
+}
+
+/* A program installing its handler after attach, through a sigaction() wrapper built on
+ * faults_sigaction() as the runtime's would be: the barrier stays in charge. */
+static int child_handler_after_attach(struct fx *f)
+{
+    struct sigaction sa = {.sa_sigaction = program_handler, .sa_flags = SA_SIGINFO}, old;
+    if (!faults_sigaction(SIGSEGV, &sa, &old))
+        sigaction(SIGSEGV, &sa, &old);
+    if (old.sa_handler != SIG_DFL)
+        return 10;
+    pg(f, 5)[0] = 1;
+    if (seen_calls != 0)
+        return 11;
+    if (!sigsetjmp(recover, 1))
+        *(volatile char *)(wild + 9) = 1;
+    if (seen_calls != 1 || seen_addr != wild + 9)
+        return 12;
+    struct sigaction now;
+    if (!faults_sigaction(SIGSEGV, NULL, &now))
+        sigaction(SIGSEGV, NULL, &now);
+    return now.sa_sigaction == program_handler ? 0 : 13;
+}
+
+static void test_foreign_faults(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    wild = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unmapped = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(unmapped, PG);
+    int st = in_child(child_wild_store, f, NULL, 0);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    st = in_child(child_unmapped_store, f, NULL, 0);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    st = in_child(child_raise, f, NULL, 0);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+    st = in_child(child_program_handler, f, NULL, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    st = in_child(child_handler_after_attach, f, NULL, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    munmap(wild, PG);
+}
+
+/* A child's harvests must not take the parent's written pages away from it. */
+static int child_after_fork(struct fx *f)
+{
+    pg(f, 400)[0] = 1;
+    if (harvest(f) < 1 || !dirty_map_test(&f->dm, 400))
+        return 1;
+    clear(f);
+    pg(f, 401)[0] = 1;
+    return harvest(f) >= 1 && dirty_map_test(&f->dm, 401) ? 0 : 2;
+}
+
+static void test_fork(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    pg(f, 410)[0] = 1;
+    int st = in_child(child_after_fork, f, NULL, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    expect_exactly(f, (size_t[]){410}, 1);
+}
+
+/* mprotect with no mappings left: gives up protecting, says so once, reports every page. */
+static size_t max_map_count(void)
+{
+    size_t n = 0;
+    FILE *fp = fopen("/proc/sys/vm/max_map_count", "r");
+    if (fp) {
+        if (fscanf(fp, "%zu", &n) != 1)
+            n = 0;
+        fclose(fp);
+    }
+    return n;
+}
+
+static int child_out_of_mappings(struct fx *f)
+{
+    size_t n = max_map_count() + 1024;      /* pages: one mapping per two of them */
+    char *p = mmap(NULL, n * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    size_t i = 0;
+    while (i < n && mprotect(p + i * PG, PG, PROT_NONE) == 0)   /* a new mapping each */
+        i += 2;
+    if (i >= n || errno != ENOMEM)
+        return 1;
+    munmap(p + (i - 20) * PG, 20 * PG);                       /* a few mappings to spare */
+    for (size_t k = 1; k < USED; k += 2)                      /* every other page: splits */
+        f->b->arm(pg(f, k), PG);
+    uint64_t faults = f->b->faults();
+    for (size_t k = 0; k < USED; k++)
+        pg(f, k)[1] = 3;                                      /* all writable now */
+    if (f->b->faults() != faults)
+        return 2;
+    if (harvest(f) != USED || dirty_map_count(&f->dm, f->dm.npages) != USED)
+        return 3;
+    clear(f);
+    return harvest(f) == USED ? 0 : 4;
+}
+
+static void test_out_of_mappings(void **state)
+{
+    struct fx *f = *state;
+    char err[512];
+    if (max_map_count() > 200000)
+        skip();                             /* too many mappings to use up quickly */
+    start(f);
+    f->b->will_write(f->heap, USED * PG);                     /* arm page by page below */
+    int st = in_child(child_out_of_mappings, f, err, sizeof err);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_string_equal(err, "wbrt: mprotect barrier: out of mappings (vm.max_map_count); "
+                             "every heap page now counts as dirty at each collection\n");
+}
+
+static void test_dirty_map(void **state)
+{
+    (void)state;
+    struct dirty_map dm;
+    assert_int_equal(dirty_map_init(&dm, 0x10000, 1000), 0);
+    assert_int_equal(dirty_map_next(&dm, 0, 1000), 1000);
+    dirty_map_set_range(&dm, 60, 70);          /* 60..129: across two word boundaries */
+    dirty_map_set(&dm, 999);
+    dirty_map_set_addr(&dm, (void *)(0x10000 + 500 * PG + 7));
+    assert_int_equal(dirty_map_count(&dm, 1000), 72);
+    assert_int_equal(dirty_map_count(&dm, 64), 4);
+    assert_int_equal(dirty_map_next(&dm, 0, 1000), 60);
+    assert_int_equal(dirty_map_next(&dm, 130, 1000), 500);
+    assert_int_equal(dirty_map_next(&dm, 501, 999), 999);
+    assert_int_equal(dirty_map_next(&dm, 501, 1000), 999);
+    assert_false(dirty_map_test(&dm, 59));
+    assert_true(dirty_map_test(&dm, 129));
+    assert_false(dirty_map_test(&dm, 130));
+    dirty_map_clear_range(&dm, 61, 68);
+    assert_int_equal(dirty_map_count(&dm, 1000), 4);
+    assert_true(dirty_map_test(&dm, 60) && dirty_map_test(&dm, 129));
+    dirty_map_destroy(&dm);
+}
+
+/* A process that may not create a userfaultfd: unprivileged, the syscall refused. */
+static void deny_userfaultfd(void)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_userfaultfd, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof filter / sizeof filter[0], filter};
+    if (geteuid() == 0 && (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)))
+        _exit(20);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+        _exit(21);
+}
+
+static int child_no_uffd(struct fx *f)
+{
+    char why[1024];
+    (void)f;
+    deny_userfaultfd();
+    if (barrier_select("uffd-async", 1, why, sizeof why) != NULL)
+        return 77;                   /* /dev/userfaultfd open to all: nothing to check */
+    const char *want = "barrier uffd-async unavailable: vm.unprivileged_userfaultfd=";
+    if (strncmp(why, want, strlen(want)) != 0 || !strstr(why, "run as root, or chmod /dev/userfaultfd, "
+                                                             "or sysctl vm.unprivileged_userfaultfd=1"))
+        return 2;
+    return barrier_select("auto", 1, why, sizeof why) == &barrier_mprotect ? 0 : 3;
+}
+
+static void test_select(void **state)
+{
+    (void)state;
+    char why[1024], err[2048];
+    assert_null(barrier_select("bogus", 1, why, sizeof why));
+    assert_string_equal(why, "WBRT_BARRIER=bogus is not one of auto|uffd-async|mprotect|none");
+    assert_string_equal(barrier_names(), "auto|uffd-async|mprotect|none");
+    for (const struct barrier_ops *const *b = barrier_all; *b; b++)
+        assert_non_null(strstr(barrier_names(), (*b)->name));
+    assert_ptr_equal(barrier_select("none", 1, why, sizeof why), &barrier_none);
+    assert_int_equal(barrier_none.tracks, 0);
+
+    int st = in_child(child_no_uffd, NULL, err, sizeof err);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77)
+        return;
+    assert_int_equal(WEXITSTATUS(st), 0);
+    /* Exactly one line, naming what was skipped and what is used. */
+    const char *want = "wbrt: barrier uffd-async unavailable (vm.unprivileged_userfaultfd=";
+    assert_int_equal(strncmp(err, want, strlen(want)), 0);
+    assert_non_null(strstr(err, "); using mprotect\n"));
+    assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest common[] = {
+        cmocka_unit_test(test_dirty_map),
+        cmocka_unit_test(test_select),
+    };
+    int failed = cmocka_run_group_tests_name("barrier selection", common, NULL, NULL);
+    static const struct barrier_ops *const tracked[] = {&barrier_uffd_async, &barrier_mprotect};
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++) {
+        const struct barrier_ops *b = tracked[i];
+        char why[512];
+        if (b->probe(why, sizeof why) != 0) {
+            printf("SKIPPED: %s: %s\n", b->name, why);
+            continue;
+        }
+        struct CMUnitTest tests[] = {
+            cmocka_unit_test_prestate_setup_teardown(test_writes_reported, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_will_write, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_kernel_write, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_concurrent_first_writes, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_foreign_faults, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_fork, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_out_of_mappings, setup, teardown, (void *)b),
+        };
+        size_t n = sizeof tests / sizeof tests[0] - (b != &barrier_mprotect);
+        failed += _cmocka_run_group_tests(b->name, tests, n, NULL, NULL);
+    }
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,507 @@
+/* Generation tests: old->young pointers found through the barrier, tenure, page-granular
+ * scanning of large objects, kernel writes, and faults that are not the barrier's.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "wbt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <immintrin.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MiB ((size_t)1 << 20)
+
+/* Holders are large objects (own page run), so that no allocation of the young object or
+ * the controls writes to their pages: only the store under test can make them dirty. */
+enum { HOLDER = 16 * 1024, SLOT = 4096 + 64, YOUNG = 256, CONTROLS = 16 };
+
+/* An object of n bytes made old by a full collection, hidden: a young collection never
+ * frees an old object, so it stays there while nothing visible points at it, and the
+ * young object stored into it is reachable only through the barrier. */
+static __attribute__((noinline)) wbt_hidden new_old_holder(size_t n)
+{
+    void *h = wb_malloc(n);
+
+    assert_non_null(h);
+    wb_collect(WB_COLLECT_FULL);
+    assert_ptr_equal(wb_base(h), h);
+    return wbt_hide(h);
+}
+
+static void **slot_at(wbt_hidden holder, size_t off)
+{
+    return (void **)((char *)wbt_reveal(holder) + off);
+}
+
+static __attribute__((noinline)) void clear_slot(wbt_hidden holder, size_t off)
+{
+    *slot_at(holder, off) = NULL;
+}
+
+typedef void store_fn(void **slot, void *young);
+
+/* A new young object with seed's payload, stored into the holder's slot by store. */
+static __attribute__((noinline)) wbt_hidden young_into(wbt_hidden holder, size_t off,
+                                                       store_fn *store, uint64_t seed)
+{
+    void *y = wb_malloc(YOUNG);
+
+    assert_non_null(y);
+    wbt_fill(y, YOUNG, seed);
+    store(slot_at(holder, off), y);
+    return wbt_hide(y);
+}
+
+static void store_plain(void **slot, void *young)
+{
+    *slot = young;
+}
+
+/* From glibc malloc memory, which is no root. */
+static void store_memmove(void **slot, void *young)
+{
+    void **buf = calloc(8, sizeof *buf);
+
+    assert_non_null(buf);
+    buf[3] = young;
+    memmove(slot - 3, buf, 8 * sizeof *buf);
+    explicit_bzero(buf, 8 * sizeof *buf);
+    free(buf);
+}
+
+static void store_cas(void **slot, void *young)
+{
+    void *expected = NULL;
+
+    assert_true(__atomic_compare_exchange_n(slot, &expected, young, 0, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST));
+}
+
+static void store_sse(void **slot, void *young)
+{
+    _mm_storeu_si128((__m128i *)slot, _mm_set_epi64x(0, (long long)(uintptr_t)young));
+}
+
+__attribute__((target("avx"))) static void store_avx(void **slot, void *young)
+{
+    _mm256_storeu_si256((__m256i *)slot, _mm256_set_epi64x(0, 0, 0, (long long)(uintptr_t)young));
+}
+
+/* The handler's operands, hidden so that they are no roots themselves. */
+static volatile wbt_hidden g_sig_slot, g_sig_young;
+
+static void store_in_handler(int sig)
+{
+    (void)sig;
+    *(void **)wbt_reveal(g_sig_slot) = wbt_reveal(g_sig_young);
+}
+
+static void store_raise(void **slot, void *young)
+{
+    struct sigaction sa, old;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = store_in_handler;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    g_sig_slot = wbt_hide(slot);
+    g_sig_young = wbt_hide(young);
+    assert_int_equal(raise(SIGUSR1), 0);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    g_sig_slot = g_sig_young = 0;
+}
+
+struct thread_job {
+    wbt_hidden holder, young;
+    uint64_t seed;
+};
+
+static void *store_from_thread(void *arg)
+{
+    struct thread_job *job = arg;
+
+    job->young = young_into(job->holder, SLOT, store_plain, job->seed);
+    return NULL;
+}
+
+static int tracking_barrier(void)
+{
+    return strcmp(wb_barrier_name(), "none") != 0;
+}
+
+/* After a full collection, a young object whose only reference is a slot of an old
+ * object, written by store (in another thread if threaded), survives a young collection
+ * with its bytes intact, while young objects nothing references are reclaimed. */
+static void check_barrier(size_t holder_size, store_fn *store, int threaded, uint64_t seed)
+{
+    wbt_hidden holder = new_old_holder(holder_size), young, controls[CONTROLS];
+    size_t off = holder_size > SLOT ? SLOT : 8;
+    struct wb_stats before, after;
+
+    wb_get_stats(&before);
+    if (threaded) {
+        struct thread_job job = { holder, 0, seed };
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, store_from_thread, &job), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+        young = job.young;
+    } else {
+        young = young_into(holder, off, store, seed);
+    }
+    for (int i = 0; i < CONTROLS; i++)
+        controls[i] = wbt_garbage(YOUNG, seed + 1 + i);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wb_get_stats(&after);
+
+    wbt_assert_reclaimed(controls, CONTROLS);
+    assert_true(after.young_collections == before.young_collections + 1);
+    assert_true(after.full_collections == before.full_collections);
+    if (strcmp(wb_barrier_name(), "mprotect") == 0)
+        assert_true(after.barrier_faults > before.barrier_faults);
+    assert_ptr_equal(*slot_at(holder, off), wbt_reveal(young));
+    wbt_assert_live(young, YOUNG, seed);
+    wbt_churn(YOUNG, 1000);
+    wbt_assert_live(young, YOUNG, seed);
+}
+
+static void test_store_plain(void **state)
+{
+    (void)state;
+    check_barrier(HOLDER, store_plain, 0, 100);
+}
+
+static void test_store_small_holder(void **state)
+{
+    (void)state;
+    check_barrier(64, store_plain, 0, 200);
+}
+
+static void test_store_memmove(void **state)
+{
+    (void)state;
+    check_barrier(HOLDER, store_memmove, 0, 300);
+}
+
+static void test_store_cas(void **state)
+{
+    (void)state;
+    check_barrier(HOLDER, store_cas, 0, 400);
+}
+
+static void test_store_other_thread(void **state)
+{
+    (void)state;
+    check_barrier(HOLDER, NULL, 1, 500);
+}
+
+static void test_store_signal_handler(void **state)
+{
+    (void)state;
+    check_barrier(HOLDER, store_raise, 0, 600);
+}
+
+static void test_store_sse(void **state)
+{
+    (void)state;
+    check_barrier(HOLDER, store_sse, 0, 700);
+}
+
+static void test_store_avx(void **state)
+{
+    (void)state;
+    if (!__builtin_cpu_supports("avx"))
+        skip();
+    check_barrier(HOLDER, store_avx, 0, 800);
+}
+
+static void test_counters(void **state)
+{
+    struct wb_stats a, b, c;
+    void *volatile kept = wb_malloc(MiB);
+
+    (void)state;
+    wbt_fill(kept, MiB, 900);
+    wb_get_stats(&a);
+    wb_collect(WB_COLLECT_FULL);
+    wb_get_stats(&b);
+    wb_collect(WB_COLLECT_YOUNG);
+    wb_get_stats(&c);
+    assert_true(b.full_collections == a.full_collections + 1);
+    assert_true(b.young_collections == a.young_collections);
+    assert_true(c.young_collections == b.young_collections + 1);
+    assert_true(c.full_collections == b.full_collections);
+    assert_true(b.live_bytes >= MiB);
+    assert_true(b.old_bytes >= MiB);   /* every survivor of a full collection is old */
+    assert_true(b.heap_bytes >= b.live_bytes);
+    assert_true(wbt_intact(kept, MiB, 900));
+}
+
+/* By default a survivor of a young collection is old at once: dropping its last reference
+ * does not let the next young collection free it, a full one does. */
+static void test_promotion_at_once(void **state)
+{
+    wbt_hidden holder = new_old_holder(HOLDER), z;
+
+    (void)state;
+    z = young_into(holder, SLOT, store_plain, 1000);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_live(z, YOUNG, 1000);
+    clear_slot(holder, SLOT);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_live(z, YOUNG, 1000);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_FULL);
+    wbt_assert_reclaimed(&z, 1);
+}
+
+/* WBRT_TENURE_AGE=2: a survivor stays young for two young collections.  One referenced
+ * only from an old page that is not written again survives three young collections;
+ * one whose reference is dropped after the first is freed by the second. */
+static void test_tenure_age(void **state)
+{
+    wbt_hidden holder, y, z;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=2");
+    holder = new_old_holder(HOLDER);
+    y = young_into(holder, SLOT, store_plain, 1100);
+    z = young_into(holder, SLOT + 2 * 4096, store_plain, 1200);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_live(y, YOUNG, 1100);
+    wbt_assert_live(z, YOUNG, 1200);
+    clear_slot(holder, SLOT + 2 * 4096);
+    for (int i = 0; i < 3; i++) {
+        wbt_scrub_stack();
+        wb_collect(WB_COLLECT_YOUNG);
+        if (i == 0)
+            wbt_assert_reclaimed(&z, 1);
+        wbt_churn(YOUNG, 500);
+        wbt_assert_live(y, YOUNG, 1100);
+        assert_ptr_equal(*slot_at(holder, SLOT), wbt_reveal(y));
+    }
+}
+
+/* One slot written in a 4 MiB old object: a tracking barrier makes the next young
+ * collection scan a handful of pages, not the 1024 that none must scan. */
+static void test_large_old_object(void **state)
+{
+    const size_t size = 4 * MiB, off = 2 * MiB + 8;
+    wbt_hidden holder = new_old_holder(size), y, controls[CONTROLS];
+    struct wb_stats st;
+
+    (void)state;
+    y = young_into(holder, off, store_plain, 1300);
+    for (int i = 0; i < CONTROLS; i++)
+        controls[i] = wbt_garbage(YOUNG, 1301 + i);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wb_get_stats(&st);
+    print_message("%s: pages_scanned_last %llu, dirty_pages_last %llu\n", wb_barrier_name(),
+                  (unsigned long long)st.pages_scanned_last, (unsigned long long)st.dirty_pages_last);
+    if (tracking_barrier()) {
+        assert_true(st.pages_scanned_last >= 1 && st.pages_scanned_last <= 16);
+        assert_true(st.dirty_pages_last >= 1);
+    } else {
+        assert_true(st.pages_scanned_last >= size / 4096);
+    }
+    wbt_assert_reclaimed(controls, CONTROLS);
+    wbt_assert_live(y, YOUNG, 1300);
+    assert_ptr_equal(*slot_at(holder, off), wbt_reveal(y));
+}
+
+/* Writes the address of a new young object into the pipe; the pipe is its only reference. */
+static __attribute__((noinline)) wbt_hidden young_into_pipe(int fd, uint64_t seed)
+{
+    void *y = wb_malloc(YOUNG);
+
+    assert_non_null(y);
+    wbt_fill(y, YOUNG, seed);
+    assert_int_equal(write(fd, &y, sizeof y), sizeof y);
+    return wbt_hide(y);
+}
+
+/* read(2) of n bytes into the holder at off, after wb_prepare_kernel_write() if prepare. */
+static __attribute__((noinline)) ssize_t read_into(int fd, wbt_hidden holder, size_t off,
+                                                   size_t n, int prepare)
+{
+    if (prepare)
+        wb_prepare_kernel_write(slot_at(holder, off), n);
+    return read(fd, slot_at(holder, off), n);
+}
+
+/* read(2) into an old object: under uffd-async it just works; under mprotect it fails
+ * with EFAULT unless wb_prepare_kernel_write() came first.  Either way the young object
+ * whose address the kernel wrote there survives the next young collection. */
+static void test_kernel_write(void **state)
+{
+    wbt_hidden holder = new_old_holder(HOLDER), y;
+    int mprotect = strcmp(wb_barrier_name(), "mprotect") == 0;
+    ssize_t r;
+    int p[2];
+
+    (void)state;
+    assert_int_equal(pipe2(p, O_NONBLOCK), 0);   /* a failed read may or may not consume */
+    if (mprotect) {
+        char junk[8] = "12345678";
+        assert_int_equal(write(p[1], junk, sizeof junk), sizeof junk);
+        errno = 0;
+        assert_int_equal(read_into(p[0], holder, 3 * 4096, sizeof junk, 0), -1);
+        assert_int_equal(errno, EFAULT);
+        r = read(p[0], junk, sizeof junk);   /* drain */
+        assert_true(r == sizeof junk || (r < 0 && errno == EAGAIN));
+    }
+    y = young_into_pipe(p[1], 1400);
+    assert_int_equal(read_into(p[0], holder, SLOT, sizeof(void *), mprotect), sizeof(void *));
+    close(p[0]);
+    close(p[1]);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_live(y, YOUNG, 1400);
+    assert_ptr_equal(*slot_at(holder, SLOT), wbt_reveal(y));
+}
+
+static int g_report_fd = -1;
+
+static void report_fault(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    if (write(g_report_fd, &si->si_addr, sizeof si->si_addr) != sizeof si->si_addr)
+        _exit(2);
+    _exit(0);
+}
+
+struct wild {
+    int own_handler;  /* else the default action (cmocka's handler is dropped) */
+    void *old_slot;   /* written (a barrier fault, not ours) before the wild store, or NULL */
+    void *target;
+};
+
+#define OLD_WRITE_DONE "old slot written\n"
+
+static void wild_store(void *arg)
+{
+    struct wild *w = arg;
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    if (w->own_handler) {
+        sa.sa_sigaction = report_fault;
+        sa.sa_flags = SA_SIGINFO;
+    } else {
+        sa.sa_handler = SIG_DFL;
+    }
+    assert_int_equal(sigaction(SIGSEGV, &sa, NULL), 0);
+    if (w->old_slot != NULL) {
+        *(void *volatile *)w->old_slot = w->old_slot;
+        fputs(OLD_WRITE_DONE, stdout);
+        fflush(stdout);
+    }
+    *(volatile int *)w->target = 1;
+    _exit(3);   /* the store did not fault */
+}
+
+static void *unmapped_address(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    assert_true(p != MAP_FAILED);
+    assert_int_equal(munmap(p, 4096), 0);
+    return p;
+}
+
+/* The child's own SIGSEGV handler sees the wild store at its own address. */
+static void check_reported(struct wild *w)
+{
+    struct wbt_child *c = malloc(sizeof *c);
+    void *reported = NULL;
+    int p[2];
+
+    assert_non_null(c);
+    assert_int_equal(pipe(p), 0);
+    g_report_fd = p[1];
+    wbt_fork(c, NULL, wild_store, w);
+    close(p[1]);
+    if (!wbt_exited(c, 0))
+        fail_msg("child status 0x%x, output:\n%s", c->status, c->out);
+    assert_int_equal(read(p[0], &reported, sizeof reported), sizeof reported);
+    close(p[0]);
+    if (w->old_slot != NULL && reported == w->old_slot)
+        fail_msg("the barrier fault at %p reached the program's own handler", reported);
+    assert_ptr_equal(reported, w->target);
+    free(c);
+}
+
+static void test_wild_store_own_handler(void **state)
+{
+    struct wild w = { 1, NULL, unmapped_address() };
+    void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    (void)state;
+    check_reported(&w);
+    assert_true(ro != MAP_FAILED);
+    w.target = (char *)ro + 100;   /* a write-protected page that is not the heap's */
+    check_reported(&w);
+    munmap(ro, 4096);
+}
+
+/* Installing a SIGSEGV handler after wb_init must not route barrier faults to it. */
+static void test_own_handler_keeps_barrier(void **state)
+{
+    wbt_hidden holder = new_old_holder(HOLDER);
+    struct wild w = { 1, slot_at(holder, SLOT), unmapped_address() };
+
+    (void)state;
+    check_reported(&w);
+}
+
+/* With no handler of its own, a barrier fault is still handled, and the wild store then
+ * kills the child with SIGSEGV. */
+static void test_wild_store_default_action(void **state)
+{
+    wbt_hidden holder = new_old_holder(HOLDER);
+    struct wild w = { 0, slot_at(holder, SLOT), unmapped_address() };
+    struct wbt_child *c = malloc(sizeof *c);
+
+    (void)state;
+    assert_non_null(c);
+    wbt_fork(c, NULL, wild_store, &w);
+    if (!wbt_killed_by(c, SIGSEGV) || strstr(c->out, OLD_WRITE_DONE) == NULL)
+        fail_msg("child status 0x%x, output:\n%s", c->status, c->out);
+    free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_plain),
+        cmocka_unit_test(test_store_small_holder),
+        cmocka_unit_test(test_store_memmove),
+        cmocka_unit_test(test_store_cas),
+        cmocka_unit_test(test_store_other_thread),
+        cmocka_unit_test(test_store_signal_handler),
+        cmocka_unit_test(test_store_sse),
+        cmocka_unit_test(test_store_avx),
+        cmocka_unit_test(test_counters),
+        cmocka_unit_test(test_promotion_at_once),
+        cmocka_unit_test(test_tenure_age),
+        cmocka_unit_test(test_large_old_object),
+        cmocka_unit_test(test_kernel_write),
+        cmocka_unit_test(test_wild_store_own_handler),
+        cmocka_unit_test(test_own_handler_keeps_barrier),
+        cmocka_unit_test(test_wild_store_default_action),
+    };
+
+    wbt_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
