@@ -16,6 +16,15 @@ static void ensure_init(void)
         wb_init(NULL);
 }
 
+/* Small objects are zeroed inline: a call to memset costs more than the stores. */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+static inline void zero_small(void *p, size_t size)
+{
+    uint64_t *q = p;
+    for (size_t i = 0; i < size / 8; i += 2)
+        q[i] = 0, q[i + 1] = 0;
+}
+
 /* Take a free slot of the thread's page; NULL when it has none. */
 static inline void *tlab_take(struct tlab *tl, size_t size, bool zero)
 {
@@ -26,12 +35,16 @@ static inline void *tlab_take(struct tlab *tl, size_t size, bool zero)
         tl->free[k] = m & (m - 1);
         uintptr_t p = page_addr(tl->page) + ((size_t)k * 64 + (size_t)__builtin_ctzll(m)) * size;
         size_t g = gran_of(p);
-        bit_clear(H.old_bits, g); /* only this thread and stopped-world sweeps touch this page's old bits */
+        bit_clear(H.old_bits, g);
         if (H.age)
             H.age[g] = 0;
-        bit_set_atomic(H.alloc_bits, g);
-        if (zero && !tl->zero)
-            memset((void *)p, 0, size);
+        bit_set(H.alloc_bits, g);
+        if (zero && !tl->zero) {
+            if (size <= 256)
+                zero_small((void *)p, size);
+            else
+                memset((void *)p, 0, size);
+        }
         return (void *)p;
     }
     return NULL;
@@ -45,10 +58,7 @@ static void tlab_release(struct tlab *tl)
     tl->page = 0;
     memset(tl->free, 0, sizeof tl->free);
     H.pages[pg].flags &= (uint16_t)~PF_OWNED;
-    const uint64_t *a = page_words(H.alloc_bits, pg);
-    size_t n = 0;
-    for (int k = 0; k < PAGE_WORDS; k++)
-        n += (size_t)__builtin_popcountll(a[k]);
+    size_t n = page_objects(pg);
     if (n == 0) {
         H.pages[pg].flags &= (uint16_t)~PF_YOUNG;
         heap_free_run(pg, 1, G.gc_no);
@@ -75,7 +85,7 @@ static size_t take_pages(size_t n)
     return pg;
 }
 
-static int tlab_refill(struct tlab *tl, int atomic, int c)
+static int tlab_refill(struct wb_thread *t, struct tlab *tl, int atomic, int c)
 {
     tlab_release(tl);
     gc_maybe_collect();
@@ -89,7 +99,14 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
         *pi = (struct page_info){ .kind = PK_SMALL, .sclass = (uint8_t)c,
                                   .flags = PF_USED | (atomic ? PF_ATOMIC : 0) };
     }
+    gc_will_write(pg, 1);
+    if (!zero && !atomic && page_objects(pg) == 0) {
+        /* a reused empty page: one page-sized memset beats one per object */
+        memset((void *)page_addr(pg), 0, WB_PAGE_SIZE);
+        zero = true;
+    }
     H.pages[pg].flags |= PF_OWNED;
+    H.pages[pg].aux = t->id;
     tl->page = (uint32_t)pg;
     tl->zero = zero;
     const uint64_t *a = page_words(H.alloc_bits, pg);
@@ -102,7 +119,6 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     G.alloc_since += free_slots * size;
     G.stats.bytes_allocated += free_slots * size;
     young_add(pg);
-    gc_will_write(pg, 1);
     return 0;
 }
 
@@ -119,7 +135,7 @@ static void *small_alloc(size_t n, int atomic)
     if (__builtin_expect(p != NULL, 1))
         return p;
     pthread_mutex_lock(&H.lock);
-    int rc = tlab_refill(tl, atomic, c);
+    int rc = tlab_refill(t, tl, atomic, c);
     pthread_mutex_unlock(&H.lock);
     if (rc != 0) {
         errno = ENOMEM;
@@ -153,7 +169,7 @@ static void *large_alloc(size_t n, int atomic)
     bit_clear(H.old_bits, g);
     if (H.age)
         H.age[g] = 0;
-    bit_set_atomic(H.alloc_bits, g);
+    bit_set(H.alloc_bits, g);
     G.alloc_since += np << WB_PAGE_SHIFT;
     G.stats.bytes_allocated += np << WB_PAGE_SHIFT;
     young_add(pg);
@@ -233,22 +249,37 @@ void *wb_base(const void *p)
 static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
-    if (pi->kind == PK_LARGE) {
-        pthread_mutex_lock(&H.lock);
-        if (bit_test(H.alloc_bits, gran_of(p))) {
-            bit_clear_atomic(H.alloc_bits, gran_of(p));
-            heap_free_run(pg, pi->aux, G.gc_no);
-        }
-        pthread_mutex_unlock(&H.lock);
+    size_t g = gran_of(p);
+    struct wb_thread *me = thread_self();
+    /* Only the owner writes an owned page's bits: its own frees need no lock. */
+    if (pi->kind == PK_SMALL && (pi->flags & PF_OWNED) && me && pi->aux == me->id) {
+        bit_clear(H.alloc_bits, g);
         return;
     }
-    bit_clear_atomic(H.alloc_bits, gran_of(p));
-    if (pi->flags & (PF_OWNED | PF_LISTED))
-        return;
     pthread_mutex_lock(&H.lock);
-    if (pi->kind == PK_SMALL && !(pi->flags & (PF_OWNED | PF_LISTED)))
-        partial_push(pg); /* an emptied page is returned by the next sweep */
+    if (!bit_test(H.alloc_bits, g)) {
+        /* freed by another thread meanwhile */
+    } else if (pi->kind == PK_LARGE) {
+        bit_clear(H.alloc_bits, g);
+        heap_free_run(pg, pi->aux, G.gc_no);
+    } else if (pi->flags & PF_OWNED) {
+        /* another thread allocates here: the next collection frees it */
+        if (vec_push(&H.deferred, (uint32_t)pg) == 0 &&
+            vec_push(&H.deferred, (uint32_t)(g - pg * GRANS_PER_PAGE)) != 0)
+            H.deferred.n--; /* out of memory: the collector frees it if unreachable */
+    } else {
+        bit_clear(H.alloc_bits, g);
+        if (!(pi->flags & PF_LISTED))
+            partial_push(pg); /* an emptied page is returned by the next sweep */
+    }
     pthread_mutex_unlock(&H.lock);
+}
+
+void alloc_apply_deferred_frees(void)
+{
+    for (size_t i = 0; i + 1 < H.deferred.n; i += 2)
+        bit_clear(H.alloc_bits, (size_t)H.deferred.v[i] * GRANS_PER_PAGE + H.deferred.v[i + 1]);
+    H.deferred.n = 0;
 }
 
 void wb_free(void *p)

@@ -170,6 +170,7 @@ void gc_collect_locked(bool full)
     uintptr_t sp = current_sp();
     size_t used = H.top << WB_PAGE_SHIFT;
     G.gc_no++;
+    alloc_apply_deferred_frees();
     full = full || G.full_due;
     if (full)
         full_cycle(sp, used);

@@ -31,6 +31,9 @@ void gc_collect_locked(bool full);
 /* The allocator is about to fill pages [pg, pg+n): record them dirty, tell the barrier. */
 void gc_will_write(size_t pg, size_t n);
 
+/* Frees that waited for the page's owning thread (world stopped). */
+void alloc_apply_deferred_frees(void);
+
 /* pthread_atfork child handler. */
 void gc_after_fork_child(void);
 

@@ -32,7 +32,8 @@ struct page_info {
     uint8_t kind;
     uint8_t sclass;
     uint16_t flags;
-    uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it */
+    uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it;
+                        PK_SMALL: id of the owning thread while PF_OWNED */
     uint32_t prev, next; /* links of the free-slot list (0 ends it: page 0 is never used) */
 };
 
@@ -51,6 +52,7 @@ struct heap {
     uint32_t partial[2][NCLASS]; /* [atomic][class]: pages with free slots */
     struct vec young;     /* pages that may hold young objects */
     struct vec decommit;  /* pages freed by the last sweep, decommitted by the next one */
+    struct vec deferred;  /* (page, slot) pairs freed by a thread that does not own the page */
     struct dirty_map dirty;
     size_t pages_in_use;
     pthread_mutex_t lock; /* page runs, lists, collection */
@@ -74,17 +76,21 @@ static inline bool in_heap(uintptr_t a) { return a - H.base < (H.top << WB_PAGE_
 static inline bool bit_test(const uint64_t *m, size_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
 static inline void bit_set(uint64_t *m, size_t i) { m[i >> 6] |= (uint64_t)1 << (i & 63); }
 static inline void bit_clear(uint64_t *m, size_t i) { m[i >> 6] &= ~((uint64_t)1 << (i & 63)); }
-/* Alloc bits change from allocating threads and wb_free concurrently. */
-static inline void bit_set_atomic(uint64_t *m, size_t i)
-{
-    __atomic_fetch_or(&m[i >> 6], (uint64_t)1 << (i & 63), __ATOMIC_RELAXED);
-}
-static inline void bit_clear_atomic(uint64_t *m, size_t i)
-{
-    __atomic_fetch_and(&m[i >> 6], ~((uint64_t)1 << (i & 63)), __ATOMIC_RELAXED);
-}
+/* The bitmap words of a small-object page are written only by the thread that owns the
+ * page, by holders of H.lock when no thread owns it, and by the stopped-world collector:
+ * plain stores suffice.  (A page's bits fill exactly its own PAGE_WORDS words.) */
 /* The four bitmap words that cover one page. */
 static inline uint64_t *page_words(uint64_t *m, size_t pg) { return m + pg * PAGE_WORDS; }
+
+/* Objects allocated on small-object page pg. */
+static inline size_t page_objects(size_t pg)
+{
+    const uint64_t *a = page_words(H.alloc_bits, pg);
+    size_t n = 0;
+    for (int k = 0; k < PAGE_WORDS; k++)
+        n += (size_t)__builtin_popcountll(a[k]);
+    return n;
+}
 
 /* Runs the statement after it with obj bound to the start of each object of page pg
  * whose bit is set in both bitmaps (pass one twice for a single map). */

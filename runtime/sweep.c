@@ -26,10 +26,7 @@ static void release_page_if_empty(size_t pg, uint64_t gc_no)
     struct page_info *pi = &H.pages[pg];
     if (pi->flags & PF_OWNED)
         return; /* its free slots belong to a thread */
-    const uint64_t *a = page_words(H.alloc_bits, pg);
-    size_t n = 0;
-    for (int k = 0; k < PAGE_WORDS; k++)
-        n += (size_t)__builtin_popcountll(a[k]);
+    size_t n = page_objects(pg);
     if (n == 0) {
         partial_remove(pg);
         heap_free_run(pg, 1, gc_no);

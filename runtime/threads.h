@@ -15,6 +15,7 @@ struct tlab {
 
 struct wb_thread {
     pthread_t tid;
+    uint32_t id;                   /* owner id in page_info.aux, never 0 */
     uintptr_t stack_hi;
     uintptr_t sp;                  /* lowest live stack address while stopped */
     int running;                   /* stack bounds known: scan and stop it */
