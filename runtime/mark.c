@@ -53,6 +53,7 @@ static void push(uintptr_t lo, uintptr_t hi)
         M.overflow = true; /* marked but unscanned: mark_finish finds it again */
         return;
     }
+    __builtin_prefetch((const void *)lo); /* it is scanned soon: start the miss now */
     M.stack[M.n++] = (struct range){ lo, hi };
 }
 
@@ -74,15 +75,18 @@ void mark_word(uintptr_t w)
     if (!obj)
         return;
     size_t g = gran_of(obj);
+    /* Cheapest rejections first; each bitmap test is a likely cache miss.  Young objects
+     * live only on young-list pages (page_info is already cached by heap_slot).  An old
+     * bit left on a free slot also means "nothing young here"; a mark bit implies allocated. */
+    if (M.young && (!(H.pages[pg].flags & PF_YOUNG) || bit_test(H.old_bits, g)))
+        return;
+    if (bit_test(H.mark_bits, g))
+        return;
     if (!bit_test(H.alloc_bits, g)) {
         if (__builtin_expect(M.check_freed, 0) && bit_test(H.freed_bits, g))
             freed_reachable(w, obj);
         return;
     }
-    if (M.young && bit_test(H.old_bits, g))
-        return;
-    if (bit_test(H.mark_bits, g))
-        return;
     bit_set(H.mark_bits, g);
     if (!(H.pages[pg].flags & PF_ATOMIC))
         push(obj, obj + size);
