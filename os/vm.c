@@ -1,6 +1,7 @@
 /* Address-space reservation and lazily committed tables.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vm.h"
+#include <string.h>
 #include <sys/mman.h>
 
 static void *map(size_t len)
@@ -30,5 +31,15 @@ void *os_table(size_t len)
 }
 
 void os_release(void *p, size_t len) { munmap(p, len); }
+
+void *os_table_grow(void *old, size_t old_len, size_t used, size_t new_len)
+{
+    void *p = os_table(new_len);
+    if (p && old) {
+        memcpy(p, old, used);
+        os_release(old, old_len);
+    }
+    return p;
+}
 
 void os_decommit(void *p, size_t len) { madvise(p, len, MADV_DONTNEED); }

@@ -80,7 +80,10 @@ static bool page_points_young(size_t pg)
 
 static void young_cycle(uintptr_t sp, size_t used)
 {
-    size_t harvested = G.barrier->harvest(&H.dirty, (void *)H.base, used);
+    G.barrier->harvest(&H.dirty, (void *)H.base, used);
+    /* Counted from the map, not the backend, so that every barrier reports the same
+     * thing: pages written since the last collection plus pages the allocator filled. */
+    size_t dirty = dirty_map_count(&H.dirty, H.top);
     if (G.cfg.verify)
         verify_barrier();
     mark_begin(true, false, G.cfg.mark_stack_max);
@@ -92,7 +95,7 @@ static void young_cycle(uintptr_t sp, size_t used)
     mark_finish();
     struct sweep_result r;
     sweep(true, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
-    G.stats.dirty_pages_last = harvested;
+    G.stats.dirty_pages_last = dirty;
     G.stats.pages_scanned_last = scanned;
     G.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.old_bytes + r.young_bytes;
@@ -115,7 +118,8 @@ static void young_cycle(uintptr_t sp, size_t used)
 
 static void full_cycle(uintptr_t sp, size_t used)
 {
-    G.stats.dirty_pages_last = G.barrier->harvest(&H.dirty, (void *)H.base, used);
+    G.barrier->harvest(&H.dirty, (void *)H.base, used);
+    G.stats.dirty_pages_last = dirty_map_count(&H.dirty, H.top);
     dirty_map_clear_range(&H.dirty, 0, H.top);
     mark_begin(false, false, G.cfg.mark_stack_max);
     roots_mark(sp);

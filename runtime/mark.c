@@ -6,7 +6,6 @@
 #include "mark.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include "heap.h"
 #include "vm.h"
@@ -35,13 +34,9 @@ static bool grow(void)
         cap = M.max;
     if (cap <= M.cap)
         return false;
-    struct range *s = os_table(cap * sizeof *s);
+    struct range *s = os_table_grow(M.stack, M.cap * sizeof *s, M.n * sizeof *s, cap * sizeof *s);
     if (!s)
         return false;
-    if (M.stack) {
-        memcpy(s, M.stack, M.n * sizeof *s);
-        os_release(M.stack, M.cap * sizeof *s);
-    }
     M.stack = s;
     M.cap = cap;
     return true;

@@ -2,7 +2,6 @@
  * the heap, so they are not themselves mistaken for roots.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "roots.h"
-#include <string.h>
 #include "heap.h"
 #include "mark.h"
 #include "segments.h"
@@ -20,13 +19,9 @@ static int reserve(struct ranges *a, size_t cap)
 {
     if (cap <= a->cap)
         return 0;
-    struct os_range *r = os_table(cap * sizeof *r);
+    struct os_range *r = os_table_grow(a->r, a->cap * sizeof *r, a->n * sizeof *r, cap * sizeof *r);
     if (!r)
         return -1;
-    if (a->r) {
-        memcpy(r, a->r, a->n * sizeof *r);
-        os_release(a->r, a->cap * sizeof *r);
-    }
     a->r = r;
     a->cap = cap;
     return 0;

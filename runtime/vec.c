@@ -1,20 +1,15 @@
 /* Growable page-number arrays backed by mmap.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vec.h"
-#include <string.h>
 #include "vm.h"
 
 int vec_push(struct vec *a, uint32_t x)
 {
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 1024;
-        uint32_t *v = os_table(cap * sizeof *v);
+        uint32_t *v = os_table_grow(a->v, a->cap * sizeof *v, a->n * sizeof *v, cap * sizeof *v);
         if (!v)
             return -1;
-        if (a->v) {
-            memcpy(v, a->v, a->n * sizeof *v);
-            os_release(a->v, a->cap * sizeof *v);
-        }
         a->v = v;
         a->cap = cap;
     }

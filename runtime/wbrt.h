@@ -63,8 +63,9 @@ struct wb_stats {
     uint64_t heap_bytes;          /* committed heap pages in use, bytes */
     uint64_t live_bytes;          /* after the last collection */
     uint64_t old_bytes;           /* old generation, after the last collection */
-    uint64_t pages_scanned_last;  /* old pages scanned as roots by the last young collection */
-    uint64_t dirty_pages_last;    /* pages the barrier reported dirty at the last collection */
+    uint64_t pages_scanned_last;  /* pages whose old objects the last young collection scanned as roots */
+    uint64_t dirty_pages_last;    /* pages in the dirty map at the last collection: written since the
+                                     collection before (as the barrier saw it) or filled by the allocator */
     uint64_t barrier_faults;      /* faults taken by fault-driven barriers */
     uint64_t bytes_allocated;     /* total since wb_init */
 };

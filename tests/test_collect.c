@@ -485,6 +485,7 @@ static void test_threads_with_collections(void **state)
     for (int i = 0; __atomic_load_n(&g_done, __ATOMIC_ACQUIRE) < THREADS; i++) {
         wb_collect(i % 5 == 4 ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
         __atomic_add_fetch(&g_collections, 1, __ATOMIC_RELEASE);
+        usleep(2000);   /* pacing only: back-to-back collections would starve the builders */
     }
     for (int t = 0; t < THREADS; t++)
         assert_int_equal(pthread_join(th[t], NULL), 0);
