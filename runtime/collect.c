@@ -86,6 +86,7 @@ static void young_cycle(uintptr_t sp, size_t used)
     size_t dirty = dirty_map_count(&H.dirty, H.top);
     if (G.cfg.verify)
         verify_barrier();
+    young_map_build();
     mark_begin(true, false, G.cfg.mark_stack_max);
     roots_mark(sp);
     size_t scanned = 0;

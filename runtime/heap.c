@@ -67,6 +67,7 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     TABLE(H.old_bits, bits);
     TABLE(H.freed_bits, bits);
     TABLE(H.free_pages, H.npages / 8 + 8);
+    TABLE(H.young_map, H.npages / 8 + 8);
     if (with_ages)
         TABLE(H.age, H.npages * GRANS_PER_PAGE);
     if (dirty_map_init(&H.dirty, H.base, H.npages) != 0)
@@ -261,4 +262,18 @@ void young_add(size_t pg)
         return;
     pi->flags |= PF_YOUNG;
     vec_push(&H.young, (uint32_t)pg);
+}
+
+void young_map_build(void)
+{
+    memset(H.young_map, 0, (H.top + 63) / 64 * sizeof *H.young_map);
+    for (size_t i = 0; i < H.young.n; i++) {
+        size_t pg = H.young.v[i];
+        const struct page_info *pi = &H.pages[pg];
+        if (!(pi->flags & PF_YOUNG))
+            continue;
+        size_t n = pi->kind == PK_LARGE ? pi->aux : 1;
+        for (size_t j = pg; j < pg + n; j++)
+            bit_set(H.young_map, j);
+    }
 }

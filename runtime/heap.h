@@ -48,6 +48,9 @@ struct heap {
     uint64_t *freed_bits; /* verifier only: objects freed by the last sweep */
     uint8_t *age;         /* per granule, only when tenure_age > 0 */
     uint64_t *free_pages; /* one bit per page */
+    uint64_t *young_map;  /* one bit per page that may hold young objects (tails of large
+                             objects included), rebuilt for each young collection: small
+                             enough to stay in cache while marking */
     size_t lowest_free;   /* no free page below this one */
     uint32_t partial[2][NCLASS]; /* [atomic][class]: pages with free slots */
     struct vec young;     /* pages that may hold young objects */
@@ -119,5 +122,7 @@ void partial_remove(size_t pg);
 
 /* Young page list (H.lock held or world stopped). */
 void young_add(size_t pg);
+/* Rebuild young_map from the young page list (world stopped). */
+void young_map_build(void);
 
 #endif

@@ -65,15 +65,19 @@ static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uin
 
 void mark_word(uintptr_t w)
 {
+    /* Cheapest rejections first: each table lookup is a likely cache miss.  In a young
+     * collection most words point at old objects; the young page map rejects them
+     * without touching page_info. */
+    if (M.young && (!in_heap(w) || !bit_test(H.young_map, page_of(w))))
+        return;
     size_t size, pg;
     uintptr_t obj = heap_slot(w, &size, &pg);
     if (!obj)
         return;
     size_t g = gran_of(obj);
-    /* Cheapest rejections first; each bitmap test is a likely cache miss.  Young objects
-     * live only on young-list pages (page_info is already cached by heap_slot).  An old
-     * bit left on a free slot also means "nothing young here"; a mark bit implies allocated. */
-    if (M.young && (!(H.pages[pg].flags & PF_YOUNG) || bit_test(H.old_bits, g)))
+    /* An old bit left on a free slot also means "nothing young here"; a mark bit implies
+     * allocated. */
+    if (M.young && bit_test(H.old_bits, g))
         return;
     if (bit_test(H.mark_bits, g))
         return;
