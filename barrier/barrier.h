@@ -25,6 +25,9 @@ struct barrier_ops {
     /* The allocator is about to fill these pages: make writes to them cheap (no fault
      * per page).  The caller has already set their bits in the dirty map. */
     void (*will_write)(void *addr, size_t len);
+    /* These pages hold no old objects any more (their objects were freed): stop tracking
+     * them, so that the allocator can fill them again without a fault. World stopped. */
+    void (*disarm)(void *addr, size_t len);
     /* A kernel write (read(2) ...) is about to target [addr, addr+len). */
     void (*prepare_kernel_write)(void *addr, size_t len);
     /* Faults taken so far (0 for mechanisms with no user-visible fault). */

@@ -243,6 +243,15 @@ static void mp_will_write(void *addr, size_t len)
         unprotect_runs(first, first + n);
 }
 
+static void mp_disarm(void *addr, size_t len)
+{
+    size_t first, n = clip(addr, len, &first);
+    if (!n || gave_up())
+        return;
+    dirty_map_clear_range(&mp.armed, first, n);
+    unprotect_runs(first, first + n);
+}
+
 static void mp_prepare_kernel_write(void *addr, size_t len)
 {
     size_t first, n = clip(addr, len, &first);
@@ -267,6 +276,7 @@ const struct barrier_ops barrier_mprotect = {
     .arm = mp_arm,
     .harvest = mp_harvest,
     .will_write = mp_will_write,
+    .disarm = mp_disarm,
     .prepare_kernel_write = mp_prepare_kernel_write,
     .faults = mp_faults,
 };

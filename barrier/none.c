@@ -51,6 +51,7 @@ const struct barrier_ops barrier_none = {
     .arm = none_range,
     .harvest = none_harvest,
     .will_write = none_range,
+    .disarm = none_range,
     .prepare_kernel_write = none_range,
     .faults = none_faults,
 };

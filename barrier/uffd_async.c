@@ -187,15 +187,22 @@ static void ua_arm(void *addr, size_t len)
 }
 
 /* Measured on 6.18 (nested VM): un-protecting a run then writing it costs 0.1-0.35 us per
- * page for runs of 4+ pages, against 0.7 us per page for the asynchronous fault; equal at
- * one page.  The pages are then reported written at the next harvest, as they should. */
-/* Measured here: un-protecting one page costs 1.0-1.7 us, letting its first write take the
- * async fault 0.7-1.2 us; from two pages on, one ioctl for the run is cheaper. */
+ * page for runs of 4+ pages, against 0.7 us per page for the asynchronous fault; for one
+ * page the ioctl (1.0-1.7 us) costs as much as the fault (0.7-1.2 us), so a single page
+ * takes the fault.  The pages are then reported written at the next harvest, as they should. */
 static void ua_will_write(void *addr, size_t len)
 {
     follow_fork();
     if (len > WB_PAGE_SIZE)
         uffd_writeprotect(ua.uffd, addr, len, false);
+}
+
+/* The harvest re-protected every written page, young ones too; those the sweep freed are
+ * un-protected again in one ioctl per run, so refilling them takes no fault. */
+static void ua_disarm(void *addr, size_t len)
+{
+    follow_fork();
+    uffd_writeprotect(ua.uffd, addr, len, false);
 }
 
 static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
@@ -242,6 +249,7 @@ const struct barrier_ops barrier_uffd_async = {
     .arm = ua_arm,
     .harvest = ua_harvest,
     .will_write = ua_will_write,
+    .disarm = ua_disarm,
     .prepare_kernel_write = ua_prepare_kernel_write,
     .faults = ua_faults,
 };

@@ -47,6 +47,11 @@ static void arm_old_runs(bool only_dirty)
         G.barrier->arm((void *)page_addr(run), len << WB_PAGE_SHIFT);
 }
 
+static void disarm_run(size_t pg, size_t n)
+{
+    G.barrier->disarm((void *)page_addr(pg), n << WB_PAGE_SHIFT);
+}
+
 /* The old objects on page pg are roots: scan them (for a large object, only this page
  * of it: the page-granular map's advantage over object remembered sets). */
 static bool scan_old_page(size_t pg)
@@ -96,6 +101,7 @@ static void young_cycle(uintptr_t sp, size_t used)
     mark_finish();
     struct sweep_result r;
     sweep(true, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
+    heap_freed_runs(G.gc_no, disarm_run);
     G.stats.dirty_pages_last = dirty;
     G.stats.pages_scanned_last = scanned;
     G.old_bytes += r.promoted_bytes;
@@ -127,6 +133,7 @@ static void full_cycle(uintptr_t sp, size_t used)
     mark_finish();
     struct sweep_result r;
     sweep(false, 0, G.cfg.verify, G.gc_no, &r);
+    heap_freed_runs(G.gc_no, disarm_run);
     G.old_bytes = G.old_after_full = r.live_bytes;
     G.stats.live_bytes = r.live_bytes;
     G.stats.pages_scanned_last = 0;

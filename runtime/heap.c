@@ -171,41 +171,52 @@ void heap_free_run(size_t pg, size_t n, uint64_t gc_no)
     if (pg < H.lowest_free)
         H.lowest_free = pg;
     H.pages_in_use -= n;
-    vec_push(&H.decommit, (uint32_t)pg);
-    vec_push(&H.decommit, (uint32_t)n);
 }
 
-static void decommit_run(size_t pg, size_t n)
+/* Calls fn for each run of free, committed pages whose freeing collection matches. */
+static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no), uint32_t gc_no,
+                           void (*fn)(size_t pg, size_t n))
 {
-    size_t i = pg;
-    while (i < pg + n) {
-        if (H.pages[i].kind != PK_FREE || !(H.pages[i].flags & PF_USED)) {
-            i++;
-            continue;
+    size_t run = 0, len = 0;
+    size_t words = (H.top + 63) / 64;
+    for (size_t w = H.lowest_free / 64; w < words; w++)
+        for (uint64_t m = H.free_pages[w]; m; m &= m - 1) {
+            size_t pg = w * 64 + (size_t)__builtin_ctzll(m);
+            const struct page_info *pi = &H.pages[pg];
+            if (!(pi->flags & PF_USED) || !match(pi->aux, gc_no))
+                continue;
+            if (len && run + len == pg) {
+                len++;
+                continue;
+            }
+            if (len)
+                fn(run, len);
+            run = pg, len = 1;
         }
-        size_t j = i;
-        while (j < pg + n && H.pages[j].kind == PK_FREE && (H.pages[j].flags & PF_USED))
-            H.pages[j++].flags &= (uint16_t)~PF_USED;
-        os_decommit((void *)page_addr(i), (j - i) << WB_PAGE_SHIFT);
-        i = j;
-    }
+    if (len)
+        fn(run, len);
+}
+
+static bool freed_before(uint32_t freed_by, uint32_t gc_no) { return freed_by != gc_no; }
+static bool freed_by(uint32_t freed_by, uint32_t gc_no) { return freed_by == gc_no; }
+
+static void decommit(size_t pg, size_t n)
+{
+    for (size_t i = pg; i < pg + n; i++)
+        H.pages[i].flags &= (uint16_t)~PF_USED;
+    os_decommit((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
 
 /* Pages that stayed free for a whole cycle go back to the OS; those freed by this
- * sweep wait one cycle, since the allocator would otherwise fault them straight back. */
+ * collection wait one cycle, since the allocator would otherwise fault them straight back. */
 void heap_decommit_pending(uint64_t gc_no)
 {
-    size_t keep = 0;
-    for (size_t i = 0; i + 1 < H.decommit.n; i += 2) {
-        size_t pg = H.decommit.v[i], n = H.decommit.v[i + 1];
-        if (H.pages[pg].kind == PK_FREE && H.pages[pg].aux == (uint32_t)gc_no) {
-            H.decommit.v[keep++] = (uint32_t)pg;
-            H.decommit.v[keep++] = (uint32_t)n;
-        } else {
-            decommit_run(pg, n);
-        }
-    }
-    H.decommit.n = keep;
+    free_used_runs(freed_before, (uint32_t)gc_no, decommit);
+}
+
+void heap_freed_runs(uint64_t gc_no, void (*fn)(size_t pg, size_t n))
+{
+    free_used_runs(freed_by, (uint32_t)gc_no, fn);
 }
 
 bool heap_run_is_zero(size_t pg, size_t n)

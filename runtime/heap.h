@@ -54,7 +54,6 @@ struct heap {
     size_t lowest_free;   /* no free page below this one */
     uint32_t partial[2][NCLASS]; /* [atomic][class]: pages with free slots */
     struct vec young;     /* pages that may hold young objects */
-    struct vec decommit;  /* pages freed by the last sweep, decommitted by the next one */
     struct vec deferred;  /* (page, slot) pairs freed by a thread that does not own the page */
     struct dirty_map dirty;
     size_t pages_in_use;
@@ -112,7 +111,10 @@ uintptr_t heap_object(uintptr_t a, size_t *size);
 /* Page runs (H.lock held). */
 size_t heap_take_pages(size_t n);     /* first page of a fresh run, 0 if the heap is full */
 void heap_free_run(size_t pg, size_t n, uint64_t gc_no); /* decommitted later */
+/* Free pages that stayed free since before collection gc_no go back to the OS. */
 void heap_decommit_pending(uint64_t gc_no);
+/* Calls fn for the runs of still-committed pages that collection gc_no freed. */
+void heap_freed_runs(uint64_t gc_no, void (*fn)(size_t pg, size_t n));
 bool heap_run_is_zero(size_t pg, size_t n);
 
 /* Free-slot lists (H.lock held). */
