@@ -99,6 +99,13 @@ static void young_cycle(uintptr_t sp, size_t used)
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1)
         scanned += scan_old_page(pg);
     mark_finish();
+    /* Every page that may get promoted objects goes into the dirty map before the sweep
+     * takes it off the young list, so that one pass after it arms every page that gained
+     * or kept old objects and was written or filled this cycle.  (A page filled before
+     * the last collection is no longer dirty; under a barrier that protects only what it
+     * is told, missing it here left its new old objects untracked.) */
+    for (size_t i = 0; i < H.young.n; i++)
+        dirty_map_set(&H.dirty, H.young.v[i]);
     struct sweep_result r;
     sweep(true, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
     heap_freed_runs(G.gc_no, disarm_run);
@@ -106,10 +113,6 @@ static void young_cycle(uintptr_t sp, size_t used)
     G.stats.pages_scanned_last = scanned;
     G.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.old_bytes + r.young_bytes;
-    /* Young pages are in the dirty map (will_write): one pass arms every page that
-     * gained or kept old objects and was written or filled this cycle. */
-    for (size_t i = 0; i < H.young.n; i++)
-        dirty_map_set(&H.dirty, H.young.v[i]);
     arm_old_runs(true);
     if (G.cfg.tenure_age > 0) {
         /* pages whose old objects still point at young survivors stay dirty */
