@@ -58,13 +58,7 @@ static void tlab_release(struct tlab *tl)
     tl->page = 0;
     memset(tl->free, 0, sizeof tl->free);
     H.pages[pg].flags &= (uint16_t)~PF_OWNED;
-    size_t n = page_objects(pg);
-    if (n == 0) {
-        H.pages[pg].flags &= (uint16_t)~PF_YOUNG;
-        heap_free_run(pg, 1, G.gc_no);
-    } else if (n < class_count[H.pages[pg].sclass]) {
-        partial_push(pg);
-    }
+    page_settle(pg, G.gc_no);
 }
 
 void tlab_release_all(struct wb_thread *t)
@@ -269,8 +263,7 @@ static void free_object(size_t pg, uintptr_t p)
             H.deferred.n--; /* out of memory: the collector frees it if unreachable */
     } else {
         bit_clear(H.alloc_bits, g);
-        if (!(pi->flags & PF_LISTED))
-            partial_push(pg); /* an emptied page is returned by the next sweep */
+        page_settle(pg, G.gc_no);
     }
     pthread_mutex_unlock(&H.lock);
 }

@@ -26,7 +26,7 @@ void gc_will_write(size_t pg, size_t n)
     G.barrier->will_write((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
 
-/* Arm the runs of pages selected by `want` (in page order) that hold old objects. */
+/* Arm the runs of pages that hold old objects: the dirty ones, or all of them. */
 static void arm_old_runs(bool only_dirty)
 {
     size_t run = 0, len = 0;

@@ -266,6 +266,20 @@ size_t partial_pop(int atomic, int cls)
     return pg;
 }
 
+void page_settle(size_t pg, uint64_t gc_no)
+{
+    struct page_info *pi = &H.pages[pg];
+    if (pi->flags & PF_OWNED)
+        return; /* its free slots belong to a thread */
+    size_t n = page_objects(pg);
+    if (n == 0) {
+        partial_remove(pg);
+        heap_free_run(pg, 1, gc_no);
+    } else if (n < class_count[pi->sclass] && !(pi->flags & PF_LISTED)) {
+        partial_push(pg);
+    }
+}
+
 void young_add(size_t pg)
 {
     struct page_info *pi = &H.pages[pg];

@@ -121,6 +121,9 @@ bool heap_run_is_zero(size_t pg, size_t n);
 void partial_push(size_t pg);
 size_t partial_pop(int atomic, int cls);
 void partial_remove(size_t pg);
+/* A small-object page no thread owns: back to the free pages if empty, else on its
+ * class's free-slot list if it has a free slot. */
+void page_settle(size_t pg, uint64_t gc_no);
 
 /* Young page list (H.lock held or world stopped). */
 void young_add(size_t pg);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include "heap.h"
 
-#include "page_scan.h"
 
 /* Survivors in `live` (bits of word k of page pg) age by one; those past the tenure
  * age are returned to be promoted. */
@@ -19,20 +18,6 @@ static uint64_t age_survivors(size_t pg, int k, uint64_t live, int tenure_age)
             promote |= (uint64_t)1 << b;
     }
     return promote;
-}
-
-static void release_page_if_empty(size_t pg, uint64_t gc_no)
-{
-    struct page_info *pi = &H.pages[pg];
-    if (pi->flags & PF_OWNED)
-        return; /* its free slots belong to a thread */
-    size_t n = page_objects(pg);
-    if (n == 0) {
-        partial_remove(pg);
-        heap_free_run(pg, 1, gc_no);
-    } else if (n < class_count[pi->sclass] && !(pi->flags & PF_LISTED)) {
-        partial_push(pg);
-    }
 }
 
 static void sweep_small(size_t pg, bool young, int tenure_age, bool record_freed,
@@ -60,7 +45,7 @@ static void sweep_small(size_t pg, bool young, int tenure_age, bool record_freed
         r->promoted_bytes += (size_t)__builtin_popcountll(promote) * size;
         r->young_bytes += (size_t)__builtin_popcountll(live & ~promote) * size;
     }
-    release_page_if_empty(pg, gc_no);
+    page_settle(pg, gc_no);
     if (H.pages[pg].kind == PK_SMALL && (still_young || (H.pages[pg].flags & PF_OWNED)))
         young_add(pg);
 }
