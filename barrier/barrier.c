@@ -8,14 +8,19 @@
 
 const struct barrier_ops *const barrier_all[] = {
     &barrier_uffd_async,
+    &barrier_uffd,
     &barrier_mprotect,
+    &barrier_softdirty,
     &barrier_none,
+    &barrier_card,
+    &barrier_ssb,
+    &barrier_remset,
     NULL,
 };
 
 const char *barrier_names(void)
 {
-    return "auto|uffd-async|mprotect|none";
+    return "auto|uffd-async|uffd|mprotect|softdirty|none";
 }
 
 #define REASON_MAX 512

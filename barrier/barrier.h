@@ -32,21 +32,35 @@ struct barrier_ops {
     void (*prepare_kernel_write)(void *addr, size_t len);
     /* Faults taken so far (0 for mechanisms with no user-visible fault). */
     uint64_t (*faults)(void);
+    /* Software barriers only (NULL for the others): the program's WB_STORE()s record into
+     * tables of this backend, so it can only be chosen by a program compiled for it.
+     * World stopped, after harvest: calls visit once per heap range recorded since the
+     * last call and forgets it.  whole=1: every old object overlapping [lo, hi) may hold a
+     * young pointer anywhere (an object remembered set); whole=0: only the words in
+     * [lo, hi) may (a card, a slot).  Returns the number of ranges. */
+    size_t (*remembered)(void (*visit)(void *ctx, uintptr_t lo, uintptr_t hi, int whole), void *ctx);
 };
 
 /* Backends, in the order auto tries them. */
 extern const struct barrier_ops barrier_uffd_async;
+extern const struct barrier_ops barrier_uffd;
 extern const struct barrier_ops barrier_mprotect;
+extern const struct barrier_ops barrier_softdirty;
 extern const struct barrier_ops barrier_none;
+/* Software barriers: never chosen by auto. */
+extern const struct barrier_ops barrier_card;
+extern const struct barrier_ops barrier_ssb;
+extern const struct barrier_ops barrier_remset;
 
-/* All backends, NULL-terminated, in auto order. */
+/* All backends, NULL-terminated: the kernel ones in auto order, then the software ones. */
 extern const struct barrier_ops *const barrier_all[];
 
 /* Look up by name ("auto" picks the first that probes OK; with verbose, a fallback
  * prints one line on stderr).  NULL and a reason in why if unknown or unavailable. */
 const struct barrier_ops *barrier_select(const char *name, int verbose, char *why, size_t whylen);
 
-/* The accepted WBRT_BARRIER values, for error messages: "auto|uffd-async|mprotect|none". */
+/* The accepted WBRT_BARRIER values, for error messages: "auto|uffd-async|uffd|...|none"
+ * (the kernel barriers: a software barrier is chosen by compiling with WB_SOFT_BARRIER). */
 const char *barrier_names(void);
 
 #endif

@@ -559,10 +559,12 @@ int main(void)
         cmocka_unit_test(test_select),
     };
     int failed = cmocka_run_group_tests_name("barrier selection", common, NULL, NULL);
-    static const struct barrier_ops *const tracked[] = {&barrier_uffd_async, &barrier_mprotect};
-    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++) {
-        const struct barrier_ops *b = tracked[i];
+    /* Every kernel barrier that tracks pages; the software ones have their own tests. */
+    for (const struct barrier_ops *const *bp = barrier_all; *bp; bp++) {
+        const struct barrier_ops *b = *bp;
         char why[512];
+        if (!b->tracks || b->remembered)
+            continue;
         if (b->probe(why, sizeof why) != 0) {
             printf("SKIPPED: %s: %s\n", b->name, why);
             continue;
