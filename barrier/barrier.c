@@ -18,21 +18,55 @@ const struct barrier_ops *const barrier_all[] = {
     NULL,
 };
 
-const char *barrier_names(void)
-{
-    return "auto|uffd-async|uffd|mprotect|softdirty|none";
-}
-
 #define REASON_MAX 512
 
-/* The first backend that probes OK (none always does); the reasons of those skipped go
- * to skipped. */
+const char *barrier_names(void)
+{
+    static char names[128];
+    if (!names[0]) {
+        size_t used = (size_t)snprintf(names, sizeof names, "auto");
+        for (const struct barrier_ops *const *b = barrier_all; *b && used < sizeof names; b++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "|%s", (*b)->name);
+    }
+    return names;
+}
+
+static int is_software(const struct barrier_ops *b)
+{
+    return b->remembered != NULL;
+}
+
+/* The software barrier the program was compiled for: NULL if none; if it was compiled
+ * for several (translation units disagree), NULL and a reason in why. */
+static const struct barrier_ops *compiled_for(int *mixed, char *why, size_t whylen)
+{
+    char reason[REASON_MAX];
+    const struct barrier_ops *found = NULL;
+    *mixed = 0;
+    for (const struct barrier_ops *const *b = barrier_all; *b; b++) {
+        if (!is_software(*b) || (*b)->probe(reason, sizeof reason) != 0)
+            continue;
+        if (found) {
+            snprintf(why, whylen, "the program was compiled with both -DWB_SOFT_BARRIER=%s and "
+                     "-DWB_SOFT_BARRIER=%s: compile every file for one barrier", found->name, (*b)->name);
+            *mixed = 1;
+            return NULL;
+        }
+        found = *b;
+    }
+    return found;
+}
+
+/* The first kernel backend that probes OK (none always does); the reasons of those
+ * skipped go to skipped. */
 static const struct barrier_ops *first_available(char *skipped, size_t len)
 {
     char reason[REASON_MAX];
     size_t used = 0;
     skipped[0] = '\0';
     for (const struct barrier_ops *const *b = barrier_all; *b; b++) {
+        if (is_software(*b))
+            continue;
         if ((*b)->probe(reason, sizeof reason) == 0)
             return *b;
         if (used < len)
@@ -45,9 +79,22 @@ static const struct barrier_ops *first_available(char *skipped, size_t len)
 const struct barrier_ops *barrier_select(const char *name, int verbose, char *why, size_t whylen)
 {
     char reason[REASON_MAX];
+    int mixed;
     if (whylen)
         why[0] = '\0';
-    if (!name || !*name || strcmp(name, "auto") == 0) {
+    const struct barrier_ops *soft = compiled_for(&mixed, why, whylen);
+    if (mixed)
+        return NULL;
+    int is_auto = !name || !*name || strcmp(name, "auto") == 0;
+    /* The program's WB_STORE()s write this barrier's tables: no other may be used. */
+    if (soft) {
+        if (is_auto || strcmp(name, soft->name) == 0)
+            return soft;
+        snprintf(why, whylen, "WBRT_BARRIER=%s: the program was compiled with -DWB_SOFT_BARRIER=%s, "
+                 "so it accepts auto|%s", name, soft->name, soft->name);
+        return NULL;
+    }
+    if (is_auto) {
         char skipped[2 * REASON_MAX];
         const struct barrier_ops *b = first_available(skipped, sizeof skipped);
         /* The skipped reasons also go to why, for a runtime that reports them itself. */
@@ -73,19 +120,19 @@ const struct barrier_ops *barrier_select(const char *name, int verbose, char *wh
 void barrier_probe_report(FILE *out)
 {
     char reason[REASON_MAX];
-    int width = 0;
-    const struct barrier_ops *chosen = &barrier_none;
+    int width = 0, mixed;
+    const struct barrier_ops *chosen = compiled_for(&mixed, reason, sizeof reason);
+    if (!chosen)
+        chosen = first_available(reason, sizeof reason);
     for (const struct barrier_ops *const *b = barrier_all; *b; b++)
         if ((int)strlen((*b)->name) > width)
             width = (int)strlen((*b)->name);
     for (const struct barrier_ops *const *b = barrier_all; *b; b++) {
-        if ((*b)->probe(reason, sizeof reason) == 0) {
+        if ((*b)->probe(reason, sizeof reason) == 0)
             fprintf(out, "%-*s   available\n", width, (*b)->name);
-            if (chosen == &barrier_none)
-                chosen = *b;
-        } else {
-            fprintf(out, "%-*s   unavailable: %s\n", width, (*b)->name, reason);
-        }
+        else
+            fprintf(out, "%-*s   %s: %s\n", width, (*b)->name,
+                    is_software(*b) ? "software" : "unavailable", reason);
     }
     fprintf(out, "auto: %s\n", chosen->name);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include "dirty_map.h"
 
+typedef void (*barrier_visit_fn)(void *ctx, uintptr_t lo, uintptr_t hi, int whole);
+
 struct barrier_ops {
     const char *name;
     /* 1 if a young collection can trust the dirty map; 0 (none) = scan every old page. */
@@ -34,11 +36,11 @@ struct barrier_ops {
     uint64_t (*faults)(void);
     /* Software barriers only (NULL for the others): the program's WB_STORE()s record into
      * tables of this backend, so it can only be chosen by a program compiled for it.
-     * World stopped, after harvest: calls visit once per heap range recorded since the
-     * last call and forgets it.  whole=1: every old object overlapping [lo, hi) may hold a
-     * young pointer anywhere (an object remembered set); whole=0: only the words in
-     * [lo, hi) may (a card, a slot).  Returns the number of ranges. */
-    size_t (*remembered)(void (*visit)(void *ctx, uintptr_t lo, uintptr_t hi, int whole), void *ctx);
+     * World stopped: calls visit once per range of [addr, addr+len) (the heap in use)
+     * recorded since the last call, and forgets it.  whole=1: every old object
+     * overlapping [lo, hi) may hold a young pointer anywhere (an object remembered set);
+     * whole=0: only the words in [lo, hi) may (a card, a slot).  Returns the ranges. */
+    size_t (*remembered)(void *addr, size_t len, barrier_visit_fn visit, void *ctx);
 };
 
 /* Backends, in the order auto tries them. */
@@ -58,6 +60,12 @@ extern const struct barrier_ops *const barrier_all[];
 /* Look up by name ("auto" picks the first that probes OK; with verbose, a fallback
  * prints one line on stderr).  NULL and a reason in why if unknown or unavailable. */
 const struct barrier_ops *barrier_select(const char *name, int verbose, char *why, size_t whylen);
+
+/* For backends with nothing to do in an op (none.c). */
+void barrier_noop_range(void *addr, size_t len);
+void barrier_noop_detach(void);
+size_t barrier_noop_harvest(struct dirty_map *dm, void *addr, size_t len);
+uint64_t barrier_noop_faults(void);
 
 /* The accepted WBRT_BARRIER values, for error messages: "auto|uffd-async|uffd|...|none"
  * (the kernel barriers: a software barrier is chosen by compiling with WB_SOFT_BARRIER). */

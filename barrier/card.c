@@ -1,16 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Placeholder until the backend lands. */
+/* card: WB_STORE() marks the card (WB_CARD_SIZE bytes, a build option of the program) of
+ * the slot it wrote; a young collection scans the words of the dirty cards. */
 #include "barrier.h"
-#include <stdio.h>
+#include "card_table.h"
+#include "soft.h"
 
-static int probe(char *why, size_t whylen)
+/* Defined (weak) by a program compiled with -DWB_SOFT_BARRIER=card: its card size. */
+extern const unsigned wb_program_barrier_card __attribute__((weak, visibility("default")));
+
+static int card_probe(char *why, size_t whylen)
 {
-    snprintf(why, whylen, "not built yet");
-    return -1;
+    return soft_probe("card", &wb_program_barrier_card, why, whylen);
+}
+
+static int card_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+{
+    (void)dm;
+    return card_table_attach(base, len, wb_program_barrier_card, why, whylen);
 }
 
 const struct barrier_ops barrier_card = {
     .name = "card",
     .tracks = 1,
-    .probe = probe,
+    .probe = card_probe,
+    .attach = card_attach,
+    .detach = card_table_detach,
+    .arm = barrier_noop_range,
+    .harvest = barrier_noop_harvest,
+    .will_write = barrier_noop_range,
+    .disarm = barrier_noop_range,
+    .prepare_kernel_write = barrier_noop_range,
+    .faults = barrier_noop_faults,
+    .remembered = card_table_report,
 };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* No barrier: tracks nothing, so every young collection scans every old page. */
+/* No barrier: tracks nothing, so every young collection scans every old page.  Its empty
+ * ops also serve the software barriers, which learn of stores from WB_STORE(). */
 #include "barrier.h"
 
 static int none_probe(char *why, size_t whylen)
@@ -19,17 +20,17 @@ static int none_attach(void *base, size_t len, struct dirty_map *dm, char *why, 
     return 0;
 }
 
-static void none_detach(void)
+void barrier_noop_detach(void)
 {
 }
 
-static void none_range(void *addr, size_t len)
+void barrier_noop_range(void *addr, size_t len)
 {
     (void)addr;
     (void)len;
 }
 
-static size_t none_harvest(struct dirty_map *dm, void *addr, size_t len)
+size_t barrier_noop_harvest(struct dirty_map *dm, void *addr, size_t len)
 {
     (void)dm;
     (void)addr;
@@ -37,7 +38,7 @@ static size_t none_harvest(struct dirty_map *dm, void *addr, size_t len)
     return 0;
 }
 
-static uint64_t none_faults(void)
+uint64_t barrier_noop_faults(void)
 {
     return 0;
 }
@@ -47,11 +48,11 @@ const struct barrier_ops barrier_none = {
     .tracks = 0,
     .probe = none_probe,
     .attach = none_attach,
-    .detach = none_detach,
-    .arm = none_range,
-    .harvest = none_harvest,
-    .will_write = none_range,
-    .disarm = none_range,
-    .prepare_kernel_write = none_range,
-    .faults = none_faults,
+    .detach = barrier_noop_detach,
+    .arm = barrier_noop_range,
+    .harvest = barrier_noop_harvest,
+    .will_write = barrier_noop_range,
+    .disarm = barrier_noop_range,
+    .prepare_kernel_write = barrier_noop_range,
+    .faults = barrier_noop_faults,
 };

@@ -1,16 +1,109 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Placeholder until the backend lands. */
+/* ssb: WB_STORE() appends the slot's address to its thread's sequential store buffer
+ * (wb_ssb_cur, inline).  A full buffer is folded into the card table, so memory stays
+ * bounded however many stores come between collections; a young collection scans the
+ * buffered slots exactly and the dirty cards' words.
+ * The collector takes every non-zero entry of every buffer and zeroes it: it need not
+ * know where a stopped thread's cursor is, and an entry written just before the thread
+ * was stopped is seen even if the cursor was not yet moved past it. */
 #include "barrier.h"
-#include <stdio.h>
+#include "card_table.h"
+#include "soft.h"
+#include "wbrt.h"
 
-static int probe(char *why, size_t whylen)
+#include <stdbool.h>
+
+#define SSB_ENTRIES 2048        /* 16 KiB per thread */
+
+extern const unsigned wb_program_barrier_ssb __attribute__((weak, visibility("default")));
+
+WB_API __thread void **wb_ssb_cur, **wb_ssb_end;
+
+/* Where the buffer goes when memory for one ran out: every store then comes here and
+ * makes the next young collection scan the whole heap. */
+static __thread void *no_buffer[1];
+static bool lost;
+
+static int ssb_probe(char *why, size_t whylen)
 {
-    snprintf(why, whylen, "not built yet");
-    return -1;
+    return soft_probe("ssb", &wb_program_barrier_ssb, why, whylen);
+}
+
+static int ssb_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+{
+    (void)dm;
+    lost = false;
+    return card_table_attach(base, len, 512, why, whylen);
+}
+
+/* Fold the entries into cards and empty the buffer. */
+static void fold(struct soft_log *log)
+{
+    for (size_t i = 0; i < log->cap; i++)
+        if (log->buf[i]) {
+            card_table_mark(log->buf[i]);
+            log->buf[i] = 0;
+        }
+}
+
+void wb_ssb_overflow(void)
+{
+    struct soft_log *log = soft_log_self(SSB_ENTRIES);
+    if (!log) {
+        __atomic_store_n(&lost, true, __ATOMIC_RELAXED);
+        wb_ssb_cur = no_buffer;
+        wb_ssb_end = no_buffer + 1;
+        return;
+    }
+    fold(log);
+    wb_ssb_cur = (void **)log->buf;
+    wb_ssb_end = (void **)log->buf + log->cap;
+}
+
+struct drain {
+    uintptr_t lo, hi;
+    barrier_visit_fn visit;
+    void *ctx;
+    size_t ranges;
+};
+
+static void drain_log(struct soft_log *log, void *p)
+{
+    struct drain *d = p;
+    for (size_t i = 0; i < log->cap; i++) {
+        uintptr_t slot = log->buf[i];
+        if (!slot)
+            continue;
+        log->buf[i] = 0;
+        if (slot >= d->lo && slot < d->hi) {
+            d->visit(d->ctx, slot, slot + sizeof(void *), 0);
+            d->ranges++;
+        }
+    }
+}
+
+static size_t ssb_remembered(void *addr, size_t len, barrier_visit_fn visit, void *ctx)
+{
+    struct drain d = {(uintptr_t)addr, (uintptr_t)addr + len, visit, ctx, 0};
+    soft_log_each(drain_log, &d);
+    if (__atomic_exchange_n(&lost, false, __ATOMIC_RELAXED)) {
+        visit(ctx, d.lo, d.hi, 0);
+        d.ranges++;
+    }
+    return d.ranges + card_table_report(addr, len, visit, ctx);
 }
 
 const struct barrier_ops barrier_ssb = {
     .name = "ssb",
     .tracks = 1,
-    .probe = probe,
+    .probe = ssb_probe,
+    .attach = ssb_attach,
+    .detach = card_table_detach,
+    .arm = barrier_noop_range,
+    .harvest = barrier_noop_harvest,
+    .will_write = barrier_noop_range,
+    .disarm = barrier_noop_range,
+    .prepare_kernel_write = barrier_noop_range,
+    .faults = barrier_noop_faults,
+    .remembered = ssb_remembered,
 };

@@ -10,12 +10,6 @@
 #include "heap.h"
 #include "threads.h"
 
-static void ensure_init(void)
-{
-    if (__builtin_expect(!G.initialised, 0))
-        wb_init(NULL);
-}
-
 /* Small objects are zeroed inline: a call to memset costs more than the stores. */
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 static inline void zero_small(void *p, size_t size)
@@ -176,7 +170,8 @@ static void *large_alloc(size_t n, int atomic)
 
 static void *alloc(size_t n, int atomic)
 {
-    ensure_init();
+    if (!gc_ready())
+        return NULL;
     if (n == 0)
         n = 1;
     return n <= SMALL_MAX ? small_alloc(n, atomic) : large_alloc(n, atomic);
@@ -280,8 +275,7 @@ void wb_free(void *p)
     size_t pg;
     if (!p)
         return;
-    ensure_init();
-    if (!object_at(p, &pg)) {
+    if (!gc_ready() || !object_at(p, &pg)) {
         bad_pointer("wb_free", p);
         return;
     }
@@ -293,8 +287,7 @@ void *wb_realloc(void *p, size_t n)
     size_t pg, old;
     if (!p)
         return wb_malloc(n);
-    ensure_init();
-    if (!(old = object_at(p, &pg))) {
+    if (!gc_ready() || !(old = object_at(p, &pg))) {
         bad_pointer("wb_realloc", p);
         return NULL;
     }

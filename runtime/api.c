@@ -62,9 +62,24 @@ int wb_init(const struct wb_options *opt)
     return rc;
 }
 
+bool gc_ready(void)
+{
+    static int reported;
+    if (__builtin_expect(__atomic_load_n(&G.initialised, __ATOMIC_ACQUIRE), 1))
+        return true;
+    if (wb_init(NULL) == 0)
+        return true;
+    /* No caller asked for the error: say it once, keeping errno for the caller. */
+    int err = errno;
+    if (!__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+        fprintf(stderr, "wbrt: %s\n", last_error);
+    errno = err;
+    return false;
+}
+
 void wb_collect(int kind)
 {
-    if (!G.initialised && wb_init(NULL) != 0)
+    if (!gc_ready())
         return;
     pthread_mutex_lock(&H.lock);
     gc_collect_locked(kind == WB_COLLECT_FULL);
@@ -73,7 +88,7 @@ void wb_collect(int kind)
 
 void wb_add_roots(void *lo, void *hi)
 {
-    if (!G.initialised && wb_init(NULL) != 0)
+    if (!gc_ready())
         return;
     pthread_mutex_lock(&H.lock);
     roots_add((uintptr_t)lo, (uintptr_t)hi);
@@ -98,7 +113,7 @@ void wb_prepare_kernel_write(void *p, size_t n)
 
 void wb_get_stats(struct wb_stats *s)
 {
-    if (!G.initialised && wb_init(NULL) != 0) {
+    if (!gc_ready()) {
         memset(s, 0, sizeof *s);
         return;
     }
@@ -111,7 +126,7 @@ void wb_get_stats(struct wb_stats *s)
 
 const char *wb_barrier_name(void)
 {
-    if (!G.initialised && wb_init(NULL) != 0)
+    if (!gc_ready())
         return "none";
     return G.barrier->name;
 }

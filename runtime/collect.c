@@ -8,6 +8,7 @@
 #include "mark.h"
 #include "roots.h"
 #include "page_scan.h"
+#include "remembered.h"
 #include "sweep.h"
 #include "threads.h"
 
@@ -22,7 +23,9 @@ static uint64_t now_ns(void)
 
 void gc_will_write(size_t pg, size_t n)
 {
-    dirty_map_set_range(&H.dirty, pg, n);
+    /* A software barrier records the stores into old objects there itself. */
+    if (!G.barrier->remembered)
+        dirty_map_set_range(&H.dirty, pg, n);
     G.barrier->will_write((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
 
@@ -80,7 +83,7 @@ static bool scan_old_page(size_t pg)
  * stays in the dirty map for the next young collection) */
 static bool page_points_young(size_t pg)
 {
-    return old_page_young_slot(pg, NULL) != 0;
+    return old_page_young_slot(pg, NULL, NULL) != 0;
 }
 
 static void young_cycle(uintptr_t sp, size_t used)
@@ -89,8 +92,6 @@ static void young_cycle(uintptr_t sp, size_t used)
     /* Counted from the map, not the backend, so that every barrier reports the same
      * thing: pages written since the last collection plus pages the allocator filled. */
     size_t dirty = dirty_map_count(&H.dirty, H.top);
-    if (G.cfg.verify)
-        verify_barrier();
     young_map_build();
     mark_begin(true, false, G.cfg.mark_stack_max);
     roots_mark(sp);
@@ -98,7 +99,11 @@ static void young_cycle(uintptr_t sp, size_t used)
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1)
         scanned += scan_old_page(pg);
+    G.stats.remembered_last = G.barrier->remembered ? remembered_scan(used, G.cfg.verify) : 0;
     mark_finish();
+    /* Marking changed no alloc or old bit: the old generation is still as the mutator left it. */
+    if (G.cfg.verify)
+        verify_barrier();
     /* Every page that may get promoted objects goes into the dirty map before the sweep
      * takes it off the young list, so that one pass after it arms every page that gained
      * or kept old objects and was written or filled this cycle.  (A page filled before
@@ -126,9 +131,20 @@ static void young_cycle(uintptr_t sp, size_t used)
     G.stats.young_collections++;
 }
 
+/* A full collection marks everything: what a software barrier recorded is not needed. */
+static void forget(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
+{
+    (void)ctx;
+    (void)lo;
+    (void)hi;
+    (void)whole;
+}
+
 static void full_cycle(uintptr_t sp, size_t used)
 {
     G.barrier->harvest(&H.dirty, (void *)H.base, used);
+    if (G.barrier->remembered)
+        G.barrier->remembered((void *)H.base, used, forget, NULL);
     G.stats.dirty_pages_last = dirty_map_count(&H.dirty, H.top);
     dirty_map_clear_range(&H.dirty, 0, H.top);
     mark_begin(false, false, G.cfg.mark_stack_max);

@@ -24,6 +24,9 @@ struct gc {
 
 extern struct gc G;
 
+/* Initialises on first use; false (errno set, the reason printed once) if that failed. */
+bool gc_ready(void);
+
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
 /* H.lock held. */

@@ -21,18 +21,18 @@ bool page_has_old(size_t pg)
     return false;
 }
 
-static uintptr_t young_slot(uintptr_t lo, uintptr_t hi)
+static uintptr_t young_slot(uintptr_t lo, uintptr_t hi, bool (*excused)(uintptr_t slot))
 {
     for (uintptr_t p = lo; p < hi; p += 8) {
         size_t size;
         uintptr_t t = heap_object(*(const uintptr_t *)p, &size);
-        if (t && !bit_test(H.old_bits, gran_of(t)))
+        if (t && !bit_test(H.old_bits, gran_of(t)) && !(excused && excused(p)))
             return p;
     }
     return 0;
 }
 
-uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj)
+uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, bool (*excused)(uintptr_t slot))
 {
     const struct page_info *pi = &H.pages[pg];
     if ((pi->flags & PF_ATOMIC) || !page_has_old(pg))
@@ -41,11 +41,11 @@ uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj)
         /* a large object: only this page of it */
         if (obj)
             *obj = page_addr(pi->kind == PK_TAIL ? pi->aux : pg);
-        return young_slot(page_addr(pg), page_addr(pg + 1));
+        return young_slot(page_addr(pg), page_addr(pg + 1), excused);
     }
     size_t size = class_size[pi->sclass];
     FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, o) {
-        uintptr_t slot = young_slot(o, o + size);
+        uintptr_t slot = young_slot(o, o + size, excused);
         if (slot) {
             if (obj)
                 *obj = o;

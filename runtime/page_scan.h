@@ -9,7 +9,8 @@
 /* True if page pg holds (part of) an old live object. */
 bool page_has_old(size_t pg);
 /* Address of the first word on page pg, inside an old live object that is scanned,
- * that points at a young live object (0 if none); *obj gets that old object. */
-uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj);
+ * that points at a young live object and is not excused (0 if none); *obj gets that old
+ * object.  excused may be NULL; else a slot for which it returns true is skipped. */
+uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, bool (*excused)(uintptr_t slot));
 
 #endif

@@ -9,30 +9,36 @@
 #include "mark.h"
 #include "roots.h"
 #include "page_scan.h"
+#include "remembered.h"
 
 static __attribute__((noreturn)) void missed(size_t pg, uintptr_t obj, uintptr_t slot, uintptr_t young)
 {
-    char msg[320];
+    char msg[360];
     int n = snprintf(msg, sizeof msg,
                      "wbrt: verify: barrier %s missed a store: old object %#lx on page %#lx "
-                     "(page %zu) holds young pointer %#lx in slot %#lx, and the page is not "
-                     "in the dirty map\n", G.barrier->name, (unsigned long)obj,
-                     (unsigned long)page_addr(pg), pg, (unsigned long)young, (unsigned long)slot);
+                     "(page %zu) holds young pointer %#lx in slot %#lx, and %s\n", G.barrier->name,
+                     (unsigned long)obj, (unsigned long)page_addr(pg), pg, (unsigned long)young,
+                     (unsigned long)slot, G.barrier->remembered
+                         ? "neither the page is in the dirty map nor the slot was recorded"
+                         : "the page is not in the dirty map");
     if (write(2, msg, (size_t)n) < 0)
         abort();
     abort();
 }
 
-/* Every old->young pointer must lie on a page in the dirty map. */
+/* Every old->young pointer must lie on a page in the dirty map, or (software barriers)
+ * in a word the barrier recorded.  Runs after marking, before the sweep. */
 void verify_barrier(void)
 {
     if (!G.barrier->tracks)
         return; /* every old page is scanned */
+    bool (*excused)(uintptr_t) = G.barrier->remembered ? remembered_covers : NULL;
     for (size_t pg = 1; pg < H.top; pg++) {
         uintptr_t obj, slot;
-        if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj)))
+        if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj, excused)))
             missed(pg, obj, slot, *(const uintptr_t *)slot);
     }
+    remembered_forget();
 }
 
 /* After a sweep: trace everything from the roots; reaching an object this sweep freed

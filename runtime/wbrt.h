@@ -66,11 +66,90 @@ struct wb_stats {
     uint64_t pages_scanned_last;  /* pages whose old objects the last young collection scanned as roots */
     uint64_t dirty_pages_last;    /* pages in the dirty map at the last collection: written since the
                                      collection before (as the barrier saw it) or filled by the allocator */
+    uint64_t remembered_last;     /* ranges (cards, slots, objects) a software barrier recorded
+                                     for the last young collection */
     uint64_t barrier_faults;      /* faults taken by fault-driven barriers */
     uint64_t bytes_allocated;     /* total since wb_init */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);
+
+/* Pointer stores into heap objects: WB_STORE(obj, field, value) sets obj->field = value.
+ * With a kernel barrier (the default) it is a plain store.  Compiling the WHOLE program
+ * with -DWB_SOFT_BARRIER=card|ssb|remset makes it also feed that software barrier, which
+ * wb_init() then uses (the program must then store every pointer into a heap object with
+ * WB_STORE/wb_store: WBRT_VERIFY=1 reports a store that bypassed it).
+ *   card    marks a byte per WB_CARD_SIZE bytes (default 512, a power of two >= 16);
+ *           the dirty cards' words are the young collection's extra roots.
+ *   ssb     appends the slot's address to a per-thread sequential store buffer; a full
+ *           buffer is folded into a card table; at a collection the buffered slots and
+ *           the dirty cards are the extra roots.
+ *   remset  remembers obj (once: a "remembered" byte per 16-byte granule) in a
+ *           per-thread log; at a collection the remembered objects are scanned whole.
+ * obj must be the start of the object that holds slot (remset remembers it). */
+#define WB_STORE(obj, field, value) wb_store((obj), (void **)&(obj)->field, (value))
+
+/* Tables the inline barriers write: the runtime's, exported for the inline code only. */
+extern WB_API uintptr_t wb_soft_base, wb_soft_len;   /* the heap reservation */
+extern WB_API unsigned char *wb_soft_cards;          /* card: one byte per card of it */
+extern WB_API unsigned char *wb_soft_remembered;     /* remset: one byte per 16-byte granule */
+extern WB_API __thread void **wb_ssb_cur, **wb_ssb_end;
+WB_API void wb_ssb_overflow(void);                   /* the buffer is full (or not set up) */
+WB_API void wb_remember(void *obj);
+
+#define WB_SOFT_card 1
+#define WB_SOFT_ssb 2
+#define WB_SOFT_remset 3
+#define WB_XCAT_(a, b) a##b
+#define WB_XCAT(a, b) WB_XCAT_(a, b)
+#ifndef WB_CARD_SIZE
+#define WB_CARD_SIZE 512
+#endif
+
+#ifdef WB_SOFT_BARRIER
+#define WB_SOFT_KIND WB_XCAT(WB_SOFT_, WB_SOFT_BARRIER)
+#if WB_SOFT_KIND != WB_SOFT_card && WB_SOFT_KIND != WB_SOFT_ssb && WB_SOFT_KIND != WB_SOFT_remset
+#error "WB_SOFT_BARRIER must be card, ssb or remset"
+#endif
+#if WB_CARD_SIZE < 16 || (WB_CARD_SIZE & (WB_CARD_SIZE - 1))
+#error "WB_CARD_SIZE must be a power of two, at least 16"
+#endif
+/* Tells wb_init() which barrier this program's stores feed (a weak definition in every
+ * translation unit; a program that mixes two kinds is refused at wb_init). */
+#ifdef __cplusplus
+extern
+#endif
+__attribute__((weak, visibility("default"))) const unsigned WB_XCAT(wb_program_barrier_, WB_SOFT_BARRIER) =
+    WB_CARD_SIZE;
+#endif
+
+static inline void wb_store(void *obj, void **slot, void *value)
+{
+    (void)obj;
+    *slot = value;
+    /* The store first, then the record, and the compiler may not swap them: a thread
+     * stopped for a collection between the two is recorded after it resumes, so the
+     * record reaches the next collection (this one sees value in the thread's registers). */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+#if defined(WB_SOFT_BARRIER) && WB_SOFT_KIND == WB_SOFT_card
+    uintptr_t off = (uintptr_t)slot - wb_soft_base;
+    if (off < wb_soft_len)
+        wb_soft_cards[off / WB_CARD_SIZE] = 1;
+#elif defined(WB_SOFT_BARRIER) && WB_SOFT_KIND == WB_SOFT_ssb
+    void **cur = wb_ssb_cur;
+    if (__builtin_expect(cur == wb_ssb_end, 0)) {
+        wb_ssb_overflow();
+        cur = wb_ssb_cur;
+    }
+    *cur = (void *)slot;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    wb_ssb_cur = cur + 1;
+#elif defined(WB_SOFT_BARRIER) && WB_SOFT_KIND == WB_SOFT_remset
+    uintptr_t off = (uintptr_t)obj - wb_soft_base;
+    if (off < wb_soft_len && !wb_soft_remembered[off / 16])
+        wb_remember(obj);
+#endif
+}
 
 #ifdef __cplusplus
 }

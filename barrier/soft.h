@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the software barriers (card, ssb, remset) share: the program's choice, the heap
+ * range their inline code checks, and per-thread logs the collector drains. */
+#ifndef WBRT_SOFT_H
+#define WBRT_SOFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "barrier.h"
+
+/* 0 if the program was compiled for this barrier (marker = the address of its weak
+ * wb_program_barrier_<name> symbol, NULL when absent), else -1 and why. */
+int soft_probe(const char *name, const unsigned *marker, char *why, size_t whylen);
+
+/* Publish the heap range for the inline barriers (wb_soft_base, wb_soft_len). */
+void soft_set_heap(void *base, size_t len);
+static inline int soft_in_heap(uintptr_t a, uintptr_t base, size_t len) { return a - base < len; }
+
+/* A thread's log: a reserved array of words, committed as it fills.  Its owner appends;
+ * the collector drains every log with the world stopped.  A thread that exits leaves its
+ * log (entries included) to the next thread that asks for one. */
+struct soft_log {
+    uintptr_t *buf;
+    size_t cap;
+    size_t n;                  /* used by logs that append in order */
+    int owned;
+    struct soft_log *next;
+};
+
+/* The calling thread's log of cap words; NULL if memory ran out.  Every log of a
+ * process must be asked for with the same cap. */
+struct soft_log *soft_log_self(size_t cap);
+void soft_log_each(void (*fn)(struct soft_log *log, void *ctx), void *ctx);
+
+#endif

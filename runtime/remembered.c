@@ -1,0 +1,65 @@
+/* Extra roots from software barriers.  A recorded range names old words that may now hold
+ * young pointers: for a card or a slot only those words, for a remembered object the
+ * whole object.  Young, free and pointer-free memory in a range is skipped.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "remembered.h"
+#include "gc.h"
+#include "heap.h"
+#include "mark.h"
+#include "vm.h"
+
+#include <string.h>
+
+/* Verifier only: one bit per granule of the reservation, set for the granules scanned. */
+static uint64_t *covered;
+static size_t covered_top;  /* pages whose bits may be set */
+
+static void note(uintptr_t lo, uintptr_t hi)
+{
+    for (size_t g = gran_of(lo), last = gran_of(hi - 1); g <= last; g++)
+        bit_set(covered, g);
+    if (page_of(hi - 1) + 1 > covered_top)
+        covered_top = page_of(hi - 1) + 1;
+}
+
+static void visit(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
+{
+    bool verify = *(bool *)ctx;
+    for (uintptr_t a = lo; a < hi;) {
+        size_t size, pg;
+        uintptr_t o = heap_slot(a, &size, &pg);
+        if (!o) {                                   /* a free page, or a page's tail */
+            a = page_addr(page_of(a) + 1);
+            continue;
+        }
+        size_t g = gran_of(o);
+        if (bit_test(H.alloc_bits, g) && bit_test(H.old_bits, g) && !(H.pages[pg].flags & PF_ATOMIC)) {
+            uintptr_t from = whole || o > a ? o : a;
+            uintptr_t to = whole || o + size < hi ? o + size : hi;
+            mark_range(from, to);
+            if (verify)
+                note(from, to);
+        }
+        a = o + size;
+    }
+}
+
+size_t remembered_scan(size_t used, bool verify)
+{
+    if (verify && !covered)
+        covered = os_table(H.npages * GRANS_PER_PAGE / 8);
+    verify = verify && covered;     /* without the map the verifier excuses nothing */
+    return G.barrier->remembered((void *)H.base, used, visit, &verify);
+}
+
+bool remembered_covers(uintptr_t slot)
+{
+    return covered && bit_test(covered, gran_of(slot));
+}
+
+void remembered_forget(void)
+{
+    if (covered && covered_top)
+        memset(covered, 0, covered_top * GRANS_PER_PAGE / 8);
+    covered_top = 0;
+}

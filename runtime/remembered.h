@@ -1,0 +1,18 @@
+/* What a software barrier recorded (cards, slots, objects): extra roots of a young
+ * collection, and what the verifier checks them against. */
+#ifndef WBRT_REMEMBERED_H
+#define WBRT_REMEMBERED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Marking has begun (young): scan the old words the barrier recorded since the last
+ * collection; with verify, also note them for remembered_covers().  Returns the ranges. */
+size_t remembered_scan(size_t used, bool verify);
+/* Verifier: was the word at slot among those scanned? */
+bool remembered_covers(uintptr_t slot);
+/* Verifier: forget the noted words. */
+void remembered_forget(void);
+
+#endif
