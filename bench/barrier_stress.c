@@ -62,7 +62,7 @@ static uint64_t young_check(const struct node *y, uint64_t cycle, uint64_t seq)
 static struct node *new_young(uint64_t cycle, uint64_t seq, struct node *child)
 {
     struct node *y = xalloc(sizeof *y);
-    y->f[0] = child;
+    y->f[0] = child;            /* into the object just allocated: no barrier needed */
     y->payload[0] = YOUNG_TAG ^ (uintptr_t)y;
     y->payload[1] = cycle;
     y->payload[2] = seq;
@@ -125,12 +125,12 @@ int main(int argc, char **argv)
     double t0 = now_s();
     struct node **old = xalloc(n_old * sizeof *old);
     for (size_t i = 0; i < n_old; i++) {
-        old[i] = xalloc(sizeof(struct node));
+        wb_store(old, (void **)&old[i], xalloc(sizeof(struct node)));
         old[i]->payload[0] = OLD_TAG ^ i;
     }
     for (size_t i = 0; i < n_old; i++)
         for (int k = 0; k < 4; k++)
-            old[i]->f[k] = old[rnd() % n_old];
+            WB_STORE(old[i], f[k], old[rnd() % n_old]);
     wb_collect(WB_COLLECT_FULL);
     double build_s = now_s() - t0;
 
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     struct wb_stats before, prev, s;
     wb_get_stats(&before);
     prev = before;
-    uint64_t pause_max = 0, dirty_sum = 0, scanned_sum = 0;
+    uint64_t pause_max = 0, dirty_sum = 0, scanned_sum = 0, remembered_sum = 0;
 
     double t1 = now_s();
     for (uint64_t c = 0; c < cycles; c++) {
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
             struct node *y = new_young(c, j, last);
             uint32_t idx = (uint32_t)(rnd() % n_old);
             uint32_t field = (uint32_t)(rnd() % 4);
-            old[idx]->f[field] = y;
+            WB_STORE(old[idx], f[field], y);
             log[nlog++] = (struct store_rec){idx, field, (uintptr_t)y ^ LOG_MASK};
             last = NULL;
         }
@@ -168,6 +168,7 @@ int main(int argc, char **argv)
             pause_max = pause;
         dirty_sum += s.dirty_pages_last;
         scanned_sum += s.pages_scanned_last;
+        remembered_sum += s.remembered_last;
         prev = s;
     }
     double elapsed = now_s() - t1;
@@ -203,11 +204,12 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("barrier_stress barrier=%s old_mb=%lu cycles=%lu stores=%lu young_mb=%lu build_s=%.3f "
            "time_s=%.3f young=%llu full=%llu young_pause_mean_ms=%.3f young_pause_max_ms=%.3f "
-           "dirty_pages_mean=%.1f pages_scanned_mean=%.1f faults=%llu peak_rss_mb=%.1f\n",
+           "dirty_pages_mean=%.1f pages_scanned_mean=%.1f remembered_mean=%.1f faults=%llu peak_rss_mb=%.1f\n",
            wb_barrier_name(), old_mb, cycles, stores, young_mb, build_s, elapsed,
            (unsigned long long)young, (unsigned long long)(s.full_collections - before.full_collections),
            young ? (s.young_pause_ns_total - before.young_pause_ns_total) / 1e6 / (double)young : 0.0,
            pause_max / 1e6, (double)dirty_sum / (double)cycles, (double)scanned_sum / (double)cycles,
+           (double)remembered_sum / (double)cycles,
            (unsigned long long)(s.barrier_faults - before.barrier_faults), ru.ru_maxrss / 1024.0);
     return 0;
 }

@@ -17,7 +17,10 @@ static void usage(FILE *out)
             "  --help       print this help\n"
             "\n"
             "Programs linked with libwbrt read these settings from the environment:\n"
-            "  WBRT_BARRIER=auto|uffd-async|mprotect|none  write barrier (default auto: the best available)\n"
+            "  WBRT_BARRIER=%s\n"
+            "                            write barrier (default auto: the best kernel barrier available;\n"
+            "                            card, ssb and remset only for programs compiled with\n"
+            "                            -DWB_SOFT_BARRIER=card|ssb|remset, which then use that one)\n"
             "  WBRT_HEAP_MAX=SIZE        address space reserved for the heap (default 64G)\n"
             "  WBRT_YOUNG_BYTES=SIZE     allocation between young collections (default 16M)\n"
             "  WBRT_FULL_MIN=SIZE        old-generation growth always allowed before a full collection (default 64M)\n"
@@ -27,7 +30,7 @@ static void usage(FILE *out)
             "  WBRT_ON_BAD_FREE=abort|ignore  what a bad wb_free/wb_realloc does after its message (default abort)\n"
             "  WBRT_VERIFY=0|1           check barrier soundness at every collection (slow)\n"
             "  WBRT_VERBOSE=0|1          report the barrier choice and every collection on stderr\n"
-            "SIZE is a number of bytes with an optional K, M, G or T suffix.\n");
+            "SIZE is a number of bytes with an optional K, M, G or T suffix.\n", barrier_names());
 }
 
 int main(int argc, char **argv)
