@@ -29,10 +29,11 @@ void kernel_age_note(int major, int minor, char *buf, size_t len)
         snprintf(buf, len, " (Linux %s predates %d.%d)", u.release, major, minor);
 }
 
-/* Why userfaultfd(0) got EPERM and no fallback worked: name the knobs to change. */
-static void explain_eperm(int user_mode_errno, char *why, size_t whylen)
+/* Why userfaultfd(0) got EPERM and no fallback worked: name the knobs to change.
+ * user_mode: what userfaultfd(UFFD_USER_MODE_ONLY) gave. */
+static void explain_eperm(const char *user_mode, char *why, size_t whylen)
 {
-    char sysctl[16] = "?", mode[32] = "missing", e[96], note[96];
+    char sysctl[16] = "?", mode[32] = "missing";
     FILE *f = fopen("/proc/sys/vm/unprivileged_userfaultfd", "re");
     if (f) {
         if (!fgets(sysctl, sizeof sysctl, f))
@@ -43,20 +44,32 @@ static void explain_eperm(int user_mode_errno, char *why, size_t whylen)
     struct stat st;
     if (stat("/dev/userfaultfd", &st) == 0)
         snprintf(mode, sizeof mode, "mode %04o", (unsigned)(st.st_mode & 07777));
-    kernel_age_note(5, 11, note, sizeof note);
     snprintf(why, whylen,
              "vm.unprivileged_userfaultfd=%s and /dev/userfaultfd not accessible (%s): "
              "run as root, or chmod /dev/userfaultfd, or sysctl vm.unprivileged_userfaultfd=1"
-             " (userfaultfd(UFFD_USER_MODE_ONLY): %s%s)",
-             sysctl, mode, errno_text(user_mode_errno, e, sizeof e), note);
+             " (userfaultfd(UFFD_USER_MODE_ONLY): %s)", sysctl, mode, user_mode);
+}
+
+/* What userfaultfd(UFFD_USER_MODE_ONLY) would give, for explain_eperm. */
+static const char *user_mode_text(int fd, int err, char *buf, size_t len)
+{
+    char e[96], note[96];
+    if (fd >= 0)
+        return "allowed, but it cannot resolve kernel writes: a read(2) into a protected "
+               "page would fail with EFAULT";
+    kernel_age_note(5, 11, note, sizeof note);
+    snprintf(buf, len, "%s%s", errno_text(err, e, sizeof e), note);
+    return buf;
 }
 
 /* Any userfaultfd this process may have: plain, then user-mode-only (allowed unprivileged
- * when vm.unprivileged_userfaultfd=0; async WP still sees kernel writes), then the device. */
-static int open_any(char *why, size_t whylen)
+ * when vm.unprivileged_userfaultfd=0; async WP still sees kernel writes) unless flags
+ * forbid it, then the device. */
+static int open_any(unsigned flags, char *why, size_t whylen)
 {
-    char e[96];
-    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    char e[96], text[160];
+    int oflags = O_CLOEXEC | (flags & UFFD_OPEN_NONBLOCK ? O_NONBLOCK : 0);
+    int fd = (int)syscall(SYS_userfaultfd, oflags);
     if (fd >= 0)
         return fd;
     int plain = errno;
@@ -65,13 +78,15 @@ static int open_any(char *why, size_t whylen)
                  errno_text(plain, e, sizeof e));
         return -1;
     }
-    fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
-    if (fd >= 0)
-        return fd;
+    int user_fd = (int)syscall(SYS_userfaultfd, oflags | UFFD_USER_MODE_ONLY);
     int user_mode = errno;
+    if (user_fd >= 0 && !(flags & UFFD_OPEN_KERNEL_FAULTS))
+        return user_fd;
     int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
     if (dev >= 0) {
-        fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC);
+        if (user_fd >= 0)
+            close(user_fd);
+        fd = ioctl(dev, USERFAULTFD_IOC_NEW, oflags);
         int saved = errno;
         close(dev);
         if (fd >= 0)
@@ -80,9 +95,11 @@ static int open_any(char *why, size_t whylen)
         return -1;
     }
     if (plain == EPERM)
-        explain_eperm(user_mode, why, whylen);
+        explain_eperm(user_mode_text(user_fd, user_mode, text, sizeof text), why, whylen);
     else
         snprintf(why, whylen, "userfaultfd(2): %s", errno_text(plain, e, sizeof e));
+    if (user_fd >= 0)
+        close(user_fd);
     return -1;
 }
 
@@ -121,11 +138,12 @@ static int api(int fd, uint64_t features, uint64_t *offered, char *why, size_t w
     return -1;
 }
 
-int uffd_open(uint64_t features, char *why, size_t whylen)
+int uffd_open_ex(uint64_t features, uint64_t optional, unsigned flags, uint64_t *enabled,
+                 char *why, size_t whylen)
 {
     uint64_t offered;
     /* UFFDIO_API works once per fd: ask what is offered on one fd, enable on another. */
-    int fd = open_any(why, whylen);
+    int fd = open_any(flags, why, whylen);
     if (fd < 0)
         return -1;
     int rc = api(fd, 0, &offered, why, whylen);
@@ -136,14 +154,22 @@ int uffd_open(uint64_t features, char *why, size_t whylen)
         explain_missing(features & ~offered, why, whylen);
         return -1;
     }
-    fd = open_any(why, whylen);
+    features |= optional & offered;
+    fd = open_any(flags, why, whylen);
     if (fd < 0)
         return -1;
     if (api(fd, features, &offered, why, whylen) < 0) {
         close(fd);
         return -1;
     }
+    if (enabled)
+        *enabled = features;
     return fd;
+}
+
+int uffd_open(uint64_t features, char *why, size_t whylen)
+{
+    return uffd_open_ex(features, 0, 0, NULL, why, whylen);
 }
 
 int uffd_register_wp(int fd, void *addr, size_t len)

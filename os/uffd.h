@@ -10,6 +10,16 @@
 /* A userfaultfd (O_CLOEXEC) whose UFFDIO_API handshake enabled `features`; or -1 and a
  * one-line reason in why (privileges, missing feature bit, kernel version). */
 int uffd_open(uint64_t features, char *why, size_t whylen);
+
+/* uffd_open_ex flags. */
+#define UFFD_OPEN_NONBLOCK 1u       /* O_NONBLOCK: read(2) gives EAGAIN when no event waits */
+/* Refuse the UFFD_USER_MODE_ONLY fallback: such an fd cannot resolve a fault taken by
+ * the kernel, so a read(2) into a protected page would fail with EFAULT. */
+#define UFFD_OPEN_KERNEL_FAULTS 2u
+/* uffd_open with flags, also enabling those of `optional` that are offered; the features
+ * enabled go to *enabled if not NULL. */
+int uffd_open_ex(uint64_t features, uint64_t optional, unsigned flags, uint64_t *enabled,
+                 char *why, size_t whylen);
 /* 0, or -1 with errno. */
 int uffd_register_wp(int fd, void *addr, size_t len);
 int uffd_unregister(int fd, void *addr, size_t len);

@@ -3,7 +3,6 @@
  * futex until the collector bumps the world epoch.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threads.h"
-#include <dlfcn.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <semaphore.h>
@@ -13,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "segments.h"
+#include "thread_spawn.h"
 #include "vm.h"
 
 /* SIGPWR is unused by ordinary programs (bdwgc makes the same choice). */
@@ -102,15 +102,11 @@ static void *trampoline(void *rec)
     return start(arg);
 }
 
-typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-
 /* Interposed so that every thread is registered before it can hold a heap pointer. */
 __attribute__((visibility("default")))
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg)
 {
-    static pthread_create_fn real;
-    if (!real)
-        real = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    os_pthread_create_fn real = os_real_pthread_create();
     if (!real)
         return EAGAIN;
     struct wb_thread *t = record_new();

@@ -2,6 +2,7 @@
 /* Each barrier backend driven directly through barrier.h on a real 64 MiB mapping: which
  * writes are reported, re-arming, will_write, kernel writes, foreign faults, fork, and
  * the choice of backend.  No runtime involved. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -18,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -165,7 +167,7 @@ static void test_writes_reported(void **state)
     assert_true(pg(f, 3)[100] == 1 && pg(f, 19)[8] == 4 && pg(f, 23)[1] == 5 && pg(f, 51)[PG - 1] == (char)0xab);
 
     expect_exactly(f, want, n);
-    if (f->b == &barrier_mprotect)
+    if (f->b == &barrier_mprotect || f->b == &barrier_uffd)      /* the ones that see faults */
         assert_true(f->b->faults() - faults >= n);
     else
         assert_int_equal(f->b->faults(), 0);
@@ -352,7 +354,7 @@ static int child_program_handler(struct fx *f)
     pg(f, 7)[0] = 1;                              /* the barrier is back in charge */
     if (seen_calls != 3 || harvest(f) != 1 || !dirty_map_test(&f->dm, 7))
         return 16;
-    if (f->b == &barrier_mprotect && f->b->faults() != faults + 1)
+    if ((f->b == &barrier_mprotect || f->b == &barrier_uffd) && f->b->faults() != faults + 1)
         return 17;
     return 0;
 }
@@ -498,12 +500,15 @@ static void test_dirty_map(void **state)
     dirty_map_destroy(&dm);
 }
 
-/* A process that may not create a userfaultfd: unprivileged, the syscall refused. */
-static void deny_userfaultfd(void)
+/* A process that may not create a userfaultfd: unprivileged, the syscall refused unless
+ * its flags hold one of `allowed`. */
+static void deny_userfaultfd_unless(uint32_t allowed)
 {
     struct sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_userfaultfd, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_userfaultfd, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, allowed, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
@@ -512,6 +517,11 @@ static void deny_userfaultfd(void)
         _exit(20);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
         _exit(21);
+}
+
+static void deny_userfaultfd(void)
+{
+    deny_userfaultfd_unless(0);
 }
 
 static int child_no_uffd(struct fx *f)
@@ -533,8 +543,8 @@ static void test_select(void **state)
     (void)state;
     char why[1024], err[2048];
     assert_null(barrier_select("bogus", 1, why, sizeof why));
-    assert_string_equal(why, "WBRT_BARRIER=bogus is not one of auto|uffd-async|mprotect|none");
-    assert_string_equal(barrier_names(), "auto|uffd-async|mprotect|none");
+    assert_string_equal(why, "WBRT_BARRIER=bogus is not one of auto|uffd-async|uffd|mprotect|softdirty|none|card|ssb|remset");
+    assert_string_equal(barrier_names(), "auto|uffd-async|uffd|mprotect|softdirty|none|card|ssb|remset");
     for (const struct barrier_ops *const *b = barrier_all; *b; b++)
         assert_non_null(strstr(barrier_names(), (*b)->name));
     assert_ptr_equal(barrier_select("none", 1, why, sizeof why), &barrier_none);
@@ -550,6 +560,230 @@ static void test_select(void **state)
     assert_int_equal(strncmp(err, want, strlen(want)), 0);
     assert_non_null(strstr(err, "); using mprotect\n"));
     assert_ptr_equal(strchr(err, '\n'), err + strlen(err) - 1);
+}
+
+/* uffd (synchronous) only: its handler thread, its loops, kernel writes, its probe. */
+
+#define UFFD_USER_MODE_ONLY_FLAG 1      /* UFFD_USER_MODE_ONLY, which older headers lack */
+
+static int task_count(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The system call the handler thread (named wbrt-uffd) waits in; -1 if there is none. */
+static long handler_syscall(void)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        DIR *d = opendir("/proc/self/task");
+        long nr = -1;
+        bool found = false;
+        for (struct dirent *e; d && (e = readdir(d));) {
+            char path[300], text[128] = "";
+            snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+            FILE *fp = fopen(path, "r");
+            if (!fp)
+                continue;
+            found = fgets(text, sizeof text, fp) && strcmp(text, "wbrt-uffd\n") == 0;
+            fclose(fp);
+            if (!found)
+                continue;
+            snprintf(path, sizeof path, "/proc/self/task/%s/syscall", e->d_name);
+            if ((fp = fopen(path, "r"))) {
+                if (!fgets(text, sizeof text, fp) || sscanf(text, "%ld", &nr) != 1)
+                    nr = -1;        /* "running": look again */
+                fclose(fp);
+            }
+            break;
+        }
+        if (d)
+            closedir(d);
+        if (!found || nr >= 0)
+            return nr;
+        usleep(1000);
+    }
+    return -1;
+}
+
+/* The generic test under one handler loop, which must be the one waiting. */
+static void writes_under_loop(void **state, const char *loop, long nr)
+{
+    setenv("WBRT_UFFD_LOOP", loop, 1);
+    test_writes_reported(state);
+    assert_int_equal(handler_syscall(), nr);
+}
+
+static void test_uffd_poll_loop(void **state)
+{
+    writes_under_loop(state, "poll", SYS_poll);
+}
+
+static void test_uffd_uring_loop(void **state)
+{
+    writes_under_loop(state, "uring", SYS_io_uring_enter);
+}
+
+static int teardown_loop(void **state)
+{
+    unsetenv("WBRT_UFFD_LOOP");
+    return teardown(state);
+}
+
+/* read, pread and preadv into armed pages, across a page boundary and into never-touched
+ * pages: each call succeeds (the handler resolves the kernel's faults), exactly the pages
+ * written are reported, and reading an untouched page is no write. */
+static void test_uffd_kernel_writes(void **state)
+{
+    struct fx *f = *state;
+    char path[] = "/tmp/wbt-uffd-XXXXXX", data[256], back[256];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (char)(i * 7 + 1);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(write(fd, data, sizeof data), sizeof data);
+    start(f);
+    f->b->arm(pg(f, USED), 4 * PG);                  /* never touched: WP_UNPOPULATED */
+    uint64_t faults = f->b->faults();
+
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(read(fd, pg(f, 501) - 10, 20), 20);                 /* pages 500, 501 */
+    assert_int_equal(pread(fd, pg(f, 510) + 100, 50, 7), 50);
+    struct iovec iov[2] = {{pg(f, 520) + 1, 10}, {pg(f, 530) + 2, 10}};
+    assert_int_equal(preadv(fd, iov, 2, 0), 20);
+    assert_int_equal(pread(fd, pg(f, USED + 1) + 3, 8, 0), 8);           /* untouched */
+    pg(f, USED + 2)[5] = 9;                                             /* untouched, a store */
+    memcpy(back, (char *)pg(f, USED + 3), 16);                          /* untouched, a load */
+
+    assert_memory_equal(pg(f, 501) - 10, data, 20);
+    assert_memory_equal(pg(f, 510) + 100, data + 7, 50);
+    assert_memory_equal(pg(f, 520) + 1, data, 10);
+    assert_memory_equal(pg(f, 530) + 2, data + 10, 10);
+    assert_memory_equal(pg(f, USED + 1) + 3, data, 8);
+    assert_true(f->b->faults() - faults >= 7);
+    size_t want[] = {500, 501, 510, 520, 530, USED + 1, USED + 2};
+    assert_int_equal(f->b->harvest(&f->dm, f->heap, (USED + 4) * PG), 7);
+    assert_int_equal(dirty_map_count(&f->dm, f->dm.npages), 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_true(dirty_map_test(&f->dm, want[i]));
+    close(fd);
+}
+
+/* Detach with no fault pending returns and leaves no thread behind, under either loop;
+ * the heap is writable afterwards. */
+static void test_uffd_detach(void **state)
+{
+    struct fx *f = *state;
+    const char *loops[] = {"poll", "uring"};
+    for (int i = 0; i < 2; i++) {
+        int before = task_count();
+        setenv("WBRT_UFFD_LOOP", loops[i], 1);
+        start(f);
+        assert_int_equal(task_count(), before + 1);
+        pg(f, 3)[0] = 1;
+        f->b->detach();
+        assert_int_equal(task_count(), before);
+        pg(f, 4)[0] = 1;
+    }
+}
+
+/* A fork child that detaches leaves the parent's registration alone. */
+static int child_detach(struct fx *f)
+{
+    f->b->detach();
+    return 0;
+}
+
+static void test_uffd_child_detach(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    int st = in_child(child_detach, f, NULL, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    uint64_t faults = f->b->faults();
+    pg(f, 420)[0] = 1;
+    assert_int_equal(f->b->faults(), faults + 1);
+    expect_exactly(f, (size_t[]){420}, 1);
+}
+
+static void *store_one(void *p)
+{
+    *(volatile char *)p = 1;
+    return NULL;
+}
+
+/* WBRT_VERBOSE=1: detach says how many faults from how many threads; a bad
+ * WBRT_UFFD_LOOP is named once and the default used. */
+static int child_verbose(struct fx *f)
+{
+    char why[512];
+    setenv("WBRT_VERBOSE", "1", 1);
+    setenv("WBRT_UFFD_LOOP", "bogus", 1);
+    f->b->detach();
+    if (f->b->attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why) != 0)
+        return 10;
+    f->b->arm(f->heap, USED * PG);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, store_one, pg(f, 600 + (size_t)i));
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    f->b->detach();
+    return 0;
+}
+
+static void test_uffd_verbose(void **state)
+{
+    struct fx *f = *state;
+    char err[1024];
+    start(f);
+    int st = in_child(child_verbose, f, err, sizeof err);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_string_equal(err, "wbrt: WBRT_UFFD_LOOP=bogus is not one of uring|poll; using poll\n"
+                             "wbrt: uffd barrier: write faults 3, faulting threads 3, handler loop poll\n");
+}
+
+/* Only userfaultfd(UFFD_USER_MODE_ONLY) allowed: uffd-async works with it, uffd cannot
+ * (kernel writes would fail) and says so. */
+static int child_user_mode_only(struct fx *f)
+{
+    char why[1024];
+    (void)f;
+    deny_userfaultfd_unless(UFFD_USER_MODE_ONLY_FLAG);
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);        /* /proc/self/pagemap ours again after setuid */
+    if (access("/dev/userfaultfd", R_OK | W_OK) == 0)
+        return 77;                  /* open to all: nothing to check */
+    if (barrier_uffd_async.probe(why, sizeof why) != 0) {
+        fputs(why, stderr);
+        return 2;
+    }
+    if (barrier_uffd.probe(why, sizeof why) == 0)
+        return 3;
+    fputs(why, stderr);
+    return 0;
+}
+
+static void test_uffd_user_mode_only(void **state)
+{
+    char err[1024];
+    (void)state;
+    int st = in_child(child_user_mode_only, NULL, err, sizeof err);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77)
+        skip();
+    if (WEXITSTATUS(st) != 0)
+        fail_msg("child exit %d: %s", WEXITSTATUS(st), err);
+    assert_non_null(strstr(err, "run as root, or chmod /dev/userfaultfd, or sysctl vm.unprivileged_userfaultfd=1 "
+                                "(userfaultfd(UFFD_USER_MODE_ONLY): allowed, but it cannot resolve kernel "
+                                "writes: a read(2) into a protected page would fail with EFAULT)"));
 }
 
 int main(void)
@@ -580,6 +814,20 @@ int main(void)
         };
         size_t n = sizeof tests / sizeof tests[0] - (b != &barrier_mprotect);
         failed += _cmocka_run_group_tests(b->name, tests, n, NULL, NULL);
+    }
+    char why[512];
+    if (barrier_uffd.probe(why, sizeof why) == 0) {
+        const void *b = &barrier_uffd;
+        struct CMUnitTest uffd[] = {
+            cmocka_unit_test_prestate_setup_teardown(test_uffd_poll_loop, setup, teardown_loop, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_uffd_uring_loop, setup, teardown_loop, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_uffd_kernel_writes, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_uffd_detach, setup, teardown_loop, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_uffd_child_detach, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_uffd_verbose, setup, teardown, (void *)b),
+            cmocka_unit_test(test_uffd_user_mode_only),
+        };
+        failed += _cmocka_run_group_tests("uffd only", uffd, sizeof uffd / sizeof uffd[0], NULL, NULL);
     }
     return failed ? 1 : 0;
 }
