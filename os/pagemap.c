@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* PAGEMAP_SCAN: the kernel's page-table walk that reports (and can write-protect) pages. */
+/* /proc/self/pagemap (PAGEMAP_SCAN, entries) and /proc/self/clear_refs. */
 #include "pagemap.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -34,4 +35,48 @@ int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_
             return 0;
         arg.start = arg.walk_end;
     }
+}
+
+int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n)
+{
+    size_t want = n * sizeof *buf;
+    ssize_t got = pread(fd, buf, want, (off_t)((addr >> PAGEMAP_PAGE_SHIFT) * sizeof *buf));
+    if (got < 0)
+        return -1;
+    if ((size_t)got != want) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+void pagemap_soft_dirty_runs(const uint64_t *entries, size_t n, uintptr_t first_page_addr,
+                             pagemap_region_fn fn, void *ctx)
+{
+    size_t i = 0;
+    for (;;) {
+        while (i < n && !(entries[i] & PAGEMAP_SOFT_DIRTY))
+            i++;
+        if (i == n)
+            return;
+        size_t run = i;
+        while (i < n && (entries[i] & PAGEMAP_SOFT_DIRTY))
+            i++;
+        fn(ctx, first_page_addr + (run << PAGEMAP_PAGE_SHIFT), first_page_addr + (i << PAGEMAP_PAGE_SHIFT));
+    }
+}
+
+int clear_refs_open(void)
+{
+    return open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+}
+
+int clear_refs_soft_dirty(int fd)
+{
+    ssize_t n = write(fd, "4", 1);
+    if (n == 1)
+        return 0;
+    if (n >= 0)
+        errno = EIO;
+    return -1;
 }

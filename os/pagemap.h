@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* /proc/self/pagemap and its PAGEMAP_SCAN ioctl. */
+/* /proc/self/pagemap: its 64-bit entries, its PAGEMAP_SCAN ioctl, and the soft-dirty bits
+ * that /proc/self/clear_refs clears. */
 #ifndef WBRT_OS_PAGEMAP_H
 #define WBRT_OS_PAGEMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "uapi_uffd.h"
+
+/* One pagemap entry per base page (4 KiB on x86-64). */
+#define PAGEMAP_PAGE_SHIFT 12
+/* Entry bit 55: written since the last clear_refs "4" (also set on a freshly faulted page
+ * and on every page of a mapping created since: both over-report). */
+#define PAGEMAP_SOFT_DIRTY ((uint64_t)1 << 55)
 
 /* An O_CLOEXEC fd on /proc/self/pagemap (it stays bound to this process's address space
  * across fork: a child must open its own), or -1 with errno. */
@@ -19,5 +26,21 @@ typedef void (*pagemap_region_fn)(void *ctx, uintptr_t start, uintptr_t end);
  * 0, or -1 with errno (pages already passed to fn stay reported). */
 int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_t categories,
                  struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx);
+
+/* Reads the entries of the n pages from page-aligned addr into buf with one pread.
+ * 0, or -1 with errno (EIO for a short read). */
+int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n);
+
+/* Calls fn once per run of adjacent pages whose entry has PAGEMAP_SOFT_DIRTY; entries[i]
+ * is the page at first_page_addr + (i << PAGEMAP_PAGE_SHIFT).  Other bits are ignored. */
+void pagemap_soft_dirty_runs(const uint64_t *entries, size_t n, uintptr_t first_page_addr,
+                             pagemap_region_fn fn, void *ctx);
+
+/* An O_CLOEXEC write-only fd on /proc/self/clear_refs (bound to this process like the
+ * pagemap fd), or -1 with errno. */
+int clear_refs_open(void);
+/* Writes "4": clears the soft-dirty bit of every page of the WHOLE process and
+ * write-protects them all again (each takes a fault on its next write).  0 or -1, errno. */
+int clear_refs_soft_dirty(int fd);
 
 #endif
