@@ -99,11 +99,12 @@ static void young_cycle(uintptr_t sp, size_t used)
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1)
         scanned += scan_old_page(pg);
-    G.stats.remembered_last = G.barrier->remembered ? remembered_scan(used, G.cfg.verify) : 0;
+    G.stats.remembered_last =
+        G.barrier->remembered ? remembered_scan(used, G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
     /* Marking changed no alloc or old bit: the old generation is still as the mutator left it. */
     if (G.cfg.verify)
-        verify_barrier();
+        verify_barrier(sp);
     /* Every page that may get promoted objects goes into the dirty map before the sweep
      * takes it off the young list, so that one pass after it arms every page that gained
      * or kept old objects and was written or filled this cycle.  (A page filled before

@@ -41,7 +41,7 @@ void alloc_apply_deferred_frees(void);
 void gc_after_fork_child(void);
 
 /* Verifier (world stopped). */
-void verify_barrier(void);
+void verify_barrier(uintptr_t my_sp);
 void verify_reachable(uintptr_t my_sp);
 
 #endif

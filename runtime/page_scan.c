@@ -21,18 +21,18 @@ bool page_has_old(size_t pg)
     return false;
 }
 
-static uintptr_t young_slot(uintptr_t lo, uintptr_t hi, bool (*excused)(uintptr_t slot))
+static uintptr_t young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused)
 {
     for (uintptr_t p = lo; p < hi; p += 8) {
         size_t size;
         uintptr_t t = heap_object(*(const uintptr_t *)p, &size);
-        if (t && !bit_test(H.old_bits, gran_of(t)) && !(excused && excused(p)))
+        if (t && !bit_test(H.old_bits, gran_of(t)) && !(excused && excused(p, t, size)))
             return p;
     }
     return 0;
 }
 
-uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, bool (*excused)(uintptr_t slot))
+uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused)
 {
     const struct page_info *pi = &H.pages[pg];
     if ((pi->flags & PF_ATOMIC) || !page_has_old(pg))

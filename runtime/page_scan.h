@@ -10,7 +10,9 @@
 bool page_has_old(size_t pg);
 /* Address of the first word on page pg, inside an old live object that is scanned,
  * that points at a young live object and is not excused (0 if none); *obj gets that old
- * object.  excused may be NULL; else a slot for which it returns true is skipped. */
-uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, bool (*excused)(uintptr_t slot));
+ * object.  excused may be NULL; else a slot for which it returns true (given the slot
+ * and the young object it points at) is skipped. */
+typedef bool (*slot_excuse_fn)(uintptr_t slot, uintptr_t young, size_t size);
+uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused);
 
 #endif

@@ -22,9 +22,13 @@ static void note(uintptr_t lo, uintptr_t hi)
         covered_top = page_of(hi - 1) + 1;
 }
 
+struct how {
+    bool verify, retain;
+};
+
 static void visit(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
 {
-    bool verify = *(bool *)ctx;
+    const struct how *how = ctx;
     for (uintptr_t a = lo; a < hi;) {
         size_t size, pg;
         uintptr_t o = heap_slot(a, &size, &pg);
@@ -37,19 +41,21 @@ static void visit(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
             uintptr_t from = whole || o > a ? o : a;
             uintptr_t to = whole || o + size < hi ? o + size : hi;
             mark_range(from, to);
-            if (verify)
+            if (how->verify)
                 note(from, to);
+            if (how->retain)
+                dirty_map_set_range(&H.dirty, page_of(from), page_of(to - 1) - page_of(from) + 1);
         }
         a = o + size;
     }
 }
 
-size_t remembered_scan(size_t used, bool verify)
+size_t remembered_scan(size_t used, bool verify, bool retain)
 {
     if (verify && !covered)
         covered = os_table(H.npages * GRANS_PER_PAGE / 8);
-    verify = verify && covered;     /* without the map the verifier excuses nothing */
-    return G.barrier->remembered((void *)H.base, used, visit, &verify);
+    struct how how = {verify && covered, retain};   /* without the map nothing is excused */
+    return G.barrier->remembered((void *)H.base, used, visit, &how);
 }
 
 bool remembered_covers(uintptr_t slot)

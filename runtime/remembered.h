@@ -8,8 +8,10 @@
 #include <stdint.h>
 
 /* Marking has begun (young): scan the old words the barrier recorded since the last
- * collection; with verify, also note them for remembered_covers().  Returns the ranges. */
-size_t remembered_scan(size_t used, bool verify);
+ * collection; with verify, also note them for remembered_covers().  With retain, their
+ * pages go into the dirty map, so that those still pointing at young survivors after
+ * the sweep stay roots (the barrier forgets what it reported).  Returns the ranges. */
+size_t remembered_scan(size_t used, bool verify, bool retain);
 /* Verifier: was the word at slot among those scanned? */
 bool remembered_covers(uintptr_t slot);
 /* Verifier: forget the noted words. */

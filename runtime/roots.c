@@ -69,18 +69,53 @@ void roots_remove(uintptr_t lo, uintptr_t hi)
     registered.n = keep;
 }
 
-void roots_mark(uintptr_t my_sp)
+/* Calls fn for every root range until it returns true; true if one did. */
+static bool each_root(uintptr_t my_sp, bool (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx)
 {
     pthread_t me = pthread_self();
     for (struct wb_thread *t = threads_first(); t; t = t->next) {
-        mark_word((uintptr_t)t->arg);
+        if (fn((uintptr_t)&t->arg, (uintptr_t)(&t->arg + 1), ctx))
+            return true;
         if (!t->running)
             continue;
         uintptr_t lo = pthread_equal(t->tid, me) ? my_sp : t->sp;
-        mark_range(lo, t->stack_hi);
+        if (fn(lo, t->stack_hi, ctx))
+            return true;
     }
     for (size_t i = 0; i < segments.n; i++)
-        mark_range(segments.r[i].lo, segments.r[i].hi);
+        if (fn(segments.r[i].lo, segments.r[i].hi, ctx))
+            return true;
     for (size_t i = 0; i < registered.n; i++)
-        mark_range(registered.r[i].lo, registered.r[i].hi);
+        if (fn(registered.r[i].lo, registered.r[i].hi, ctx))
+            return true;
+    return false;
+}
+
+static bool mark_root(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+    (void)ctx;
+    mark_range(lo, hi);
+    return false;
+}
+
+void roots_mark(uintptr_t my_sp)
+{
+    each_root(my_sp, mark_root, NULL);
+}
+
+static bool points_into(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+    const uintptr_t *target = ctx;
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
+        uintptr_t w = *(const uintptr_t *)p;
+        if (w >= target[0] && w < target[1])
+            return true;
+    }
+    return false;
+}
+
+bool roots_hold(uintptr_t my_sp, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t target[2] = {lo, hi};
+    return each_root(my_sp, points_into, target);
 }

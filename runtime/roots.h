@@ -2,6 +2,7 @@
 #ifndef WBRT_ROOTS_H
 #define WBRT_ROOTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Before the world stops: list the loaded objects' writable segments (dl_iterate_phdr
@@ -9,6 +10,8 @@
 void roots_refresh(void);
 /* World stopped: mark from every root; the caller's stack is scanned from my_sp up. */
 void roots_mark(uintptr_t my_sp);
+/* Verifier, world stopped: does a root word point into [lo, hi)? */
+bool roots_hold(uintptr_t my_sp, uintptr_t lo, uintptr_t hi);
 /* H.lock held. */
 void roots_add(uintptr_t lo, uintptr_t hi);
 void roots_remove(uintptr_t lo, uintptr_t hi);

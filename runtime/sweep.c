@@ -99,7 +99,8 @@ void sweep(bool young, int tenure_age, bool record_freed, uint64_t gc_no, struct
             H.pages[pg].flags &= (uint16_t)~PF_YOUNG;
             sweep_page(pg, true, tenure_age, record_freed, gc_no, r);
         }
-        memmove(H.young.v, H.young.v + n0, (H.young.n - n0) * sizeof *H.young.v);
+        if (H.young.n > n0)     /* (an empty list may have no array yet) */
+            memmove(H.young.v, H.young.v + n0, (H.young.n - n0) * sizeof *H.young.v);
         H.young.n -= n0;
         return;
     }

@@ -26,13 +26,24 @@ static __attribute__((noreturn)) void missed(size_t pg, uintptr_t obj, uintptr_t
     abort();
 }
 
+static uintptr_t verify_sp;
+
+/* A software barrier records a store just after it, keeping the stored value alive until
+ * then: a thread stopped between the two holds the young object in a register or on its
+ * stack, and records the store when it resumes. */
+static bool recorded_or_held(uintptr_t slot, uintptr_t young, size_t size)
+{
+    return remembered_covers(slot) || roots_hold(verify_sp, young, young + size);
+}
+
 /* Every old->young pointer must lie on a page in the dirty map, or (software barriers)
  * in a word the barrier recorded.  Runs after marking, before the sweep. */
-void verify_barrier(void)
+void verify_barrier(uintptr_t my_sp)
 {
     if (!G.barrier->tracks)
         return; /* every old page is scanned */
-    bool (*excused)(uintptr_t) = G.barrier->remembered ? remembered_covers : NULL;
+    verify_sp = my_sp;
+    slot_excuse_fn excused = G.barrier->remembered ? recorded_or_held : NULL;
     for (size_t pg = 1; pg < H.top; pg++) {
         uintptr_t obj, slot;
         if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj, excused)))

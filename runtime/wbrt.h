@@ -127,9 +127,10 @@ static inline void wb_store(void *obj, void **slot, void *value)
 {
     (void)obj;
     *slot = value;
-    /* The store first, then the record, and the compiler may not swap them: a thread
-     * stopped for a collection between the two is recorded after it resumes, so the
-     * record reaches the next collection (this one sees value in the thread's registers). */
+    /* The store first, then the record, and the compiler may not swap them; value stays
+     * in a register until the record is made (the empty asm at the end).  A thread stopped
+     * for a collection between the two keeps value alive through its registers, and
+     * records the store when it resumes, for the next collection. */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 #if defined(WB_SOFT_BARRIER) && WB_SOFT_KIND == WB_SOFT_card
     uintptr_t off = (uintptr_t)slot - wb_soft_base;
@@ -148,6 +149,9 @@ static inline void wb_store(void *obj, void **slot, void *value)
     uintptr_t off = (uintptr_t)obj - wb_soft_base;
     if (off < wb_soft_len && !wb_soft_remembered[off / 16])
         wb_remember(obj);
+#endif
+#ifdef WB_SOFT_BARRIER
+    __asm__ volatile("" : : "r"(value));
 #endif
 }
 

@@ -3,7 +3,6 @@
 #include "wbt.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +79,7 @@ static void *g_bss_root;                   /* lives in .bss */
 
 static void check_global_root(void **slot, size_t n, uint64_t seed)
 {
-    wbt_hidden h = wbt_store_new(slot, n, seed);
+    wbt_hidden h = wbt_store_new(NULL, slot, n, seed);
 
     collect_all();
     wbt_assert_live(h, n, seed);
@@ -108,16 +107,16 @@ static void test_registered_roots(void **state)
 
     (void)state;
     assert_non_null(block);
-    h = wbt_store_new(&block[100], 256, 10);
+    h = wbt_store_new(NULL, &block[100], 256, 10);
     collect_all();
     wbt_assert_reclaimed(&h, 1);
 
-    h = wbt_store_new(&block[100], 256, 11);
+    h = wbt_store_new(NULL, &block[100], 256, 11);
     wb_add_roots(block, block + WORDS);
     collect_all();
     wbt_assert_live(h, 256, 11);
     wb_collect(WB_COLLECT_FULL);
-    young = wbt_store_new(&block[WORDS - 1], 2 * MiB, 12);   /* young, in a registered slot */
+    young = wbt_store_new(NULL, &block[WORDS - 1], 2 * MiB, 12);   /* young, in a registered slot */
     wbt_scrub_stack();
     wb_collect(WB_COLLECT_YOUNG);
     wbt_assert_live(young, 2 * MiB, 12);
@@ -135,7 +134,7 @@ static char *volatile g_interior;   /* volatile: only ever written, yet a root *
 static __attribute__((noinline)) wbt_hidden keep_by_interior(size_t n, size_t offset, uint64_t seed)
 {
     char *p;
-    wbt_hidden h = wbt_store_new((void **)&p, n, seed);
+    wbt_hidden h = wbt_store_new(NULL, (void **)&p, n, seed);
 
     g_interior = p + offset;
     return h;
@@ -175,7 +174,7 @@ static __attribute__((noinline)) void build_chains(void)
     for (int i = CHAIN - 1; i >= 0; i--) {
         struct node *n = wb_malloc(sizeof *n);
         assert_non_null(n);
-        n->next = g_chain;
+        WB_STORE(n, next, g_chain);
         n->payload = stamp(1, i);
         g_chain = n;
         g_chain_nodes[i] = wbt_hide(n);
@@ -184,7 +183,7 @@ static __attribute__((noinline)) void build_chains(void)
         char *b = wb_malloc(BIG);
         assert_non_null(b);
         wbt_fill(b, BIG - sizeof(char *), 300 + i);
-        memcpy(b + BIG - sizeof(char *), &g_big_chain, sizeof(char *));
+        wb_store(b, (void **)(b + BIG - sizeof(char *)), g_big_chain);
         g_big_chain = b + BIG / 2;
         g_big_nodes[i] = wbt_hide(b);
     }
@@ -235,7 +234,7 @@ static __attribute__((noinline)) wbt_hidden hold_in(void **holder, size_t n, int
     assert_non_null(h);
     memset(h, 0, n);
     *holder = h;
-    return wbt_store_new(&h[0], 64, seed);
+    return wbt_store_new(h, &h[0], 64, seed);
 }
 
 static void test_atomic_not_scanned(void **state)
@@ -328,7 +327,8 @@ static void test_reclamation_bound(void **state)
 
         if (ring[slot] != NULL)
             assert_true(pages_intact(ring[slot], sizes[slot], seeds[slot]));
-        ring[slot] = wb_malloc_atomic(n);   /* pointer-free: no scanning cost, same reclaiming */
+        /* pointer-free: no scanning cost, same reclaiming */
+        wb_store(ring, (void **)&ring[slot], wb_malloc_atomic(n));
         assert_non_null(ring[slot]);
         stamp_pages(ring[slot], n, round);
         sizes[slot] = n;
@@ -384,7 +384,7 @@ static void test_ten_million_list(void **state)
         struct node *n = wb_malloc(sizeof *n);
         assert_non_null(n);
         n->payload = stamp(2, i);
-        n->next = head;
+        WB_STORE(n, next, head);
         head = n;
     }
     for (int c = 0; c < 3; c++) {
@@ -401,7 +401,7 @@ static __attribute__((noinline)) void **new_mid(uint64_t tag)
 
     assert_non_null(mid);
     for (int j = 0; j < LEAVES; j++) {
-        mid[j] = wb_malloc(LEAF);
+        wb_store(mid, &mid[j], wb_malloc(LEAF));
         assert_non_null(mid[j]);
         wbt_fill(mid[j], LEAF, tag * LEAVES + j);
     }
@@ -427,7 +427,7 @@ static void test_tiny_mark_stack(void **state)
     root = wb_malloc(FAN * sizeof *root);
     assert_non_null(root);
     for (int i = 0; i < FAN; i++)
-        root[i] = new_mid(i);
+        wb_store(root, (void **)&root[i], new_mid(i));
     for (int i = 0; i < 100; i++)
         junk[i] = wbt_garbage(48, i);
     wbt_scrub_stack();
@@ -437,7 +437,7 @@ static void test_tiny_mark_stack(void **state)
     wb_collect(WB_COLLECT_FULL);
     check_tree(root, 0);
     /* A young subtree hanging from the old root. */
-    root[0] = new_mid(FAN);
+    wb_store(root, (void **)&root[0], new_mid(FAN));
     wbt_scrub_stack();
     wb_collect(WB_COLLECT_YOUNG);
     wbt_churn(LEAF, 5000);
@@ -462,14 +462,11 @@ static void *list_builder(void *arg)
         if (tail == NULL)
             g_heads[t] = n;
         else
-            tail->next = n;
+            WB_STORE(tail, next, n);
         tail = n;
         assert_non_null(wb_malloc(48 + i % 200));
-        if (i == PER_THREAD / 2) {
-            int seen = __atomic_load_n(&g_collections, __ATOMIC_ACQUIRE);
-            while (__atomic_load_n(&g_collections, __ATOMIC_ACQUIRE) < seen + 3)
-                sched_yield();
-        }
+        if (i == PER_THREAD / 2)
+            wbt_await_collections(&g_collections, 3);
     }
     __atomic_add_fetch(&g_done, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -504,7 +501,7 @@ static void *short_thread(void *arg)
 {
     uintptr_t i = (uintptr_t)arg;
 
-    wbt_store_new(&g_short[i], 64 + i, 100 + i);
+    wbt_store_new(NULL, &g_short[i], 64 + i, 100 + i);
     if (i % BATCH == 0)
         wb_collect(WB_COLLECT_YOUNG);
     return NULL;

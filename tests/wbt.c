@@ -3,6 +3,7 @@
 #include "wbt.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,13 +137,16 @@ __attribute__((noinline)) void wbt_scrub_stack(void)
                          "xmm15", "memory");
 }
 
-__attribute__((noinline)) wbt_hidden wbt_store_new(void **slot, size_t n, uint64_t seed)
+__attribute__((noinline)) wbt_hidden wbt_store_new(void *holder, void **slot, size_t n, uint64_t seed)
 {
     void *p = wb_malloc(n);
 
     assert_non_null(p);
     wbt_fill(p, n, seed);
-    *slot = p;
+    if (holder != NULL)
+        wb_store(holder, slot, p);
+    else
+        *slot = p;
     return wbt_hide(p);
 }
 
@@ -150,7 +154,7 @@ __attribute__((noinline)) wbt_hidden wbt_garbage(size_t n, uint64_t seed)
 {
     void *unused;
 
-    return wbt_store_new(&unused, n, seed);
+    return wbt_store_new(NULL, &unused, n, seed);
 }
 
 __attribute__((noinline)) void wbt_assert_live(wbt_hidden h, size_t n, uint64_t seed)
@@ -168,6 +172,14 @@ __attribute__((noinline)) void wbt_churn(size_t n, int count)
         assert_non_null(p);
         memset(p, 0xee, n);
     }
+}
+
+void wbt_await_collections(int *collections, int n)
+{
+    int seen = __atomic_load_n(collections, __ATOMIC_ACQUIRE);
+
+    while (__atomic_load_n(collections, __ATOMIC_ACQUIRE) < seen + n)
+        sched_yield();
 }
 
 void wbt_assert_reclaimed(const wbt_hidden *h, size_t n)

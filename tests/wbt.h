@@ -13,6 +13,27 @@
 /* Exit code that ctest counts as skipped (SKIP_RETURN_CODE). */
 #define WBT_SKIP 77
 
+/* WBT_SOFT is 1 in a test built for a software barrier (-DWB_SOFT_BARRIER=card|ssb|remset),
+ * whose WB_STORE()s are the only stores the collector learns of, else 0 (a kernel barrier
+ * sees every store).  WBT_NEEDS_KERNEL_BARRIER(why), first in a cmocka test, skips it
+ * there with "SKIPPED: <barrier>: <test> needs a kernel barrier (<why>)": for tests of what
+ * only the kernel can see (stores that bypass WB_STORE, barrier faults).  Before
+ * WBT_FRESH_PROCESS, so that the line is the test's own output. */
+#ifdef WB_SOFT_BARRIER
+#define WBT_SOFT 1
+#define WBT_STR_(x) #x
+#define WBT_STR(x) WBT_STR_(x)
+#define WBT_NEEDS_KERNEL_BARRIER(why)                                                      \
+    do {                                                                                   \
+        print_message("SKIPPED: %s: %s needs a kernel barrier (%s)\n",                     \
+                      WBT_STR(WB_SOFT_BARRIER), __func__, why);                            \
+        skip();                                                                            \
+    } while (0)
+#else
+#define WBT_SOFT 0
+#define WBT_NEEDS_KERNEL_BARRIER(why) ((void)0)
+#endif
+
 /* First call of a collector test's main(): initialises the heap from the WBRT_*
  * environment.  A forced barrier this machine cannot use (wb_init fails with ENOTSUP) prints
  * "SKIPPED: <backend>: <reason>" and exits WBT_SKIP; any other failure exits 1.
@@ -54,10 +75,14 @@ static inline void *wbt_reveal(wbt_hidden h) { return (void *)~h; }
 void wbt_scrub_stack(void);
 
 /* Tests handle heap pointers inside these noinline helpers, never in their own bodies, so
- * that after wbt_scrub_stack() no stale copy is left on the stack or in a register. */
+ * that after wbt_scrub_stack() no stale copy is left on the stack or in a register.
+ * A pointer stored into a heap object goes through wb_store()/WB_STORE(), as in any
+ * program that may be built for a software barrier. */
 
-/* *slot = a new object of n bytes filled with seed's payload; returns it hidden. */
-wbt_hidden wbt_store_new(void **slot, size_t n, uint64_t seed);
+/* *slot = a new object of n bytes filled with seed's payload; returns it hidden.  holder
+ * is the start of the heap object that holds slot (the store goes through wb_store), or
+ * NULL if slot is not in the heap (a global, a stack or malloc slot: a plain store). */
+wbt_hidden wbt_store_new(void *holder, void **slot, size_t n, uint64_t seed);
 /* A new object of n bytes that nothing references, hidden. */
 wbt_hidden wbt_garbage(size_t n, uint64_t seed);
 /* Fails unless h is a live object still holding seed's payload. */
@@ -65,6 +90,10 @@ void wbt_assert_live(wbt_hidden h, size_t n, uint64_t seed);
 /* Allocates and overwrites count objects of n bytes, so that memory wrongly freed by the
  * last collection is handed out and overwritten. */
 void wbt_churn(size_t n, int count);
+
+/* In a mutator thread: waits until *collections (which a collecting thread bumps after
+ * each collection) has grown by n, so that at least n collections overlap its work. */
+void wbt_await_collections(int *collections, int n);
 
 /* Fails unless none of the n objects h[] pointed to is live any more (call it right after
  * a collection, before allocating again, so that their memory cannot be in use anew). */
