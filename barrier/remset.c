@@ -68,16 +68,9 @@ void wb_remember(void *obj)
     log->n = n + 1;
 }
 
-struct drain {
-    uintptr_t lo, hi;
-    barrier_visit_fn visit;
-    void *ctx;
-    size_t ranges;
-};
-
 static void drain_log(struct soft_log *log, void *p)
 {
-    struct drain *d = p;
+    struct soft_drain *d = p;
     for (size_t i = 0; i < log->n; i++) {
         uintptr_t obj = log->buf[i];
         if (!obj)
@@ -95,13 +88,7 @@ static void drain_log(struct soft_log *log, void *p)
 
 static size_t remset_remembered(void *addr, size_t len, barrier_visit_fn visit, void *ctx)
 {
-    struct drain d = {(uintptr_t)addr, (uintptr_t)addr + len, visit, ctx, 0};
-    soft_log_each(drain_log, &d);
-    if (__atomic_exchange_n(&lost, false, __ATOMIC_RELAXED)) {
-        visit(ctx, d.lo, d.hi, 0);
-        d.ranges++;
-    }
-    return d.ranges;
+    return soft_drain(drain_log, &lost, addr, len, visit, ctx);
 }
 
 const struct barrier_ops barrier_remset = {

@@ -83,3 +83,15 @@ void soft_log_each(void (*fn)(struct soft_log *log, void *ctx), void *ctx)
     for (struct soft_log *l = __atomic_load_n(&logs, __ATOMIC_ACQUIRE); l; l = l->next)
         fn(l, ctx);
 }
+
+size_t soft_drain(void (*fn)(struct soft_log *log, void *drain), bool *lost, void *addr, size_t len,
+                  barrier_visit_fn visit, void *ctx)
+{
+    struct soft_drain d = {(uintptr_t)addr, (uintptr_t)addr + len, visit, ctx, 0};
+    soft_log_each(fn, &d);
+    if (__atomic_exchange_n(lost, false, __ATOMIC_RELAXED)) {
+        visit(ctx, d.lo, d.hi, 0);
+        d.ranges++;
+    }
+    return d.ranges;
+}

@@ -4,6 +4,7 @@
 #ifndef WBRT_SOFT_H
 #define WBRT_SOFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "barrier.h"
@@ -31,5 +32,17 @@ struct soft_log {
  * process must be asked for with the same cap. */
 struct soft_log *soft_log_self(size_t cap);
 void soft_log_each(void (*fn)(struct soft_log *log, void *ctx), void *ctx);
+
+/* What draining the logs reports to: the heap in use [lo, hi) and the collector's visitor. */
+struct soft_drain {
+    uintptr_t lo, hi;
+    barrier_visit_fn visit;
+    void *ctx;
+    size_t ranges;
+};
+/* A backend's remembered(): fn(log, drain) on every log, then the whole range as well if
+ * *lost (records were dropped for want of memory), which it clears.  Returns the ranges. */
+size_t soft_drain(void (*fn)(struct soft_log *log, void *drain), bool *lost, void *addr, size_t len,
+                  barrier_visit_fn visit, void *ctx);
 
 #endif

@@ -10,6 +10,7 @@
  * Soft-dirty is one per process: anyone else who clears it (CRIU's pre-dump, a second
  * user in the process) makes us miss writes. */
 #include "barrier.h"
+#include "harvest_report.h"
 #include "pagemap.h"
 #include "uffd.h"
 
@@ -53,23 +54,10 @@ void softdirty_test_mode(bool attach_unchecked, bool use_pread)
     pread_only = use_pread;
 }
 
-struct harvest {
-    struct dirty_map *dm;
-    size_t pages;
-};
-
-static void mark(void *ctx, uintptr_t start, uintptr_t end)
-{
-    struct harvest *h = ctx;
-    size_t n = (end - start) >> WB_PAGE_SHIFT;
-    dirty_map_set_range(h->dm, (start - h->dm->base) >> WB_PAGE_SHIFT, n);
-    h->pages += n;
-}
-
 /* The soft-dirty pages of [lo, hi) into h.  0, or -1 with errno. */
 static int scan_bits(uintptr_t lo, uintptr_t hi, struct harvest *h)
 {
-    return pagemap_scan(sd.pagemap, lo, hi, 0, PAGE_IS_SOFT_DIRTY, harvest_regions, HARVEST_REGIONS, mark, h);
+    return pagemap_scan(sd.pagemap, lo, hi, 0, PAGE_IS_SOFT_DIRTY, harvest_regions, HARVEST_REGIONS, harvest_mark, h);
 }
 
 static int pread_bits(uintptr_t lo, uintptr_t hi, struct harvest *h)
@@ -79,7 +67,7 @@ static int pread_bits(uintptr_t lo, uintptr_t hi, struct harvest *h)
         n = n < HARVEST_ENTRIES ? n : HARVEST_ENTRIES;
         if (pagemap_read(sd.pagemap, a, harvest_entries, n) < 0)
             return -1;
-        pagemap_soft_dirty_runs(harvest_entries, n, a, mark, h);
+        pagemap_soft_dirty_runs(harvest_entries, n, a, harvest_mark, h);
     }
     return 0;
 }
@@ -201,18 +189,12 @@ static void on_fork_child(void)
     sd.forked = 1;
 }
 
-/* Async-signal-safe: threads are stopped. */
+/* World stopped. */
 static void warn_once(const char *cause)
 {
     static bool warned;
-    char line[384];
-    if (warned)
-        return;
-    int n = snprintf(line, sizeof line, "wbrt: softdirty: %s; collections scan every page "
-                     "while this fails\n", cause);
-    ssize_t rc = write(STDERR_FILENO, line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
-    (void)rc;
-    warned = true;
+    harvest_warn_once(&warned, "wbrt: softdirty: %s; collections scan every page while this fails\n",
+                      cause);
 }
 
 /* A fork child opens its own files, and reports everything once rather than trust what
@@ -327,11 +309,7 @@ static size_t sd_harvest(struct dirty_map *dm, void *addr, size_t len)
         warn_once(cause);
         all = true;
     }
-    if (!all)
-        return h.pages;
-    size_t n = (hi - lo) >> WB_PAGE_SHIFT;
-    dirty_map_set_range(dm, (lo - dm->base) >> WB_PAGE_SHIFT, n);
-    return n;
+    return all ? harvest_all(dm, lo, hi) : h.pages;
 }
 
 const struct barrier_ops barrier_softdirty = {

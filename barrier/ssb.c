@@ -60,16 +60,9 @@ void wb_ssb_overflow(void)
     wb_ssb_end = (void **)log->buf + log->cap;
 }
 
-struct drain {
-    uintptr_t lo, hi;
-    barrier_visit_fn visit;
-    void *ctx;
-    size_t ranges;
-};
-
 static void drain_log(struct soft_log *log, void *p)
 {
-    struct drain *d = p;
+    struct soft_drain *d = p;
     for (size_t i = 0; i < log->cap; i++) {
         uintptr_t slot = log->buf[i];
         if (!slot)
@@ -84,13 +77,8 @@ static void drain_log(struct soft_log *log, void *p)
 
 static size_t ssb_remembered(void *addr, size_t len, barrier_visit_fn visit, void *ctx)
 {
-    struct drain d = {(uintptr_t)addr, (uintptr_t)addr + len, visit, ctx, 0};
-    soft_log_each(drain_log, &d);
-    if (__atomic_exchange_n(&lost, false, __ATOMIC_RELAXED)) {
-        visit(ctx, d.lo, d.hi, 0);
-        d.ranges++;
-    }
-    return d.ranges + card_table_report(addr, len, visit, ctx);
+    size_t ranges = soft_drain(drain_log, &lost, addr, len, visit, ctx);   /* the logs first */
+    return ranges + card_table_report(addr, len, visit, ctx);
 }
 
 const struct barrier_ops barrier_ssb = {

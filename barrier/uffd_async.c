@@ -5,6 +5,7 @@
  * into the heap) just work.  A page that is not protected counts as written, so any
  * failure to protect is sound: the page is reported by the next scan. */
 #include "barrier.h"
+#include "harvest_report.h"
 #include "pagemap.h"
 #include "uffd.h"
 
@@ -54,24 +55,11 @@ static int track(void *base, size_t len, int *uffd, int *pagemap, char *why, siz
     return 0;
 }
 
-struct harvest {
-    struct dirty_map *dm;
-    size_t pages;
-};
-
-static void mark(void *ctx, uintptr_t start, uintptr_t end)
-{
-    struct harvest *h = ctx;
-    size_t n = (end - start) >> WB_PAGE_SHIFT;
-    dirty_map_set_range(h->dm, (start - h->dm->base) >> WB_PAGE_SHIFT, n);
-    h->pages += n;
-}
-
 static int scan(int pagemap, void *addr, size_t len, struct page_region *buf, size_t nbuf,
                 struct harvest *h)
 {
     return pagemap_scan(pagemap, (uintptr_t)addr, (uintptr_t)addr + len,
-                        PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, PAGE_IS_WRITTEN, buf, nbuf, mark, h);
+                        PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, PAGE_IS_WRITTEN, buf, nbuf, harvest_mark, h);
 }
 
 /* Arm both pages of p, write the second: exactly it must be reported. */
@@ -215,17 +203,10 @@ static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
         return h.pages;
     /* Which pages were written is unknown: report them all.  Pages the failed scan did not
      * re-protect stay unprotected, so the next scan reports them again. */
-    if (!warned) {
-        char e[96], line[192];
-        int n = snprintf(line, sizeof line, "wbrt: uffd-async: PAGEMAP_SCAN failed (%s); "
-                         "this collection scans every page\n", errno_text(errno, e, sizeof e));
-        ssize_t rc = write(STDERR_FILENO, line, (size_t)n);   /* no stdio: threads are stopped */
-        (void)rc;
-        warned = true;
-    }
-    size_t n = len >> WB_PAGE_SHIFT;
-    dirty_map_set_range(dm, ((uintptr_t)addr - dm->base) >> WB_PAGE_SHIFT, n);
-    return n;
+    char e[96];
+    harvest_warn_once(&warned, "wbrt: uffd-async: PAGEMAP_SCAN failed (%s); this collection scans "
+                      "every page\n", errno_text(errno, e, sizeof e));
+    return harvest_all(dm, (uintptr_t)addr, (uintptr_t)addr + len);
 }
 
 /* Kernel writes into write-protected pages succeed under WP_ASYNC and are reported. */
