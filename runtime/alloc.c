@@ -29,10 +29,10 @@ static inline void *tlab_take(struct tlab *tl, size_t size, bool zero)
         tl->free[k] = m & (m - 1);
         uintptr_t p = page_addr(tl->page) + ((size_t)k * 64 + (size_t)__builtin_ctzll(m)) * size;
         size_t g = gran_of(p);
-        bit_clear(H.old_bits, g);
+        bit_clear_owned(H.old_bits, g);
         if (H.age)
             H.age[g] = 0;
-        bit_set(H.alloc_bits, g);
+        bit_set_owned(H.alloc_bits, g);
         if (zero && !tl->zero) {
             if (size <= 256)
                 zero_small((void *)p, size);
@@ -242,7 +242,7 @@ static void free_object(size_t pg, uintptr_t p)
     struct wb_thread *me = thread_self();
     /* Only the owner writes an owned page's bits: its own frees need no lock. */
     if (pi->kind == PK_SMALL && (pi->flags & PF_OWNED) && me && pi->aux == me->id) {
-        bit_clear(H.alloc_bits, g);
+        bit_clear_owned(H.alloc_bits, g);
         return;
     }
     pthread_mutex_lock(&H.lock);

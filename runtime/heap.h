@@ -78,6 +78,19 @@ static inline bool in_heap(uintptr_t a) { return a - H.base < (H.top << WB_PAGE_
 static inline bool bit_test(const uint64_t *m, size_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
 static inline void bit_set(uint64_t *m, size_t i) { m[i >> 6] |= (uint64_t)1 << (i & 63); }
 static inline void bit_clear(uint64_t *m, size_t i) { m[i >> 6] &= ~((uint64_t)1 << (i & 63)); }
+/* For the thread that owns a page: the collector may stop it at any instruction and
+ * rewrite the page's bitmap words meanwhile (it promotes and frees), so its updates must
+ * be one instruction, never a load and a store that could write back a stale word (a C
+ * `|=` is two at -O0: promotions were lost, and live objects freed).  No lock prefix:
+ * the collector runs only while the owner is stopped. */
+static inline void bit_set_owned(uint64_t *m, size_t i)
+{
+    __asm__ volatile("orq %1, %0" : "+m"(m[i >> 6]) : "r"((uint64_t)1 << (i & 63)) : "cc");
+}
+static inline void bit_clear_owned(uint64_t *m, size_t i)
+{
+    __asm__ volatile("andq %1, %0" : "+m"(m[i >> 6]) : "r"(~((uint64_t)1 << (i & 63))) : "cc");
+}
 /* The bitmap words of a small-object page are written only by the thread that owns the
  * page, by holders of H.lock when no thread owns it, and by the stopped-world collector:
  * plain stores suffice.  (A page's bits fill exactly its own PAGE_WORDS words.) */
