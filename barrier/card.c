@@ -19,17 +19,4 @@ static int card_attach(void *base, size_t len, struct dirty_map *dm, char *why, 
     return card_table_attach(base, len, wb_program_barrier_card, why, whylen);
 }
 
-const struct barrier_ops barrier_card = {
-    .name = "card",
-    .tracks = 1,
-    .probe = card_probe,
-    .attach = card_attach,
-    .detach = card_table_detach,
-    .arm = barrier_noop_range,
-    .harvest = barrier_noop_harvest,
-    .will_write = barrier_noop_range,
-    .disarm = barrier_noop_range,
-    .prepare_kernel_write = barrier_noop_range,
-    .faults = barrier_noop_faults,
-    .remembered = card_table_report,
-};
+const struct barrier_ops barrier_card = SOFT_BARRIER_OPS("card", card_probe, card_attach, card_table_detach, card_table_report);

@@ -91,17 +91,5 @@ static size_t remset_remembered(void *addr, size_t len, barrier_visit_fn visit, 
     return soft_drain(drain_log, &lost, addr, len, visit, ctx);
 }
 
-const struct barrier_ops barrier_remset = {
-    .name = "remset",
-    .tracks = 1,
-    .probe = remset_probe,
-    .attach = remset_attach,
-    .detach = remset_detach,
-    .arm = barrier_noop_range,
-    .harvest = barrier_noop_harvest,
-    .will_write = barrier_noop_range,
-    .disarm = barrier_noop_range,
-    .prepare_kernel_write = barrier_noop_range,
-    .faults = barrier_noop_faults,
-    .remembered = remset_remembered,
-};
+const struct barrier_ops barrier_remset =
+    SOFT_BARRIER_OPS("remset", remset_probe, remset_attach, remset_detach, remset_remembered);

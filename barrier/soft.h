@@ -13,6 +13,16 @@
  * wb_program_barrier_<name> symbol, NULL when absent), else -1 and why. */
 int soft_probe(const char *name, const unsigned *marker, char *why, size_t whylen);
 
+/* The ops of a software barrier: those about kernel state have nothing to do. */
+#define SOFT_BARRIER_OPS(name_, probe_, attach_, detach_, remembered_)                      \
+    {                                                                                       \
+        .name = name_, .tracks = 1, .probe = probe_, .attach = attach_, .detach = detach_,  \
+        .arm = barrier_noop_range, .harvest = barrier_noop_harvest,                         \
+        .will_write = barrier_noop_range, .disarm = barrier_noop_range,                     \
+        .prepare_kernel_write = barrier_noop_range, .faults = barrier_noop_faults,          \
+        .remembered = remembered_,                                                          \
+    }
+
 /* Publish the heap range for the inline barriers (wb_soft_base, wb_soft_len). */
 void soft_set_heap(void *base, size_t len);
 static inline int soft_in_heap(uintptr_t a, uintptr_t base, size_t len) { return a - base < len; }

@@ -81,17 +81,4 @@ static size_t ssb_remembered(void *addr, size_t len, barrier_visit_fn visit, voi
     return ranges + card_table_report(addr, len, visit, ctx);
 }
 
-const struct barrier_ops barrier_ssb = {
-    .name = "ssb",
-    .tracks = 1,
-    .probe = ssb_probe,
-    .attach = ssb_attach,
-    .detach = card_table_detach,
-    .arm = barrier_noop_range,
-    .harvest = barrier_noop_harvest,
-    .will_write = barrier_noop_range,
-    .disarm = barrier_noop_range,
-    .prepare_kernel_write = barrier_noop_range,
-    .faults = barrier_noop_faults,
-    .remembered = ssb_remembered,
-};
+const struct barrier_ops barrier_ssb = SOFT_BARRIER_OPS("ssb", ssb_probe, ssb_attach, card_table_detach, ssb_remembered);
