@@ -209,18 +209,6 @@ static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
     return harvest_all(dm, (uintptr_t)addr, (uintptr_t)addr + len);
 }
 
-/* Kernel writes into write-protected pages succeed under WP_ASYNC and are reported. */
-static void ua_prepare_kernel_write(void *addr, size_t len)
-{
-    (void)addr;
-    (void)len;
-}
-
-static uint64_t ua_faults(void)
-{
-    return 0;
-}
-
 const struct barrier_ops barrier_uffd_async = {
     .name = "uffd-async",
     .tracks = 1,
@@ -231,6 +219,7 @@ const struct barrier_ops barrier_uffd_async = {
     .harvest = ua_harvest,
     .will_write = ua_will_write,
     .disarm = ua_disarm,
-    .prepare_kernel_write = ua_prepare_kernel_write,
-    .faults = ua_faults,
+    /* Kernel writes into write-protected pages succeed under WP_ASYNC and are reported. */
+    .prepare_kernel_write = barrier_noop_range,
+    .faults = barrier_noop_faults,
 };

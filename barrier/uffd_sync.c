@@ -406,13 +406,6 @@ static void us_disarm(void *addr, size_t len)
     unprotect(&uf, addr, len, true);
 }
 
-/* The handler resolves kernel writes like any other (the fd is not user-mode-only). */
-static void us_prepare_kernel_write(void *addr, size_t len)
-{
-    (void)addr;
-    (void)len;
-}
-
 static uint64_t us_faults(void)
 {
     return __atomic_load_n(&uf.faults, __ATOMIC_RELAXED);
@@ -428,6 +421,7 @@ const struct barrier_ops barrier_uffd = {
     .harvest = us_harvest,
     .will_write = us_will_write,
     .disarm = us_disarm,
-    .prepare_kernel_write = us_prepare_kernel_write,
+    /* The handler resolves kernel writes like any other (the fd is not user-mode-only). */
+    .prepare_kernel_write = barrier_noop_range,
     .faults = us_faults,
 };
