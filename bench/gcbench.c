@@ -3,9 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/resource.h>
-#include "wbrt.h"
+#include "alloc_api.h"
 
 #define MIN_DEPTH 4
 #define DEFAULT_DEPTH 16
@@ -18,36 +16,13 @@ struct node {
     int pad;
 };
 
-/* Young collections happen inside wb_malloc, so dirty-page counts are sampled by
- * polling: each new collection seen contributes its dirty_pages_last. */
-static struct {
-    uint64_t seen_young;
-    uint64_t samples;
-    uint64_t dirty_sum;
-    uint64_t remembered_sum;
-} poll;
-
-static void poll_stats(void)
-{
-    struct wb_stats s;
-    wb_get_stats(&s);
-    if (s.young_collections != poll.seen_young) {
-        poll.seen_young = s.young_collections;
-        poll.samples++;
-        poll.dirty_sum += s.dirty_pages_last;
-        poll.remembered_sum += s.remembered_last;
-    }
-}
+static struct ba_poll polled;
 
 static struct node *new_node(struct node *l, struct node *r, int depth)
 {
-    struct node *n = wb_malloc(sizeof *n);
+    struct node *n = ba_alloc(sizeof *n);
     /* Stores into the object just allocated need no barrier (it is young), as a
      * compiler that emits barriers would know. */
-    if (!n) {
-        fprintf(stderr, "gcbench: out of memory\n");
-        exit(1);
-    }
     n->left = l;
     n->right = r;
     n->depth = depth;
@@ -65,8 +40,8 @@ static void populate(struct node *n, int depth)
 {
     if (depth <= 0)
         return;
-    WB_STORE(n, left, new_node(NULL, NULL, depth - 1));
-    WB_STORE(n, right, new_node(NULL, NULL, depth - 1));
+    BA_STORE(n, left, new_node(NULL, NULL, depth - 1));
+    BA_STORE(n, right, new_node(NULL, NULL, depth - 1));
     populate(n->left, depth - 1);
     populate(n->right, depth - 1);
 }
@@ -92,11 +67,18 @@ static long check_tree(const struct node *n, int depth)
     return 1 + check_tree(n->left, depth - 1) + check_tree(n->right, depth - 1);
 }
 
-static double now_s(void)
+/* A short-lived tree is dropped: the malloc peers free it, node by node. */
+static void drop_tree(struct node *n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+#if BA_FREES
+    if (!n)
+        return;
+    drop_tree(n->left);
+    drop_tree(n->right);
+    ba_free(n);
+#else
+    (void)n;
+#endif
 }
 
 static void usage(void)
@@ -119,29 +101,23 @@ int main(int argc, char **argv)
     if (depth < MIN_DEPTH || depth > 24)
         usage();
 
-    if (wb_init(NULL) != 0) {
-        /* 77: the harness reports the barrier as skipped rather than failed. */
-        fprintf(stderr, "gcbench: wbrt unavailable: %s\n", wb_last_error());
-        return 77;
-    }
+    int rc = ba_init("gcbench", 0);
+    if (rc)
+        return rc;
 
     /* As in GCBench: the stretch tree is two levels deeper than the largest short-lived tree. */
     int stretch_depth = depth + 2;
-    double t0 = now_s();
+    double t0 = ba_now_s();
 
-    make_tree(stretch_depth);
-    poll_stats();
+    drop_tree(make_tree(stretch_depth));
+    ba_poll(&polled);
 
     struct node *long_lived = new_node(NULL, NULL, depth);
     populate(long_lived, depth);
-    double *array = wb_malloc_atomic(ARRAY_LEN * sizeof *array);
-    if (!array) {
-        fprintf(stderr, "gcbench: out of memory\n");
-        return 1;
-    }
+    double *array = ba_alloc_atomic(ARRAY_LEN * sizeof *array);
     for (long i = 0; i < ARRAY_LEN; i++)
         array[i] = 1.0 / (double)(i + 1);
-    poll_stats();
+    ba_poll(&polled);
 
     for (int d = MIN_DEPTH; d <= depth; d += 2) {
         /* Equal allocation per depth: twice the stretch tree, in trees of depth d. */
@@ -149,11 +125,12 @@ int main(int argc, char **argv)
         for (long i = 0; i < iters; i++) {
             struct node *t = new_node(NULL, NULL, d);
             populate(t, d);
-            poll_stats();
+            drop_tree(t);
+            ba_poll(&polled);
         }
         for (long i = 0; i < iters; i++) {
-            make_tree(d);
-            poll_stats();
+            drop_tree(make_tree(d));
+            ba_poll(&polled);
         }
     }
 
@@ -167,20 +144,11 @@ int main(int argc, char **argv)
             abort();
         }
     }
-    double elapsed = now_s() - t0;
+    double elapsed = ba_now_s() - t0;
 
-    struct wb_stats s;
-    wb_get_stats(&s);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("gcbench barrier=%s time_s=%.3f young=%llu full=%llu pause_max_ms=%.3f "
-           "young_pause_max_ms=%.3f young_pause_mean_ms=%.3f dirty_pages_mean=%.1f remembered_mean=%.1f "
-           "faults=%llu peak_rss_mb=%.1f depth=%d\n",
-           wb_barrier_name(), elapsed, (unsigned long long)s.young_collections,
-           (unsigned long long)s.full_collections, s.pause_ns_max / 1e6, s.young_pause_ns_max / 1e6,
-           s.young_collections ? s.young_pause_ns_total / 1e6 / (double)s.young_collections : 0.0,
-           poll.samples ? (double)poll.dirty_sum / (double)poll.samples : 0.0,
-           poll.samples ? (double)poll.remembered_sum / (double)poll.samples : 0.0,
-           (unsigned long long)s.barrier_faults, ru.ru_maxrss / 1024.0, depth);
+    struct ba_stats s;
+    ba_get_stats(&s);
+    ba_print_common("gcbench", elapsed, &s, &polled);
+    printf(" depth=%d\n", depth);
     return 0;
 }
