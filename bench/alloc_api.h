@@ -275,4 +275,51 @@ static inline void ba_print_common(const char *workload, double time_s, const st
            mean_rem, (unsigned long long)s->faults, s->old_bytes / 1048576.0, ba_peak_rss_mb());
 }
 
+/* Figures of a workload's timed cycles, each ended by ba_collect_young(): totals since
+ * ba_cycles_begin, maxima per cycle, means per cycle. */
+struct ba_cycles {
+    struct ba_stats before, prev;
+    double pause_max_ms, young_pause_max_ms;
+    uint64_t scanned_sum;
+    struct ba_poll per;
+};
+
+static inline void ba_cycles_begin(struct ba_cycles *c)
+{
+    *c = (struct ba_cycles){0};
+    ba_get_stats(&c->before);
+    c->prev = c->before;
+}
+
+static inline void ba_cycle_end(struct ba_cycles *c)
+{
+    struct ba_stats s;
+    ba_get_stats(&s);
+    double pause = s.pause_total_ms - c->prev.pause_total_ms;
+    double young_pause = s.young_pause_total_ms - c->prev.young_pause_total_ms;
+    c->pause_max_ms = pause > c->pause_max_ms ? pause : c->pause_max_ms;
+    c->young_pause_max_ms = young_pause > c->young_pause_max_ms ? young_pause : c->young_pause_max_ms;
+    c->scanned_sum += s.pages_scanned_last;
+    c->per.samples++;
+    c->per.dirty_sum += s.dirty_pages_last;
+    c->per.remembered_sum += s.remembered_last;
+    c->prev = s;
+}
+
+/* The common fields and pages_scanned_mean; the caller adds its own and the newline. */
+static inline void ba_cycles_print(const char *workload, double time_s, const struct ba_cycles *c)
+{
+    struct ba_stats d = c->prev;
+    d.gcs -= c->before.gcs;
+    d.young -= c->before.young;
+    d.full -= c->before.full;
+    d.faults -= c->before.faults;
+    d.pause_total_ms -= c->before.pause_total_ms;
+    d.young_pause_total_ms -= c->before.young_pause_total_ms;
+    d.pause_max_ms = c->pause_max_ms;
+    d.young_pause_max_ms = c->young_pause_max_ms;
+    ba_print_common(workload, time_s, &d, &c->per);
+    printf(" pages_scanned_mean=%.1f", c->per.samples ? (double)c->scanned_sum / (double)c->per.samples : 0.0);
+}
+
 #endif

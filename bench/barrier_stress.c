@@ -119,11 +119,8 @@ int main(int argc, char **argv)
     }
     size_t nlog = 0;
     size_t stride = n_young / stores;
-    struct ba_stats before, prev, s;
-    ba_get_stats(&before);
-    prev = before;
-    double pause_max = 0, young_pause_max = 0;
-    uint64_t dirty_sum = 0, scanned_sum = 0, remembered_sum = 0;
+    struct ba_cycles cyc;
+    ba_cycles_begin(&cyc);
 
     double t1 = ba_now_s();
     for (uint64_t c = 0; c < cycles; c++) {
@@ -141,15 +138,7 @@ int main(int argc, char **argv)
             last = NULL;
         }
         ba_collect_young();
-        ba_get_stats(&s);
-        double pause = s.pause_total_ms - prev.pause_total_ms;
-        double young_pause = s.young_pause_total_ms - prev.young_pause_total_ms;
-        pause_max = pause > pause_max ? pause : pause_max;
-        young_pause_max = young_pause > young_pause_max ? young_pause : young_pause_max;
-        dirty_sum += s.dirty_pages_last;
-        scanned_sum += s.pages_scanned_last;
-        remembered_sum += s.remembered_last;
-        prev = s;
+        ba_cycle_end(&cyc);
     }
     double elapsed = ba_now_s() - t1;
 
@@ -179,19 +168,7 @@ int main(int argc, char **argv)
     free(seen);
     free(log);
 
-    /* Figures of the cycles only: totals since the build, maxima of the cycles. */
-    struct ba_stats d = s;
-    d.gcs -= before.gcs;
-    d.young -= before.young;
-    d.full -= before.full;
-    d.faults -= before.faults;
-    d.pause_total_ms -= before.pause_total_ms;
-    d.young_pause_total_ms -= before.young_pause_total_ms;
-    d.pause_max_ms = pause_max;
-    d.young_pause_max_ms = young_pause_max;
-    struct ba_poll per_cycle = {.samples = cycles, .dirty_sum = dirty_sum, .remembered_sum = remembered_sum};
-    ba_print_common("barrier_stress", elapsed, &d, &per_cycle);
-    printf(" pages_scanned_mean=%.1f build_s=%.3f old_mb=%lu cycles=%lu stores=%lu young_mb=%lu\n",
-           (double)scanned_sum / (double)cycles, build_s, old_mb, cycles, stores, young_mb);
+    ba_cycles_print("barrier_stress", elapsed, &cyc);
+    printf(" build_s=%.3f old_mb=%lu cycles=%lu stores=%lu young_mb=%lu\n", build_s, old_mb, cycles, stores, young_mb);
     return 0;
 }
