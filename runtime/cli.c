@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "barrier.h"
+#include "cli_bench.h"
 #include "probe_report.h"
 #include "wbrt.h"
 
@@ -13,6 +14,9 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  probe        which write barriers this kernel and process can use, and why not\n"
+            "  bench [--quick] [--workload W] [--barrier B] [--runs N] [--baseline B] [--out DIR]\n"
+            "               every barrier and peer (bdwgc, malloc, jemalloc) side by side on the\n"
+            "               benchmark workloads, with primitive costs and plots (bench --help)\n"
             "  --version    print the version\n"
             "  --help       print this help\n"
             "\n"
@@ -47,6 +51,8 @@ int main(int argc, char **argv)
         barrier_probe_report(stdout);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], "bench") == 0)
+        return cli_bench(argc - 1, argv + 1);
     if (argc >= 2)
         fprintf(stderr, "wbrt: unknown command '%s'\n", argv[1]);
     usage(stderr);
