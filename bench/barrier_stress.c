@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alloc_api.h"
+#include "bench_args.h"
 
 #define OLD_TAG 0x6f6c64206e6f6465ULL
 #define YOUNG_TAG 0x796f756e67206f62ULL
@@ -73,20 +74,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     unsigned long old_mb = 256, cycles = 10, stores = 1000, young_mb = 4;
-    for (int i = 1; i < argc; i++) {
-        unsigned long *dst = NULL;
-        if (!strcmp(argv[i], "--old-mb"))
-            dst = &old_mb;
-        else if (!strcmp(argv[i], "--cycles"))
-            dst = &cycles;
-        else if (!strcmp(argv[i], "--stores"))
-            dst = &stores;
-        else if (!strcmp(argv[i], "--young-mb"))
-            dst = &young_mb;
-        if (!dst || i + 1 >= argc)
-            usage();
-        *dst = strtoul(argv[++i], NULL, 0);
-    }
+    const struct bench_opt opts[] = {{"--old-mb", &old_mb}, {"--cycles", &cycles},
+                                     {"--stores", &stores}, {"--young-mb", &young_mb}};
+    if (bench_args(argc, argv, opts, sizeof opts / sizeof *opts) != 0)
+        usage();
     size_t n_old = (size_t)old_mb << 20 >> 6;
     size_t n_young = (size_t)young_mb << 20 >> 6;
     /* Each stored young object takes the one before it as an unshared child. */

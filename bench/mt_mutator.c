@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alloc_api.h"
+#include "bench_args.h"
 
 #define TAG 0x6d756c7469746872ULL
 #define LIST_LEN 8
@@ -69,18 +70,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     unsigned long threads = 4, ops = 400000, table_mb = 64;
-    for (int i = 1; i < argc; i++) {
-        unsigned long *dst = NULL;
-        if (!strcmp(argv[i], "--threads"))
-            dst = &threads;
-        else if (!strcmp(argv[i], "--ops"))
-            dst = &ops;
-        else if (!strcmp(argv[i], "--table-mb"))
-            dst = &table_mb;
-        if (!dst || i + 1 >= argc)
-            usage();
-        *dst = strtoul(argv[++i], NULL, 0);
-    }
+    const struct bench_opt opts[] = {{"--threads", &threads}, {"--ops", &ops}, {"--table-mb", &table_mb}};
+    if (bench_args(argc, argv, opts, sizeof opts / sizeof *opts) != 0)
+        usage();
     size_t slots = (size_t)table_mb << 20 >> 3;
     if (threads == 0 || threads > 64 || ops == 0 || slots < threads)
         usage();

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "bench_args.h"
 #include "wbrt.h"
 #ifndef WB_SOFT_BARRIER
 #include "barrier.h"
@@ -204,18 +205,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     unsigned long pages = 4096, reps = 7, stores = 1ul << 24;
-    for (int i = 1; i < argc; i++) {
-        unsigned long *dst = NULL;
-        if (!strcmp(argv[i], "--pages"))
-            dst = &pages;
-        else if (!strcmp(argv[i], "--reps"))
-            dst = &reps;
-        else if (!strcmp(argv[i], "--stores"))
-            dst = &stores;
-        if (!dst || i + 1 >= argc)
-            usage();
-        *dst = strtoul(argv[++i], NULL, 0);
-    }
+    const struct bench_opt opts[] = {{"--pages", &pages}, {"--reps", &reps}, {"--stores", &stores}};
+    if (bench_args(argc, argv, opts, sizeof opts / sizeof *opts) != 0)
+        usage();
     if (pages < 2 || reps < 1 || reps > MAX_REPS || stores == 0)
         usage();
 #ifndef WB_SOFT_BARRIER

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alloc_api.h"
+#include "bench_args.h"
 
 #define TAG 0x7370617273652121ULL
 
@@ -43,22 +44,10 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     unsigned long arrays = 8, array_mb = 16, writes = 16, cycles = 10, young_mb = 4;
-    for (int i = 1; i < argc; i++) {
-        unsigned long *dst = NULL;
-        if (!strcmp(argv[i], "--arrays"))
-            dst = &arrays;
-        else if (!strcmp(argv[i], "--array-mb"))
-            dst = &array_mb;
-        else if (!strcmp(argv[i], "--writes"))
-            dst = &writes;
-        else if (!strcmp(argv[i], "--cycles"))
-            dst = &cycles;
-        else if (!strcmp(argv[i], "--young-mb"))
-            dst = &young_mb;
-        if (!dst || i + 1 >= argc)
-            usage();
-        *dst = strtoul(argv[++i], NULL, 0);
-    }
+    const struct bench_opt opts[] = {{"--arrays", &arrays}, {"--array-mb", &array_mb}, {"--writes", &writes},
+                                     {"--cycles", &cycles}, {"--young-mb", &young_mb}};
+    if (bench_args(argc, argv, opts, sizeof opts / sizeof *opts) != 0)
+        usage();
     size_t slots = (size_t)array_mb << 20 >> 3;
     if (arrays == 0 || arrays > 1024 || slots == 0 || cycles == 0 || writes == 0)
         usage();
