@@ -141,40 +141,37 @@ static inline const char *ba_peer(void)
 #endif
 }
 
-static inline void ba_oom(size_t n)
+/* p, or exit with a message if the allocation of n bytes failed. */
+static inline void *ba_checked(void *p, size_t n)
 {
-    fprintf(stderr, "bench: out of memory (%zu bytes)\n", n);
-    exit(1);
+    if (!p) {
+        fprintf(stderr, "bench: out of memory (%zu bytes)\n", n);
+        exit(1);
+    }
+    return p;
 }
+
+#if BA_KIND == BA_wbrt
+#define BA_MALLOC(n) wb_malloc(n)
+#define BA_MALLOC_ATOMIC(n) wb_malloc_atomic(n)
+#elif BA_IS_BDWGC
+#define BA_MALLOC(n) GC_MALLOC(n)
+#define BA_MALLOC_ATOMIC(n) GC_MALLOC_ATOMIC(n)
+#else
+#define BA_MALLOC(n) calloc(1, n)
+#define BA_MALLOC_ATOMIC(n) malloc(n)
+#endif
 
 /* Zeroed memory that may hold pointers; exits on failure. */
 static inline void *ba_alloc(size_t n)
 {
-#if BA_KIND == BA_wbrt
-    void *p = wb_malloc(n);
-#elif BA_IS_BDWGC
-    void *p = GC_MALLOC(n);
-#else
-    void *p = calloc(1, n);
-#endif
-    if (!p)
-        ba_oom(n);
-    return p;
+    return ba_checked(BA_MALLOC(n), n);
 }
 
 /* Memory never holding pointers, not zeroed; exits on failure. */
 static inline void *ba_alloc_atomic(size_t n)
 {
-#if BA_KIND == BA_wbrt
-    void *p = wb_malloc_atomic(n);
-#elif BA_IS_BDWGC
-    void *p = GC_MALLOC_ATOMIC(n);
-#else
-    void *p = malloc(n);
-#endif
-    if (!p)
-        ba_oom(n);
-    return p;
+    return ba_checked(BA_MALLOC_ATOMIC(n), n);
 }
 
 /* The program drops p: freed by the malloc peers, left to the collector otherwise. */

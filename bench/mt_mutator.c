@@ -82,9 +82,7 @@ int main(int argc, char **argv)
 
     struct node **table = ba_alloc(slots * sizeof *table);
     ba_collect_full();   /* the table is old from the start */
-    struct worker *ws = calloc(threads, sizeof *ws);
-    if (!ws)
-        ba_oom(threads * sizeof *ws);
+    struct worker *ws = ba_checked(calloc(threads, sizeof *ws), threads * sizeof *ws);
     double t0 = ba_now_s();
     for (unsigned i = 0; i < threads; i++) {
         ws[i] = (struct worker){.table = table, .first = slots / threads * i, .n = slots / threads,
