@@ -130,3 +130,32 @@ const char *wb_barrier_name(void)
         return "none";
     return G.barrier->name;
 }
+
+/* The Boehm GC compatibility layer's switches. */
+void gc_set_full_only(bool on)
+{
+    pthread_mutex_lock(&H.lock);
+    G.full_only = on;
+    pthread_mutex_unlock(&H.lock);
+}
+
+void gc_disable_collections(int delta)
+{
+    pthread_mutex_lock(&H.lock);
+    G.disabled += delta;
+    pthread_mutex_unlock(&H.lock);
+}
+
+void gc_collect_if_due(void)
+{
+    pthread_mutex_lock(&H.lock);
+    gc_maybe_collect();
+    pthread_mutex_unlock(&H.lock);
+}
+
+void gc_set_max_heap(size_t bytes)
+{
+    pthread_mutex_lock(&H.lock);
+    H.max_pages = bytes >> WB_PAGE_SHIFT;
+    pthread_mutex_unlock(&H.lock);
+}

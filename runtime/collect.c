@@ -4,6 +4,7 @@
 #include "gc.h"
 #include <stdio.h>
 #include <time.h>
+#include "finalize.h"
 #include "heap.h"
 #include "mark.h"
 #include "roots.h"
@@ -102,6 +103,7 @@ static void young_cycle(uintptr_t sp, size_t used)
     G.stats.remembered_last =
         G.barrier->remembered ? remembered_scan(used, G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
+    finalize_after_mark(true);
     /* Marking changed no alloc or old bit: the old generation is still as the mutator left it. */
     if (G.cfg.verify)
         verify_barrier(sp);
@@ -151,6 +153,7 @@ static void full_cycle(uintptr_t sp, size_t used)
     mark_begin(false, false, G.cfg.mark_stack_max);
     roots_mark(sp);
     mark_finish();
+    finalize_after_mark(false);
     struct sweep_result r;
     sweep(false, 0, G.cfg.verify, G.gc_no, &r);
     heap_freed_runs(G.gc_no, disarm_run);
@@ -190,6 +193,8 @@ static void reattach(void)
 
 void gc_collect_locked(bool full)
 {
+    if (G.disabled)
+        return;
     if (G.reattach_due)
         reattach();
     struct wb_thread *me = thread_self();
@@ -235,5 +240,5 @@ void gc_collect_locked(bool full)
 void gc_maybe_collect(void)
 {
     if (G.alloc_since >= G.cfg.young_bytes)
-        gc_collect_locked(false);
+        gc_collect_locked(G.full_only);
 }

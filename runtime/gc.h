@@ -18,7 +18,9 @@ struct gc {
     size_t old_bytes;      /* old generation after the last collection */
     size_t old_after_full; /* old generation after the last full collection */
     bool full_due;
-    bool reattach_due;     /* forked child: the barrier's kernel state may not have been inherited */
+    bool reattach_due;
+    bool full_only;        /* every automatic collection is full (bdwgc's non-incremental mode) */
+    int disabled;          /* collections suspended while > 0 (bdwgc's GC_disable) */     /* forked child: the barrier's kernel state may not have been inherited */
     struct wb_stats stats;
 };
 
@@ -36,6 +38,12 @@ void gc_will_write(size_t pg, size_t n);
 
 /* Frees that waited for the page's owning thread (world stopped). */
 void alloc_apply_deferred_frees(void);
+
+/* Switches for the Boehm GC compatibility layer (each takes H.lock). */
+void gc_set_full_only(bool on);
+void gc_disable_collections(int delta);   /* +1 / -1 */
+void gc_collect_if_due(void);
+void gc_set_max_heap(size_t bytes);       /* 0: no limit */
 
 /* pthread_atfork child handler. */
 void gc_after_fork_child(void);

@@ -143,6 +143,8 @@ static size_t find_free_run(size_t n)
 
 size_t heap_take_pages(size_t n)
 {
+    if (H.max_pages && H.pages_in_use + n > H.max_pages)
+        return 0;
     size_t pg = find_free_run(n);
     if (pg) {
         for (size_t i = pg; i < pg + n; i++)

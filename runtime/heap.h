@@ -57,6 +57,7 @@ struct heap {
     struct vec deferred;  /* (page, slot) pairs freed by a thread that does not own the page */
     struct dirty_map dirty;
     size_t pages_in_use;
+    size_t max_pages;     /* 0, or the most pages in use at once (bdwgc's GC_set_max_heap_size) */
     pthread_mutex_t lock; /* page runs, lists, collection */
 };
 

@@ -2,10 +2,12 @@
  * the heap, so they are not themselves mistaken for roots.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "roots.h"
+#include "finalize.h"
 #include "heap.h"
 #include "mark.h"
 #include "segments.h"
 #include "threads.h"
+#include "uncollectable.h"
 #include "vm.h"
 
 struct ranges {
@@ -101,6 +103,8 @@ static bool mark_root(uintptr_t lo, uintptr_t hi, void *ctx)
 void roots_mark(uintptr_t my_sp)
 {
     each_root(my_sp, mark_root, NULL);
+    finalize_mark_roots();
+    uncollectable_mark();
 }
 
 static bool points_into(uintptr_t lo, uintptr_t hi, void *ctx)

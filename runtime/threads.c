@@ -93,6 +93,17 @@ struct wb_thread *thread_self(void)
     return t;
 }
 
+bool thread_registered(void) { return self != NULL; }
+
+void thread_unregister_self(void)
+{
+    struct wb_thread *t = self;
+    if (!t)
+        return;
+    pthread_setspecific(exit_key, NULL);
+    on_thread_exit(t);
+}
+
 static void *trampoline(void *rec)
 {
     struct wb_thread *t = rec;

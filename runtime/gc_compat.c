@@ -1,0 +1,207 @@
+/* Boehm GC compatibility: initialisation, allocation, collection, statistics, settings.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "include/wbrt-gc/gc.h"
+#include "gc.h"
+#include "gc_compat.h"
+#include "finalize.h"
+#include "uncollectable.h"
+
+static int inited, incremental;
+
+static void warn_stderr(char *msg, GC_word arg)
+{
+    fprintf(stderr, msg, arg);
+}
+
+static void *oom_null(size_t n)
+{
+    (void)n;
+    return NULL;
+}
+
+static GC_warn_proc warn_fn = warn_stderr;
+static GC_oom_func oom_fn = oom_null;
+
+void GC_init(void)
+{
+    if (wb_init(NULL) != 0) {
+        fprintf(stderr, "wbrt: GC_init: %s\n", wb_last_error());
+        abort();
+    }
+    gc_set_full_only(!__atomic_load_n(&incremental, __ATOMIC_RELAXED));
+    gc_compat_thread_registered();
+    __atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
+}
+
+void gc_compat_ready(void)
+{
+    if (__builtin_expect(!__atomic_load_n(&inited, __ATOMIC_ACQUIRE), 0))
+        GC_init();
+}
+
+static __thread int in_finalizer;
+
+void gc_compat_after_collect(void)
+{
+    if (__builtin_expect(finalize_ready() == 0, 1) || in_finalizer || GC_get_finalize_on_demand())
+        return;
+    in_finalizer = 1;
+    finalize_run();
+    in_finalizer = 0;
+}
+
+/* What an allocation returns: p, or the out-of-memory function's answer. */
+static void *allocated(void *p, size_t n)
+{
+    if (__builtin_expect(p == NULL, 0)) {
+        warn_fn((char *)"wbrt: out of memory allocating %lu bytes\n", (GC_word)n);
+        p = oom_fn(n);
+    }
+    gc_compat_after_collect();
+    return p;
+}
+
+void *GC_malloc(size_t n)
+{
+    gc_compat_ready();
+    return allocated(wb_malloc(n), n);
+}
+
+void *GC_malloc_atomic(size_t n)
+{
+    gc_compat_ready();
+    return allocated(wb_malloc_atomic(n), n);
+}
+
+void *GC_malloc_uncollectable(size_t n)
+{
+    gc_compat_ready();
+    void *p = wb_malloc(n);
+    if (p && uncollectable_add((uintptr_t)p) != 0) {
+        wb_free(p);
+        p = NULL;
+    }
+    return allocated(p, n);
+}
+
+void GC_free(void *p)
+{
+    if (!p)
+        return;
+    uncollectable_remove((uintptr_t)p);
+    fin_forget((uintptr_t)p);
+    wb_free(p);
+}
+
+void *GC_realloc(void *p, size_t n)
+{
+    if (!p)
+        return GC_malloc(n);
+    if (n == 0) {
+        GC_free(p);
+        return NULL;
+    }
+    void *q = wb_realloc(p, n);
+    /* An uncollectable object stays uncollectable where it moved (p is freed already:
+     * the collector ignores a table entry for a free slot meanwhile). */
+    if (q && q != p && uncollectable_remove((uintptr_t)p) && uncollectable_add((uintptr_t)q) != 0) {
+        wb_free(q);
+        q = NULL;
+    }
+    return allocated(q, n);
+}
+
+char *GC_strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *p = GC_malloc_atomic(len + 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = 0;
+    }
+    return p;
+}
+
+char *GC_strdup(const char *s)
+{
+    return s ? GC_strndup(s, strlen(s)) : NULL;
+}
+
+void *GC_base(void *p) { return wb_base(p); }
+size_t GC_size(const void *p) { return wb_size(p); }
+
+void GC_gcollect(void)
+{
+    gc_compat_ready();
+    wb_collect(WB_COLLECT_FULL);
+    gc_compat_after_collect();
+}
+
+int GC_collect_a_little(void)
+{
+    gc_compat_ready();
+    gc_collect_if_due();
+    gc_compat_after_collect();
+    return 0;
+}
+
+void GC_enable_incremental(void)
+{
+    __atomic_store_n(&incremental, 1, __ATOMIC_RELAXED);
+    gc_compat_ready();
+    gc_set_full_only(false);
+}
+
+int GC_is_incremental_mode(void) { return __atomic_load_n(&incremental, __ATOMIC_RELAXED); }
+
+void GC_disable(void)
+{
+    gc_compat_ready();
+    gc_disable_collections(1);
+}
+
+void GC_enable(void)
+{
+    gc_compat_ready();
+    gc_disable_collections(-1);
+}
+
+void GC_set_max_heap_size(GC_word n)
+{
+    gc_compat_ready();
+    gc_set_max_heap(n);
+}
+
+static struct wb_stats stats(void)
+{
+    struct wb_stats s;
+    gc_compat_ready();
+    wb_get_stats(&s);
+    return s;
+}
+
+size_t GC_get_heap_size(void) { return stats().heap_bytes; }
+size_t GC_get_total_bytes(void) { return stats().bytes_allocated; }
+
+size_t GC_get_free_bytes(void)
+{
+    struct wb_stats s = stats();
+    return s.heap_bytes > s.live_bytes ? s.heap_bytes - s.live_bytes : 0;
+}
+
+GC_word GC_get_gc_no(void)
+{
+    struct wb_stats s = stats();
+    return s.young_collections + s.full_collections;
+}
+
+void GC_set_warn_proc(GC_warn_proc fn) { warn_fn = fn ? fn : warn_stderr; }
+GC_warn_proc GC_get_warn_proc(void) { return warn_fn; }
+void GC_set_oom_fn(GC_oom_func fn) { oom_fn = fn ? fn : oom_null; }
+GC_oom_func GC_get_oom_fn(void) { return oom_fn; }
+
+void GC_add_roots(void *low, void *high_plus_1) { wb_add_roots(low, high_plus_1); }
+void GC_remove_roots(void *low, void *high_plus_1) { wb_remove_roots(low, high_plus_1); }

@@ -1,0 +1,13 @@
+/* State shared by the files of the Boehm GC compatibility layer. */
+#ifndef WBRT_GC_COMPAT_H
+#define WBRT_GC_COMPAT_H
+
+/* Initialise on the first GC_* call that needs the heap. */
+void gc_compat_ready(void);
+/* After an allocation or a collection: run the finalizers that wait, unless on demand
+ * only or already inside one on this thread. */
+void gc_compat_after_collect(void);
+/* The calling thread counts as registered through the GC_* calls. */
+void gc_compat_thread_registered(void);
+
+#endif

@@ -1,0 +1,58 @@
+/* Boehm GC compatibility: finalizers and disappearing links.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "include/wbrt-gc/gc.h"
+#include "gc_compat.h"
+#include "finalize.h"
+#include "wbrt.h"
+
+static int on_demand;
+
+static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, bool ordered,
+                               GC_finalization_proc *ofn, void **ocd)
+{
+    gc_compat_ready();
+    if (wb_base(obj) != obj) {
+        /* Not a collected object: it is never finalized, and had no finalizer. */
+        if (ofn)
+            *ofn = NULL;
+        if (ocd)
+            *ocd = NULL;
+        return;
+    }
+    fin_register((uintptr_t)obj, fn, cd, ordered, ofn, ocd);
+}
+
+void GC_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
+                           GC_finalization_proc *ofn, void **ocd)
+{
+    register_finalizer(obj, fn, cd, true, ofn, ocd);
+}
+
+void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
+                                    GC_finalization_proc *ofn, void **ocd)
+{
+    register_finalizer(obj, fn, cd, false, ofn, ocd);
+}
+
+int GC_invoke_finalizers(void) { return (int)finalize_run(); }
+int GC_should_invoke_finalizers(void) { return finalize_ready() != 0; }
+void GC_set_finalize_on_demand(int on) { __atomic_store_n(&on_demand, on != 0, __ATOMIC_RELAXED); }
+int GC_get_finalize_on_demand(void) { return __atomic_load_n(&on_demand, __ATOMIC_RELAXED); }
+
+int GC_general_register_disappearing_link(void **link, const void *obj)
+{
+    if (!link || ((uintptr_t)link & (sizeof(void *) - 1))) {
+        fprintf(stderr, "wbrt: GC_general_register_disappearing_link(%p, %p): the link is not "
+                "an aligned word\n", (void *)link, obj);
+        abort();
+    }
+    gc_compat_ready();
+    void *base = wb_base(obj);
+    /* An object outside the heap never becomes unreachable: its link never clears. */
+    return base ? link_register(link, (uintptr_t)base) : GC_SUCCESS;
+}
+
+int GC_unregister_disappearing_link(void **link) { return link_unregister(link); }

@@ -1,0 +1,69 @@
+/* Boehm GC compatibility: thread registration.  wbrt registers every thread itself;
+ * these calls keep bdwgc's answers (which thread counts as registered) for programs
+ * that check them.  SPDX-License-Identifier: GPL-2.0-or-later */
+#define GC_THREADS
+#define GC_NO_THREAD_REDIRECTS
+#include "include/wbrt-gc/gc.h"
+#include <errno.h>
+#include "gc_compat.h"
+#include "segments.h"
+#include "threads.h"
+#include "wbrt.h"
+
+static __thread int registered;
+
+void gc_compat_thread_registered(void) { registered = 1; }
+
+int GC_get_stack_base(struct GC_stack_base *sb)
+{
+    uintptr_t lo, hi;
+    if (os_stack_bounds(&lo, &hi) != 0)
+        return GC_UNIMPLEMENTED;
+    sb->mem_base = (void *)hi;
+    return GC_SUCCESS;
+}
+
+void GC_allow_register_threads(void) { gc_compat_ready(); }
+
+int GC_register_my_thread(const struct GC_stack_base *sb)
+{
+    (void)sb; /* wbrt finds the stack itself */
+    gc_compat_ready();
+    if (registered)
+        return GC_DUPLICATE;
+    registered = 1;
+    thread_self();
+    return GC_SUCCESS;
+}
+
+int GC_unregister_my_thread(void)
+{
+    registered = 0;
+    thread_unregister_self();
+    return GC_SUCCESS;
+}
+
+/* The start routine and its argument, in a collected object: the new thread's record
+ * keeps it (and so arg) alive until the thread runs. */
+struct start { void *(*fn)(void *); void *arg; };
+
+static void *start_registered(void *p)
+{
+    struct start s = *(struct start *)p;
+    registered = 1;
+    return s.fn(s.arg);
+}
+
+int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    gc_compat_ready();
+    struct start *s = wb_malloc(sizeof *s);
+    if (!s)
+        return EAGAIN;
+    s->fn = fn;
+    s->arg = arg;
+    return pthread_create(t, attr, start_registered, s);
+}
+
+int GC_pthread_join(pthread_t t, void **ret) { return pthread_join(t, ret); }
+int GC_pthread_detach(pthread_t t) { return pthread_detach(t); }

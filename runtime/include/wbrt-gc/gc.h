@@ -1,0 +1,154 @@
+/* wbrt's Boehm GC compatibility header: the core of bdwgc's C API, on wbrt's collector.
+ * Compile with -I <this directory> and link libwbrt (or run a program built against
+ * bdwgc with wbrt's libgc.so.1).  Only the calls declared here exist: a program that
+ * uses another bdwgc call fails to build or link.  README "Boehm GC compatibility" lists
+ * the differences from bdwgc.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef WBRT_BOEHM_GC_H
+#define WBRT_BOEHM_GC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WBRT_GC_API __attribute__((visibility("default")))
+
+typedef unsigned long GC_word;
+typedef long GC_signed_word;
+
+/* Results of the registration calls. */
+#define GC_SUCCESS 0
+#define GC_DUPLICATE 1
+#define GC_NO_MEMORY 2
+#define GC_UNIMPLEMENTED 3
+
+/* Initialisation: optional (the first allocation initialises), but call it from the
+ * main thread before creating threads.  Settings come from the WBRT_* environment. */
+WBRT_GC_API void GC_init(void);
+#define GC_INIT() GC_init()
+
+/* Allocation.  GC_malloc memory is zeroed and scanned; GC_malloc_atomic memory is
+ * neither; uncollectable memory is scanned and freed only by GC_free.  On failure the
+ * out-of-memory function's result is returned (by default NULL). */
+WBRT_GC_API void *GC_malloc(size_t n) __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void *GC_malloc_atomic(size_t n) __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void *GC_malloc_uncollectable(size_t n) __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void *GC_realloc(void *p, size_t n) __attribute__((alloc_size(2)));
+WBRT_GC_API void GC_free(void *p);
+WBRT_GC_API char *GC_strdup(const char *s) __attribute__((malloc));
+WBRT_GC_API char *GC_strndup(const char *s, size_t n) __attribute__((malloc));
+#define GC_MALLOC(n) GC_malloc(n)
+#define GC_MALLOC_ATOMIC(n) GC_malloc_atomic(n)
+#define GC_MALLOC_UNCOLLECTABLE(n) GC_malloc_uncollectable(n)
+#define GC_REALLOC(p, n) GC_realloc((p), (n))
+#define GC_FREE(p) GC_free(p)
+#define GC_STRDUP(s) GC_strdup(s)
+#define GC_STRNDUP(s, n) GC_strndup((s), (n))
+#define GC_NEW(t) ((t *)GC_MALLOC(sizeof(t)))
+#define GC_NEW_ATOMIC(t) ((t *)GC_MALLOC_ATOMIC(sizeof(t)))
+
+/* Start of the heap object containing p (interior pointers too), or NULL. */
+WBRT_GC_API void *GC_base(void *p);
+/* Usable size of the object starting at p (at least what was asked for). */
+WBRT_GC_API size_t GC_size(const void *p);
+
+/* Collection.  GC_gcollect is a full collection.  GC_enable_incremental turns on wbrt's
+ * generational mode (young collections between full ones); without it every automatic
+ * collection is full.  GC_collect_a_little collects if allocation has made one due;
+ * it returns 0 (no collection is ever left in progress). */
+WBRT_GC_API void GC_gcollect(void);
+WBRT_GC_API int GC_collect_a_little(void);
+WBRT_GC_API void GC_enable_incremental(void);
+WBRT_GC_API int GC_is_incremental_mode(void);
+/* Collections stop while GC_disable calls outnumber GC_enable calls (GC_gcollect too). */
+WBRT_GC_API void GC_disable(void);
+WBRT_GC_API void GC_enable(void);
+/* The heap may not exceed n bytes of pages in use; beyond, allocation fails. */
+WBRT_GC_API void GC_set_max_heap_size(GC_word n);
+
+/* Statistics: heap pages in use, the part of them not live after the last collection,
+ * bytes allocated since start, collections so far. */
+WBRT_GC_API size_t GC_get_heap_size(void);
+WBRT_GC_API size_t GC_get_free_bytes(void);
+WBRT_GC_API size_t GC_get_total_bytes(void);
+WBRT_GC_API GC_word GC_get_gc_no(void);
+
+/* Warnings go through the warn function (msg is a printf format taking arg). */
+typedef void (*GC_warn_proc)(char *msg, GC_word arg);
+WBRT_GC_API void GC_set_warn_proc(GC_warn_proc fn);
+WBRT_GC_API GC_warn_proc GC_get_warn_proc(void);
+/* Called with the size when an allocation fails; its result is returned instead. */
+typedef void *(*GC_oom_func)(size_t bytes_requested);
+WBRT_GC_API void GC_set_oom_fn(GC_oom_func fn);
+WBRT_GC_API GC_oom_func GC_get_oom_fn(void);
+
+/* Extra roots: the words in [low, high_plus_1) are scanned. */
+WBRT_GC_API void GC_add_roots(void *low, void *high_plus_1);
+WBRT_GC_API void GC_remove_roots(void *low, void *high_plus_1);
+
+/* Finalization.  fn(obj, cd) runs once obj is unreachable; obj must be the start of a
+ * collected object.  With GC_register_finalizer, an object reachable from another
+ * unreachable finalizable object is finalized only after that one (a cycle of them never
+ * is); the _no_order variant finalizes regardless.  fn NULL removes the finalizer; the
+ * previous fn and cd are stored through ofn and ocd when not NULL.  Finalizers run after
+ * the collection, on the thread that allocates or collects next, unless
+ * GC_set_finalize_on_demand(1): then only in GC_invoke_finalizers. */
+typedef void (*GC_finalization_proc)(void *obj, void *cd);
+WBRT_GC_API void GC_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
+                                       GC_finalization_proc *ofn, void **ocd);
+WBRT_GC_API void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
+                                                GC_finalization_proc *ofn, void **ocd);
+#define GC_REGISTER_FINALIZER(p, f, d, of, od) GC_register_finalizer((p), (f), (d), (of), (od))
+#define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) \
+    GC_register_finalizer_no_order((p), (f), (d), (of), (od))
+/* GC_invoke_finalizers runs the waiting finalizers and returns how many ran;
+ * GC_should_invoke_finalizers is non-zero if some wait. */
+WBRT_GC_API int GC_invoke_finalizers(void);
+WBRT_GC_API int GC_should_invoke_finalizers(void);
+WBRT_GC_API void GC_set_finalize_on_demand(int on);
+WBRT_GC_API int GC_get_finalize_on_demand(void);
+
+/* Disappearing links: *link becomes NULL once obj is unreachable, before any finalizer
+ * of obj runs.  The link does not keep obj alive only if the word is not itself scanned
+ * (atomic memory, or a hidden pointer).  GC_SUCCESS, GC_DUPLICATE (link was registered:
+ * now for obj) or GC_NO_MEMORY.  A link inside a heap object is forgotten when that
+ * object is collected.  Unregister: 1 if link was registered, else 0. */
+WBRT_GC_API int GC_general_register_disappearing_link(void **link, const void *obj);
+WBRT_GC_API int GC_unregister_disappearing_link(void **link);
+#define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) \
+    GC_general_register_disappearing_link((link), (obj))
+#define GC_HIDE_POINTER(p) (~(GC_word)(p))
+#define GC_REVEAL_POINTER(p) ((void *)GC_HIDE_POINTER(p))
+
+#ifdef GC_THREADS
+#include <pthread.h>
+/* Every thread wbrt sees is registered by itself (pthread_create is interposed, and a
+ * thread that allocates is registered): these exist so that bdwgc programs build, and
+ * report what bdwgc would. */
+struct GC_stack_base {
+    void *mem_base; /* the stack's highest address */
+};
+WBRT_GC_API int GC_get_stack_base(struct GC_stack_base *sb);
+WBRT_GC_API void GC_allow_register_threads(void);
+/* GC_SUCCESS, or GC_DUPLICATE if the thread was registered with the GC_* calls already
+ * (made by GC_pthread_create, or the thread that called GC_init). */
+WBRT_GC_API int GC_register_my_thread(const struct GC_stack_base *sb);
+/* The thread's stack is no longer scanned (until it allocates again). */
+WBRT_GC_API int GC_unregister_my_thread(void);
+WBRT_GC_API int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                                  void *(*start)(void *), void *arg);
+WBRT_GC_API int GC_pthread_join(pthread_t t, void **ret);
+WBRT_GC_API int GC_pthread_detach(pthread_t t);
+#ifndef GC_NO_THREAD_REDIRECTS
+#define pthread_create GC_pthread_create
+#define pthread_join GC_pthread_join
+#define pthread_detach GC_pthread_detach
+#endif
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,35 @@
+/* The uncollectable objects, kept in a side table the collector marks from.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "uncollectable.h"
+#include "heap.h"
+#include "mark.h"
+#include "side_table.h"
+
+static struct side_table objs;
+
+int uncollectable_add(uintptr_t obj)
+{
+    int fresh;
+    pthread_mutex_lock(&H.lock);
+    struct side_entry *e = side_insert(&objs, obj, &fresh);
+    pthread_mutex_unlock(&H.lock);
+    return e ? 0 : -1;
+}
+
+bool uncollectable_remove(uintptr_t obj)
+{
+    if (!objs.used)
+        return false;
+    pthread_mutex_lock(&H.lock);
+    struct side_entry *e = side_find(&objs, obj);
+    if (e)
+        side_remove(e);
+    pthread_mutex_unlock(&H.lock);
+    return e != NULL;
+}
+
+void uncollectable_mark(void)
+{
+    SIDE_FOR_EACH(&objs, e)
+        mark_word(e->key);
+}
