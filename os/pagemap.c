@@ -11,6 +11,22 @@ int pagemap_open(void)
     return open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 
+/* Runs the walk arg describes to its end, one ioctl per full buffer. */
+static int scan_all(int fd, struct pm_scan_arg *arg, struct page_region *buf, pagemap_region_fn fn, void *ctx)
+{
+    for (;;) {
+        long n = ioctl(fd, PAGEMAP_SCAN, arg);
+        if (n < 0)
+            return -1;
+        for (long i = 0; i < n; i++)
+            fn(ctx, buf[i].start, buf[i].end);
+        /* The walk stops early only when the buffer is full. */
+        if (arg->walk_end >= arg->end)
+            return 0;
+        arg->start = arg->walk_end;
+    }
+}
+
 int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_t categories,
                  struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx)
 {
@@ -24,17 +40,25 @@ int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_
         .category_mask = categories,
         .return_mask = categories,
     };
-    for (;;) {
-        long n = ioctl(fd, PAGEMAP_SCAN, &arg);
-        if (n < 0)
-            return -1;
-        for (long i = 0; i < n; i++)
-            fn(ctx, buf[i].start, buf[i].end);
-        /* The walk stops early only when the buffer is full. */
-        if (arg.walk_end >= end)
-            return 0;
-        arg.start = arg.walk_end;
-    }
+    return scan_all(fd, &arg, buf, fn, ctx);
+}
+
+int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_region *buf,
+                           size_t nbuf, pagemap_region_fn fn, void *ctx)
+{
+    /* Not a file page, and present or swapped out (a file page is never swapped). */
+    struct pm_scan_arg arg = {
+        .size = sizeof arg,
+        .start = start,
+        .end = end,
+        .vec = (uintptr_t)buf,
+        .vec_len = nbuf,
+        .category_inverted = PAGE_IS_FILE,
+        .category_mask = PAGE_IS_FILE,
+        .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+        .return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+    };
+    return scan_all(fd, &arg, buf, fn, ctx);
 }
 
 int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n)

@@ -67,7 +67,7 @@ static size_t take_pages(size_t n)
 {
     size_t pg = heap_take_pages(n);
     if (!pg) {
-        gc_collect_locked(true);
+        gc_collect_locked(WB_COLLECT_FULL);
         pg = heap_take_pages(n);
     }
     return pg;
