@@ -215,6 +215,21 @@ static int role_share(const char *who)
 
 /* Loads with wb_perm_load after wb_init (or fails at wb_init with WBRT_IMAGE): prints the
  * outcome for the parent to check, and checks the heap is still usable after a refusal. */
+/* An explicit free of a perm object (the large one): gone, and its pages never reused. */
+static __attribute__((noinline)) void free_big(void)
+{
+    wbt_hidden big = wbt_hide(wb_perm_root(1));
+    wb_perm_set_root(1, NULL);
+    wb_free(wbt_reveal(big));
+    CHECK(wb_base(wbt_reveal(big)) == NULL);
+    for (int i = 0; i < 64; i++) {
+        void *p = wb_malloc(BIG);
+        CHECK(p && p != wbt_reveal(big));
+    }
+    wb_collect(WB_COLLECT_GLOBAL);
+    check_list(NODES, 1);
+}
+
 static int role_load(const char *path, const char *how)
 {
     if (strcmp(how, "taken") == 0) {
@@ -234,8 +249,10 @@ static int role_load(const char *path, const char *how)
         CHECK(wb_malloc(16));
     int rc = wb_perm_load(path);
     printf("load: %d errno %d: %s\n", rc, rc ? errno : 0, rc ? wb_last_error() : "");
-    if (rc == 0)
+    if (rc == 0) {
         check_list(NODES, 1);
+        free_big();
+    }
     void *p = wb_malloc(100);                   /* usable whatever happened */
     CHECK(p && wb_base(p) == p);
     return 0;
