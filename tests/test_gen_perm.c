@@ -179,6 +179,7 @@ static int role_global(void)
     wb_collect(WB_COLLECT_FULL);
     wb_collect(WB_COLLECT_YOUNG);
     CHECK(count_live(h, dropped) == dropped);     /* only a global collection frees perm objects */
+    wbt_scrub_stack();
     wb_collect(WB_COLLECT_GLOBAL);
     CHECK(count_live(h, dropped) == 0);
     check_list(CUT, 1);
