@@ -336,30 +336,32 @@ static void assert_same_file(const char *path, const char *b, size_t len)
     free(now);
 }
 
-static void test_gen_perm_young(void **state)
+/* Saves an image, runs role on it (WBRT_IMAGE), and checks the role's writes into perm
+ * objects stayed private: the file is byte for byte what was saved. */
+static void role_on_image(const char *role, const char *name)
 {
-    (void)state;
     static struct wbt_child c;
     char path[128], image[160];
-    path_of(path, sizeof path, "young.img");
+    path_of(path, sizeof path, name);
     save_image(path);
     size_t len;
     char *before = slurp(path, &len);
     snprintf(image, sizeof image, "WBRT_IMAGE=%s", path);
-    run(&c, "young", 0, (const char *const[]){image, NULL});
-    assert_same_file(path, before, len);        /* the writes into perm objects stayed private */
+    run(&c, role, 0, (const char *const[]){image, NULL});
+    assert_same_file(path, before, len);
     free(before);
+}
+
+static void test_gen_perm_young(void **state)
+{
+    (void)state;
+    role_on_image("young", "young.img");
 }
 
 static void test_gen_perm_global(void **state)
 {
     (void)state;
-    static struct wbt_child c;
-    char path[128], image[160];
-    path_of(path, sizeof path, "global.img");
-    save_image(path);
-    snprintf(image, sizeof image, "WBRT_IMAGE=%s", path);
-    run(&c, "global", 0, (const char *const[]){image, NULL});
+    role_on_image("global", "global.img");
 }
 
 struct sharer {
