@@ -65,5 +65,11 @@ int os_map_file_private(void *addr, size_t len, int fd, off_t off)
     /* MAP_FIXED replaces our own reservation there; MAP_PRIVATE: a write copies the page
      * into this process, so the file and other processes never see it. */
     void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, off);
-    return p == MAP_FAILED ? -1 : 0;
+    if (p != MAP_FAILED)
+        return 0;
+    /* A failed MAP_FIXED may have unmapped the range: make it reserved memory again. */
+    int err = errno;
+    mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    errno = err;
+    return -1;
 }

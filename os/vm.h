@@ -11,7 +11,7 @@ void *os_reserve(size_t len);
 /* Like os_reserve, exactly at addr; NULL with errno EEXIST if part of the range is mapped. */
 void *os_reserve_at(void *addr, size_t len);
 /* Maps [off, off+len) of fd copy-on-write over [addr, addr+len) (replacing what was
- * there); 0, or -1 with errno.  The file is never written through this mapping.  Never
+ * there); 0, or -1 with errno and the range reserved memory again.  The file is never written through this mapping.  Never
  * decommit such pages: MADV_DONTNEED drops the private copy and the file content returns. */
 int os_map_file_private(void *addr, size_t len, int fd, off_t off);
 /* Zero-filled, lazily committed memory for side tables; NULL with errno on failure. */

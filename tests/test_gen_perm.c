@@ -190,6 +190,25 @@ static int role_global(void)
     return 0;
 }
 
+/* Pagemap bit 61: a file page (still shared with the file), not a private copy. */
+static int file_page(const void *p)
+{
+    uint64_t e = 0;
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    CHECK(fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)p / 4096 * 8)) == 8);
+    close(fd);
+    CHECK(e >> 63);             /* present */
+    return (e >> 61) & 1;
+}
+
+static __attribute__((noinline)) const struct node *last_node(void)
+{
+    const struct node *n = wb_perm_root(0);
+    while (n->next)
+        n = n->next;
+    return n;
+}
+
 /* Two processes with the image at once: each sees its own writes only.  sync is
  * "in,out" fds: the role writes a byte when it has written, and waits for one. */
 static int role_share(const char *who)
@@ -211,6 +230,8 @@ static int role_share(const char *who)
         CHECK(read(in, &go, 1) == 1);           /* b has written by now */
     CHECK(n->pay[0] == (uint64_t)who[0]);       /* and b's write is not visible here */
     CHECK(wb_base(n->young) == n->young);
+    const struct node *far = last_node();      /* on the first page of the image, never written */
+    CHECK(node_ok(far, NODES - 1) && file_page(far) && !file_page(n));
     return 0;
 }
 
