@@ -11,8 +11,26 @@ int pagemap_open(void)
     return open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 
-int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_t categories,
-                 struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx)
+/* Runs the walk arg describes to its end, one ioctl per full buffer. */
+static int scan_all(int fd, struct pm_scan_arg *arg, struct page_region *buf, pagemap_region_fn fn, void *ctx)
+{
+    for (;;) {
+        long n = ioctl(fd, PAGEMAP_SCAN, arg);
+        if (n < 0)
+            return -1;
+        for (long i = 0; i < n; i++)
+            fn(ctx, buf[i].start, buf[i].end);
+        /* The walk stops early only when the buffer is full. */
+        if (arg->walk_end >= arg->end)
+            return 0;
+        arg->start = arg->walk_end;
+    }
+}
+
+/* A walk over [start, end) for the pages whose categories, XORed with inverted, have
+ * every bit of all and one of anyof (if not 0). */
+static int scan_for(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_t all, uint64_t inverted,
+                    uint64_t anyof, struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx)
 {
     struct pm_scan_arg arg = {
         .size = sizeof arg,
@@ -21,20 +39,26 @@ int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_
         .end = end,
         .vec = (uintptr_t)buf,
         .vec_len = nbuf,
-        .category_mask = categories,
-        .return_mask = categories,
+        .category_inverted = inverted,
+        .category_mask = all,
+        .category_anyof_mask = anyof,
+        .return_mask = all | anyof,
     };
-    for (;;) {
-        long n = ioctl(fd, PAGEMAP_SCAN, &arg);
-        if (n < 0)
-            return -1;
-        for (long i = 0; i < n; i++)
-            fn(ctx, buf[i].start, buf[i].end);
-        /* The walk stops early only when the buffer is full. */
-        if (arg.walk_end >= end)
-            return 0;
-        arg.start = arg.walk_end;
-    }
+    return scan_all(fd, &arg, buf, fn, ctx);
+}
+
+int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_t categories,
+                 struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx)
+{
+    return scan_for(fd, start, end, flags, categories, 0, 0, buf, nbuf, fn, ctx);
+}
+
+int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_region *buf,
+                           size_t nbuf, pagemap_region_fn fn, void *ctx)
+{
+    /* Not a file page, and present or swapped out (a file page is never swapped). */
+    return scan_for(fd, start, end, 0, PAGE_IS_FILE, PAGE_IS_FILE, PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+                    buf, nbuf, fn, ctx);
 }
 
 int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n)

@@ -27,6 +27,11 @@ typedef void (*pagemap_region_fn)(void *ctx, uintptr_t start, uintptr_t end);
 int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_t categories,
                  struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx);
 
+/* PAGEMAP_SCAN over [start, end) of a MAP_PRIVATE file mapping for the pages this process
+ * owns a private copy of (it wrote them, or they are anonymous): regions as above. */
+int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_region *buf,
+                           size_t nbuf, pagemap_region_fn fn, void *ctx);
+
 /* Reads the entries of the n pages from page-aligned addr into buf with one pread.
  * 0, or -1 with errno (EIO for a short read). */
 int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n);

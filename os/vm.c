@@ -1,6 +1,7 @@
 /* Address-space reservation and lazily committed tables.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vm.h"
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -43,3 +44,32 @@ void *os_table_grow(void *old, size_t old_len, size_t used, size_t new_len)
 }
 
 void os_decommit(void *p, size_t len) { madvise(p, len, MADV_DONTNEED); }
+
+void *os_reserve_at(void *addr, size_t len)
+{
+    void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (p != addr) {            /* a kernel older than 4.17 takes the flag as a mere hint */
+        munmap(p, len);
+        errno = EEXIST;
+        return NULL;
+    }
+    madvise(p, len, MADV_NOHUGEPAGE);
+    return p;
+}
+
+int os_map_file_private(void *addr, size_t len, int fd, off_t off)
+{
+    /* MAP_FIXED replaces our own reservation there; MAP_PRIVATE: a write copies the page
+     * into this process, so the file and other processes never see it. */
+    void *p = mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, off);
+    if (p != MAP_FAILED)
+        return 0;
+    /* A failed MAP_FIXED may have unmapped the range: make it reserved memory again. */
+    int err = errno;
+    mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    errno = err;
+    return -1;
+}

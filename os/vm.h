@@ -3,10 +3,17 @@
 #define WBRT_OS_VM_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Reserve len bytes readable/writable, committed on first touch, without huge pages
  * (barriers work on 4 KiB pages).  NULL with errno on failure. */
 void *os_reserve(size_t len);
+/* Like os_reserve, exactly at addr; NULL with errno EEXIST if part of the range is mapped. */
+void *os_reserve_at(void *addr, size_t len);
+/* Maps [off, off+len) of fd copy-on-write over [addr, addr+len) (replacing what was
+ * there); 0, or -1 with errno and the range reserved memory again.  The file is never written through this mapping.  Never
+ * decommit such pages: MADV_DONTNEED drops the private copy and the file content returns. */
+int os_map_file_private(void *addr, size_t len, int fd, off_t off);
 /* Zero-filled, lazily committed memory for side tables; NULL with errno on failure. */
 void *os_table(size_t len);
 void os_release(void *p, size_t len);

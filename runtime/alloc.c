@@ -67,7 +67,7 @@ static size_t take_pages(size_t n)
 {
     size_t pg = heap_take_pages(n);
     if (!pg) {
-        gc_collect_locked(true);
+        gc_collect_locked(WB_COLLECT_FULL);
         pg = heap_take_pages(n);
     }
     return pg;
@@ -248,6 +248,8 @@ static void free_object(size_t pg, uintptr_t p)
     pthread_mutex_lock(&H.lock);
     if (!bit_test(H.alloc_bits, g)) {
         /* freed by another thread meanwhile */
+    } else if (pi->flags & PF_PERM) {
+        bit_clear(H.alloc_bits, g);     /* its page stays mapped and is never reused */
     } else if (pi->kind == PK_LARGE) {
         bit_clear(H.alloc_bits, g);
         heap_free_run(pg, pi->aux, G.gc_no);

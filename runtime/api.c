@@ -1,14 +1,16 @@
 /* Initialisation, errors, explicit collection, roots and statistics.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "gc.h"
 #include "heap.h"
+#include "perm.h"
 #include "roots.h"
 #include "threads.h"
 
-static char last_error[256];
+static char last_error[768];
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *wb_last_error(void) { return last_error; }
@@ -19,9 +21,18 @@ static int fail(int err)
     return -1;
 }
 
+int gc_error(int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return fail(err);
+}
+
 static int init_locked(const struct wb_options *opt)
 {
-    char why[200];
+    char why[600];
     if (options_resolve(opt, &G.cfg, why, sizeof why) != 0) {
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(EINVAL);
@@ -31,14 +42,20 @@ static int init_locked(const struct wb_options *opt)
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(strncmp(why, "WBRT_BARRIER", 12) == 0 ? EINVAL : ENOTSUP);
     }
-    if (heap_init(G.cfg.heap_max, G.cfg.tenure_age > 0, why, sizeof why) != 0 ||
-        b->attach((void *)H.base, H.npages << WB_PAGE_SHIFT, &H.dirty, why, sizeof why) != 0 ||
+    G.barrier = b;
+    /* (A heap left by an attempt that failed later on is reused.) */
+    if ((!H.base && heap_init(G.cfg.heap_max, G.cfg.tenure_age > 0, why, sizeof why) != 0) ||
+        b->attach((void *)barrier_base(), barrier_len(), &H.dirty, why, sizeof why) != 0 ||
         threads_init(why, sizeof why) != 0 ||
         pthread_atfork(NULL, NULL, gc_after_fork_child) != 0) {
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(ENOMEM);
     }
-    G.barrier = b;
+    if (G.cfg.image[0] && perm_load_locked(G.cfg.image, why, sizeof why) != 0) {
+        int err = errno;
+        G.barrier->detach();
+        return gc_error(err, "wb_init: WBRT_IMAGE=%s", why);
+    }
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s\n",
                 (H.npages << WB_PAGE_SHIFT) >> 20, (void *)H.base, b->name);
@@ -82,7 +99,7 @@ void wb_collect(int kind)
     if (!gc_ready())
         return;
     pthread_mutex_lock(&H.lock);
-    gc_collect_locked(kind == WB_COLLECT_FULL);
+    gc_collect_locked(kind == WB_COLLECT_FULL || kind == WB_COLLECT_GLOBAL ? kind : WB_COLLECT_YOUNG);
     pthread_mutex_unlock(&H.lock);
 }
 

@@ -9,6 +9,7 @@
 #include "mark.h"
 #include "roots.h"
 #include "page_scan.h"
+#include "perm.h"
 #include "remembered.h"
 #include "sweep.h"
 #include "threads.h"
@@ -34,7 +35,8 @@ void gc_will_write(size_t pg, size_t n)
 static void arm_old_runs(bool only_dirty)
 {
     size_t run = 0, len = 0;
-    size_t pg = only_dirty ? dirty_map_next(&H.dirty, 1, H.top) : 1;
+    size_t first = own_first_page();      /* perm pages are not the barrier's */
+    size_t pg = only_dirty ? dirty_map_next(&H.dirty, first, H.top) : first;
     while (pg < H.top) {
         if (page_has_old(pg)) {
             if (len && run + len == pg) {
@@ -56,30 +58,6 @@ static void disarm_run(size_t pg, size_t n)
     G.barrier->disarm((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
 
-/* The old objects on page pg are roots: scan them (for a large object, only this page
- * of it: the page-granular map's advantage over object remembered sets). */
-static bool scan_old_page(size_t pg)
-{
-    const struct page_info *pi = &H.pages[pg];
-    if (pi->flags & PF_ATOMIC)
-        return false;
-    if (pi->kind == PK_LARGE || pi->kind == PK_TAIL) {
-        if (!page_has_old(pg))
-            return false;
-        mark_range(page_addr(pg), page_addr(pg + 1));
-        return true;
-    }
-    if (pi->kind != PK_SMALL)
-        return false;
-    size_t size = class_size[pi->sclass];
-    bool any = false;
-    FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, obj) {
-        mark_range(obj, obj + size);
-        any = true;
-    }
-    return any;
-}
-
 /* Does an old object on page pg still point at a young object?  (tenure: then the page
  * stays in the dirty map for the next young collection) */
 static bool page_points_young(size_t pg)
@@ -87,21 +65,29 @@ static bool page_points_young(size_t pg)
     return old_page_young_slot(pg, NULL, NULL) != 0;
 }
 
-static void young_cycle(uintptr_t sp, size_t used)
+/* What the barrier saw, into the dirty map (nothing to ask while no page is handed out). */
+static void harvest(void)
 {
-    G.barrier->harvest(&H.dirty, (void *)H.base, used);
+    if (barrier_used())
+        G.barrier->harvest(&H.dirty, (void *)barrier_base(), barrier_used());
+}
+
+static void young_cycle(uintptr_t sp)
+{
+    harvest();
+    perm_note_written(&H.dirty);
     /* Counted from the map, not the backend, so that every barrier reports the same
      * thing: pages written since the last collection plus pages the allocator filled. */
     size_t dirty = dirty_map_count(&H.dirty, H.top);
     young_map_build();
-    mark_begin(true, false, G.cfg.mark_stack_max);
+    mark_begin(true, false, true, G.cfg.mark_stack_max);
     roots_mark(sp);
     size_t scanned = 0;
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1)
         scanned += scan_old_page(pg);
     G.stats.remembered_last =
-        G.barrier->remembered ? remembered_scan(used, G.cfg.verify, G.cfg.tenure_age > 0) : 0;
+        G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
     finalize_after_mark(true);
     /* Marking changed no alloc or old bit: the old generation is still as the mutator left it. */
@@ -115,7 +101,7 @@ static void young_cycle(uintptr_t sp, size_t used)
     for (size_t i = 0; i < H.young.n; i++)
         dirty_map_set(&H.dirty, H.young.v[i]);
     struct sweep_result r;
-    sweep(true, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
+    sweep(true, false, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
     heap_freed_runs(G.gc_no, disarm_run);
     G.stats.dirty_pages_last = dirty;
     G.stats.pages_scanned_last = scanned;
@@ -143,19 +129,25 @@ static void forget(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
     (void)whole;
 }
 
-static void full_cycle(uintptr_t sp, size_t used)
+/* A full collection leaves perm objects alone (not traced, not swept) but treats those on
+ * the perm pages this process wrote as roots; a global one traces and sweeps them too. */
+static void full_cycle(uintptr_t sp, bool global)
 {
-    G.barrier->harvest(&H.dirty, (void *)H.base, used);
-    if (G.barrier->remembered)
-        G.barrier->remembered((void *)H.base, used, forget, NULL);
+    harvest();
+    if (G.barrier->remembered && barrier_used())
+        G.barrier->remembered((void *)barrier_base(), barrier_used(), forget, NULL);
+    perm_note_written(&H.dirty);
     G.stats.dirty_pages_last = dirty_map_count(&H.dirty, H.top);
-    dirty_map_clear_range(&H.dirty, 0, H.top);
-    mark_begin(false, false, G.cfg.mark_stack_max);
+    mark_begin(false, false, !global, G.cfg.mark_stack_max);
     roots_mark(sp);
+    for (size_t pg = dirty_map_next(&H.dirty, 1, H.perm_end); !global && pg < H.perm_end;
+         pg = dirty_map_next(&H.dirty, pg + 1, H.perm_end))
+        scan_old_page(pg);
+    dirty_map_clear_range(&H.dirty, 0, H.top);
     mark_finish();
     finalize_after_mark(false);
     struct sweep_result r;
-    sweep(false, 0, G.cfg.verify, G.gc_no, &r);
+    sweep(false, global, 0, G.cfg.verify, G.gc_no, &r);
     heap_freed_runs(G.gc_no, disarm_run);
     G.old_bytes = G.old_after_full = r.live_bytes;
     G.stats.live_bytes = r.live_bytes;
@@ -181,17 +173,22 @@ void gc_after_fork_child(void)
  * re-arms every old page. */
 static void reattach(void)
 {
-    char why[200];
     G.reattach_due = false;
     G.full_due = true;
     G.barrier->detach();
-    if (G.barrier->attach((void *)H.base, H.npages << WB_PAGE_SHIFT, &H.dirty, why, sizeof why) != 0) {
-        fprintf(stderr, "wbrt: barrier %s lost after fork (%s); using none\n", G.barrier->name, why);
+    gc_attach_barrier("after fork");
+}
+
+void gc_attach_barrier(const char *when)
+{
+    char why[200];
+    if (G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, why, sizeof why) != 0) {
+        fprintf(stderr, "wbrt: barrier %s lost %s (%s); using none\n", G.barrier->name, when, why);
         G.barrier = &barrier_none;
     }
 }
 
-void gc_collect_locked(bool full)
+void gc_collect_locked(int kind)
 {
     if (G.disabled)
         return;
@@ -205,16 +202,15 @@ void gc_collect_locked(bool full)
     threads_stop_world();
     __builtin_unwind_init(); /* our own callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
-    size_t used = H.top << WB_PAGE_SHIFT;
     G.gc_no++;
     alloc_apply_deferred_frees();
-    full = full || G.full_due;
+    bool global = kind == WB_COLLECT_GLOBAL, full = global || kind == WB_COLLECT_FULL || G.full_due;
     if (full)
-        full_cycle(sp, used);
+        full_cycle(sp, global);
     else
-        young_cycle(sp, used);
+        young_cycle(sp);
     if (G.cfg.verify)
-        verify_reachable(sp);
+        verify_reachable(sp, global);
     threads_start_world();
     uint64_t pause = now_ns() - t0;
     heap_decommit_pending(G.gc_no);
@@ -232,7 +228,7 @@ void gc_collect_locked(bool full)
     G.stats.old_bytes = G.old_bytes;
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: %s collection %llu: %.3f ms, live %zu KiB, old %zu KiB, dirty pages %llu, scanned %llu\n",
-                full ? "full" : "young", (unsigned long long)G.gc_no, pause / 1e6,
+                global ? "global" : full ? "full" : "young", (unsigned long long)G.gc_no, pause / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last);
 }
@@ -240,5 +236,5 @@ void gc_collect_locked(bool full)
 void gc_maybe_collect(void)
 {
     if (G.alloc_since >= G.cfg.young_bytes)
-        gc_collect_locked(G.full_only);
+        gc_collect_locked(G.full_only ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
 }

@@ -31,8 +31,13 @@ bool gc_ready(void);
 
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
-/* H.lock held. */
-void gc_collect_locked(bool full);
+/* H.lock held; kind is WB_COLLECT_YOUNG, _FULL or _GLOBAL (perm space too). */
+void gc_collect_locked(int kind);
+/* Attaches the barrier to the part of the reservation it watches (barrier_base()); if
+ * that fails, says so on stderr naming `when`, and uses none. */
+void gc_attach_barrier(const char *when);
+/* Sets wb_last_error() and errno; returns -1. */
+int gc_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The allocator is about to fill pages [pg, pg+n): record them dirty, tell the barrier. */
 void gc_will_write(size_t pg, size_t n);
 
@@ -50,6 +55,7 @@ void gc_after_fork_child(void);
 
 /* Verifier (world stopped). */
 void verify_barrier(uintptr_t my_sp);
-void verify_reachable(uintptr_t my_sp);
+/* global: perm objects were collected too; otherwise they all count as reachable. */
+void verify_reachable(uintptr_t my_sp, bool global);
 
 #endif

@@ -3,6 +3,7 @@
 #include "heap.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "vm.h"
 
@@ -38,6 +39,8 @@ static void init_classes(void)
     }
 }
 
+#define HEAP_BASE ((uintptr_t)32 << 40)
+
 #define TABLE(field, bytes)                                  \
     do {                                                     \
         if (!((field) = os_table(bytes)))                    \
@@ -49,8 +52,11 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     init_classes();
     size_t len = max_bytes & ~(WB_PAGE_SIZE - 1);
     void *base = NULL;
-    /* The default reservation may exceed RLIMIT_AS: halve until it fits. */
-    while (len >= ((size_t)16 << 20) && !(base = os_reserve(len)))
+    /* The default reservation may exceed RLIMIT_AS: halve until it fits.  A fixed address
+     * first, far from where Linux puts executables (85 TiB) and mmap (below 128 TiB):
+     * objects never move, so a heap image only maps back where its heap was. */
+    while (len >= ((size_t)16 << 20) && !(base = os_reserve_at((void *)HEAP_BASE, len)) &&
+           !(base = os_reserve(len)))
         len /= 2;
     if (!base) {
         snprintf(why, whylen, "cannot reserve the heap (%zu bytes): %s", max_bytes, strerror(errno));
@@ -76,6 +82,28 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
 nomem:
     snprintf(why, whylen, "cannot map the heap's side tables: %s", strerror(errno));
     return -1;
+}
+
+int heap_move(uintptr_t base)
+{
+    size_t len = H.npages << WB_PAGE_SHIFT;
+    if (base == H.base)
+        return 0;
+    bool overlap = base < H.base + len && H.base < base + len;
+    if (overlap)
+        os_release((void *)H.base, len);
+    if (!os_reserve_at((void *)base, len)) {
+        int err = errno;
+        if (overlap && !os_reserve_at((void *)H.base, len))
+            abort();    /* the heap's own range vanished: nothing sane is left to do */
+        errno = err;
+        return -1;
+    }
+    if (!overlap)
+        os_release((void *)H.base, len);
+    H.base = base;
+    H.dirty.base = base;
+    return 0;
 }
 
 uintptr_t heap_slot(uintptr_t a, size_t *size, size_t *pgp)
@@ -271,8 +299,8 @@ size_t partial_pop(int atomic, int cls)
 void page_settle(size_t pg, uint64_t gc_no)
 {
     struct page_info *pi = &H.pages[pg];
-    if (pi->flags & PF_OWNED)
-        return; /* its free slots belong to a thread */
+    if (pi->flags & (PF_OWNED | PF_PERM))
+        return; /* its free slots belong to a thread, or to nobody (perm) */
     size_t n = page_objects(pg);
     if (n == 0) {
         partial_remove(pg);

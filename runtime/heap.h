@@ -26,6 +26,7 @@ enum page_flag {
     PF_LISTED = 4,   /* on its class's list of pages with free slots */
     PF_YOUNG = 8,    /* on the young page list */
     PF_USED = 16,    /* committed and possibly non-zero (free pages: not yet decommitted) */
+    PF_PERM = 32,    /* mapped from a heap image: never allocated into, freed or decommitted */
 };
 
 struct page_info {
@@ -41,6 +42,7 @@ struct heap {
     uintptr_t base;
     size_t npages;        /* reserved */
     size_t top;           /* pages [1, top) have been handed out at least once */
+    size_t perm_end;      /* pages [1, perm_end) are the loaded image (perm space); 0: none */
     struct page_info *pages;
     uint64_t *alloc_bits; /* one bit per granule, set at object starts */
     uint64_t *mark_bits;
@@ -70,11 +72,23 @@ extern const uint32_t class_recip[NCLASS];
 int size_class(size_t n);
 
 int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen);
+/* Moves the (still empty: nothing ever allocated) reservation to base; 0, or -1 with
+ * errno (EEXIST: part of the range is taken) and the reservation left where it was. */
+int heap_move(uintptr_t base);
 
 static inline uintptr_t page_addr(size_t pg) { return H.base + (pg << WB_PAGE_SHIFT); }
 static inline size_t page_of(uintptr_t a) { return (a - H.base) >> WB_PAGE_SHIFT; }
 static inline size_t gran_of(uintptr_t a) { return (a - H.base) >> GRAN_SHIFT; }
 static inline bool in_heap(uintptr_t a) { return a - H.base < (H.top << WB_PAGE_SHIFT); }
+
+/* The barrier watches the reservation from the first page after perm space: perm pages
+ * are a file mapping it may not support, and their writes are found from pagemap. */
+static inline uintptr_t barrier_base(void) { return page_addr(H.perm_end); }
+static inline size_t barrier_len(void) { return (H.npages - H.perm_end) << WB_PAGE_SHIFT; }
+/* Pages handed out so far, from barrier_base(). */
+static inline size_t barrier_used(void) { return (H.top - H.perm_end) << WB_PAGE_SHIFT; }
+/* First page the allocator manages. */
+static inline size_t own_first_page(void) { return H.perm_end ? H.perm_end : 1; }
 
 static inline bool bit_test(const uint64_t *m, size_t i) { return (m[i >> 6] >> (i & 63)) & 1; }
 static inline void bit_set(uint64_t *m, size_t i) { m[i >> 6] |= (uint64_t)1 << (i & 63); }

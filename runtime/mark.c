@@ -15,11 +15,12 @@ struct range { uintptr_t lo, hi; };
 static struct {
     struct range *stack;
     size_t n, cap, max;
-    bool overflow, young, check_freed;
+    bool overflow, young, check_freed, skip_perm;
 } M;
 
-void mark_begin(bool young, bool check_freed, size_t stack_max)
+void mark_begin(bool young, bool check_freed, bool skip_perm, size_t stack_max)
 {
+    M.skip_perm = skip_perm;
     M.young = young;
     M.check_freed = check_freed;
     M.max = stack_max;
@@ -72,7 +73,7 @@ void mark_word(uintptr_t w)
         return;
     size_t size, pg;
     uintptr_t obj = heap_slot(w, &size, &pg);
-    if (!obj)
+    if (!obj || (M.skip_perm && (H.pages[pg].flags & PF_PERM)))
         return;
     size_t g = gran_of(obj);
     /* An old bit left on a free slot also means "nothing young here"; a mark bit implies

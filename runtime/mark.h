@@ -8,7 +8,8 @@
 
 /* young: old objects count as marked (sticky mark bits) and are not traced.
  * check_freed: abort if a reachable word points at an object the last sweep freed. */
-void mark_begin(bool young, bool check_freed, size_t stack_max);
+/* skip_perm: perm objects count as marked and are not traced (all but global collections). */
+void mark_begin(bool young, bool check_freed, bool skip_perm, size_t stack_max);
 void mark_word(uintptr_t w);
 void mark_range(uintptr_t lo, uintptr_t hi);
 /* Trace until the stack is empty, recovering from overflow by rescanning marked objects. */

@@ -134,6 +134,12 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
     else if (s)
         return bad(why, whylen, "WBRT_BARRIER", s, barrier_names());
 
+    s = getenv("WBRT_IMAGE");
+    if (s && strlen(s) < sizeof c->image)
+        strcpy(c->image, s);
+    else if (s)
+        return bad(why, whylen, "WBRT_IMAGE", "(too long)", "the path of a heap image saved by wb_perm_save");
+
     if (!opt)
         return 0;
     if (opt->heap_max) c->heap_max = opt->heap_max;

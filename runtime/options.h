@@ -19,6 +19,7 @@ struct wbrt_config {
     int verbose;
     enum bad_free_action on_bad_free;
     size_t mark_stack_max;
+    char image[4096];          /* WBRT_IMAGE: heap image to load as perm space, "" for none */
 };
 
 /* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */

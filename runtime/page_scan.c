@@ -1,7 +1,8 @@
-/* Old objects on a page: used to arm pages, to keep tenured pages dirty, and by the verifier.
+/* Old objects on a page: scanned as roots, used to arm pages, to keep tenured pages dirty, and by the verifier.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "page_scan.h"
 #include "heap.h"
+#include "mark.h"
 
 bool page_has_old(size_t pg)
 {
@@ -19,6 +20,30 @@ bool page_has_old(size_t pg)
         return true;
     }
     return false;
+}
+
+/* The old objects on page pg are roots: scan them (for a large object, only this page
+ * of it: the page-granular map's advantage over object remembered sets). */
+bool scan_old_page(size_t pg)
+{
+    const struct page_info *pi = &H.pages[pg];
+    if (pi->flags & PF_ATOMIC)
+        return false;
+    if (pi->kind == PK_LARGE || pi->kind == PK_TAIL) {
+        if (!page_has_old(pg))
+            return false;
+        mark_range(page_addr(pg), page_addr(pg + 1));
+        return true;
+    }
+    if (pi->kind != PK_SMALL)
+        return false;
+    size_t size = class_size[pi->sclass];
+    bool any = false;
+    FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, obj) {
+        mark_range(obj, obj + size);
+        any = true;
+    }
+    return any;
 }
 
 static uintptr_t young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused)

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks from the old objects on page pg as roots (for a large object, only this page of
+ * it: the page-granular map's advantage over object remembered sets); true if it had any. */
+bool scan_old_page(size_t pg);
 /* True if page pg holds (part of) an old live object. */
 bool page_has_old(size_t pg);
 /* Address of the first word on page pg, inside an old live object that is scanned,

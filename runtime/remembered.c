@@ -50,12 +50,12 @@ static void visit(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
     }
 }
 
-size_t remembered_scan(size_t used, bool verify, bool retain)
+size_t remembered_scan(bool verify, bool retain)
 {
     if (verify && !covered)
         covered = os_table(H.npages * GRANS_PER_PAGE / 8);
     struct how how = {verify && covered, retain};   /* without the map nothing is excused */
-    return G.barrier->remembered((void *)H.base, used, visit, &how);
+    return barrier_used() ? G.barrier->remembered((void *)barrier_base(), barrier_used(), visit, &how) : 0;
 }
 
 bool remembered_covers(uintptr_t slot)

@@ -11,7 +11,7 @@
  * collection; with verify, also note them for remembered_covers().  With retain, their
  * pages go into the dirty map, so that those still pointing at young survivors after
  * the sweep stay roots (the barrier forgets what it reported).  Returns the ranges. */
-size_t remembered_scan(size_t used, bool verify, bool retain);
+size_t remembered_scan(bool verify, bool retain);
 /* Verifier: was the word at slot among those scanned? */
 bool remembered_covers(uintptr_t slot);
 /* Verifier: forget the noted words. */

@@ -63,7 +63,8 @@ static void sweep_large(size_t pg, bool young, int tenure_age, bool record_freed
         bit_clear(H.alloc_bits, g);
         if (record_freed)
             bit_set(H.freed_bits, g);
-        heap_free_run(pg, n, gc_no);
+        if (!(H.pages[pg].flags & PF_PERM))  /* a perm page stays mapped, never reused */
+            heap_free_run(pg, n, gc_no);
         return;
     }
     bit_clear(H.mark_bits, g);
@@ -86,7 +87,7 @@ static void sweep_page(size_t pg, bool young, int tenure_age, bool record_freed,
         sweep_large(pg, young, tenure_age, record_freed, gc_no, r);
 }
 
-void sweep(bool young, int tenure_age, bool record_freed, uint64_t gc_no, struct sweep_result *r)
+void sweep(bool young, bool global, int tenure_age, bool record_freed, uint64_t gc_no, struct sweep_result *r)
 {
     *r = (struct sweep_result){ 0 };
     if (young) {
@@ -107,6 +108,6 @@ void sweep(bool young, int tenure_age, bool record_freed, uint64_t gc_no, struct
     for (size_t i = 0; i < H.young.n; i++)
         H.pages[H.young.v[i]].flags &= (uint16_t)~PF_YOUNG;
     H.young.n = 0;
-    for (size_t pg = 1; pg < H.top; pg++)
+    for (size_t pg = global ? 1 : own_first_page(); pg < H.top; pg++)
         sweep_page(pg, false, tenure_age, record_freed, gc_no, r);
 }

@@ -13,7 +13,8 @@ struct sweep_result {
 };
 
 /* Young: the young-list pages only; survivors age and become old past tenure_age.
- * Full: every page; every survivor becomes old.  World stopped, H.lock held. */
-void sweep(bool young, int tenure_age, bool record_freed, uint64_t gc_no, struct sweep_result *r);
+ * Full: every page but perm pages (global: those too); every survivor becomes old.
+ * World stopped, H.lock held. */
+void sweep(bool young, bool global, int tenure_age, bool record_freed, uint64_t gc_no, struct sweep_result *r);
 
 #endif

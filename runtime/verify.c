@@ -14,7 +14,11 @@
 static __attribute__((noreturn)) void missed(size_t pg, uintptr_t obj, uintptr_t slot, uintptr_t young)
 {
     char msg[360];
-    int n = snprintf(msg, sizeof msg,
+    int n = pg < H.perm_end ? snprintf(msg, sizeof msg,
+                     "wbrt: verify: a store into perm object %#lx on page %zu (young pointer %#lx "
+                     "in slot %#lx) was missed: pagemap does not show the page as a private copy\n",
+                     (unsigned long)obj, pg, (unsigned long)young, (unsigned long)slot)
+                     : snprintf(msg, sizeof msg,
                      "wbrt: verify: barrier %s missed a store: old object %#lx on page %#lx "
                      "(page %zu) holds young pointer %#lx in slot %#lx, and %s\n", G.barrier->name,
                      (unsigned long)obj, (unsigned long)page_addr(pg), pg, (unsigned long)young,
@@ -52,13 +56,16 @@ void verify_barrier(uintptr_t my_sp)
     remembered_forget();
 }
 
-/* After a sweep: trace everything from the roots; reaching an object this sweep freed
- * aborts (in mark_word).  Leaves mark and freed bits clear. */
-void verify_reachable(uintptr_t my_sp)
+/* After a sweep: trace everything from the roots (and, unless the collection was global,
+ * from every perm object, which it kept whatever points at it); reaching an object this
+ * sweep freed aborts (in mark_word).  Leaves mark and freed bits clear. */
+void verify_reachable(uintptr_t my_sp, bool global)
 {
     size_t bytes = (H.top * GRANS_PER_PAGE) / 8;
-    mark_begin(false, true, G.cfg.mark_stack_max);
+    mark_begin(false, true, false, G.cfg.mark_stack_max);
     roots_mark(my_sp);
+    for (size_t pg = 1; !global && pg < H.perm_end; pg++)
+        scan_old_page(pg);
     mark_finish();
     memset(H.mark_bits, 0, bytes);
     memset(H.freed_bits, 0, bytes);

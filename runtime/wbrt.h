@@ -44,7 +44,21 @@ WB_API void *wb_base(const void *p);
 
 #define WB_COLLECT_YOUNG 1
 #define WB_COLLECT_FULL  2
+#define WB_COLLECT_GLOBAL 3   /* full, and perm space too (the only collection that frees perm objects) */
 WB_API void wb_collect(int kind);
+
+/* Perm space (README "Perm space").  wb_perm_save: a global collection, then every live
+ * object, the heap layout and the root table into an image file at path (written under
+ * a temporary name and renamed).  wb_perm_load (or WBRT_IMAGE=path at initialisation),
+ * before the first allocation: maps the image copy-on-write at the addresses it was saved
+ * from; its objects become perm space, kept by every collection but a global one.  Both:
+ * 0, or -1 with errno and wb_last_error() naming the file and the problem.
+ * Roots 0..63 of the image: wb_perm_set_root stores one (it is saved with the image and
+ * keeps its object alive here too); wb_perm_root reads one (NULL + EINVAL if out of range). */
+WB_API int wb_perm_save(const char *path);
+WB_API int wb_perm_load(const char *path);
+WB_API void *wb_perm_root(int i);
+WB_API int wb_perm_set_root(int i, void *p);
 
 WB_API void wb_add_roots(void *lo, void *hi);
 WB_API void wb_remove_roots(void *lo, void *hi);
