@@ -105,11 +105,15 @@ void *GC_realloc(void *p, size_t n)
         return NULL;
     }
     void *q = wb_realloc(p, n);
-    /* An uncollectable object stays uncollectable where it moved (p is freed already:
-     * the collector ignores a table entry for a free slot meanwhile). */
-    if (q && q != p && uncollectable_remove((uintptr_t)p) && uncollectable_add((uintptr_t)q) != 0) {
-        wb_free(q);
-        q = NULL;
+    if (q && q != p) {
+        /* p was freed: its finalizer goes (the slot may be reused before the next
+         * collection); an uncollectable object stays uncollectable where it moved (the
+         * collector ignores a table entry for a free slot meanwhile). */
+        fin_forget((uintptr_t)p);
+        if (uncollectable_remove((uintptr_t)p) && uncollectable_add((uintptr_t)q) != 0) {
+            wb_free(q);
+            q = NULL;
+        }
     }
     return allocated(q, n);
 }
