@@ -1,8 +1,10 @@
 /* The wbrt command: version, help, and probing the kernel's barrier support.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "barrier.h"
+#include "cli_run.h"
 #include "probe_report.h"
 #include "wbrt.h"
 
@@ -13,6 +15,7 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  probe        which write barriers this kernel and process can use, and why not\n"
+            "  run          run an unmodified program with wbrt's malloc (wbrt run --help)\n"
             "  --version    print the version\n"
             "  --help       print this help\n"
             "\n"
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
         barrier_probe_report(stdout);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return cli_run(argc - 2, argv + 2);
     if (argc >= 2)
         fprintf(stderr, "wbrt: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -116,6 +116,7 @@ static void young_cycle(uintptr_t sp, size_t used)
     sweep(true, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
     heap_freed_runs(G.gc_no, disarm_run);
     G.stats.dirty_pages_last = dirty;
+    G.stats.dirty_pages_total += dirty;
     G.stats.pages_scanned_last = scanned;
     G.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.old_bytes + r.young_bytes;
@@ -147,6 +148,7 @@ static void full_cycle(uintptr_t sp, size_t used)
     if (G.barrier->remembered)
         G.barrier->remembered((void *)H.base, used, forget, NULL);
     G.stats.dirty_pages_last = dirty_map_count(&H.dirty, H.top);
+    G.stats.dirty_pages_total += G.stats.dirty_pages_last;
     dirty_map_clear_range(&H.dirty, 0, H.top);
     mark_begin(false, false, G.cfg.mark_stack_max);
     roots_mark(sp);

@@ -24,6 +24,10 @@ struct gc {
 
 extern struct gc G;
 
+/* Non-zero while this thread runs wbrt code that calls into glibc (which may allocate):
+ * a malloc replacement must then not come back into the collector (the preload). */
+extern __thread int gc_inside __attribute__((tls_model("initial-exec")));
+
 /* Initialises on first use; false (errno set, the reason printed once) if that failed. */
 bool gc_ready(void);
 
@@ -36,6 +40,9 @@ void gc_will_write(size_t pg, size_t n);
 
 /* Frees that waited for the page's owning thread (world stopped). */
 void alloc_apply_deferred_frees(void);
+
+/* Zeroed, scanned memory at a multiple of align (a power of two); NULL + ENOMEM. */
+void *alloc_aligned(size_t align, size_t n);
 
 /* pthread_atfork child handler. */
 void gc_after_fork_child(void);

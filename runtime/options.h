@@ -19,6 +19,7 @@ struct wbrt_config {
     int verbose;
     enum bad_free_action on_bad_free;
     size_t mark_stack_max;
+    int stop_signal;      /* stops the other threads for a collection */
 };
 
 /* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */
