@@ -29,7 +29,10 @@ void cli_stats_report(int fd, const char *out, const char *program, double wall_
     double sum[NSUM] = {0}, pause_max = 0, peak_heap = 0;
     int procs = 0;
     char barrier[32] = "?", mode[16] = "?";
+    static char *lines[4096];
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (procs < 4096)
+            lines[procs] = line;
         procs++;
         for (size_t k = 0; k < NSUM; k++)
             sum[k] += field(line, summed[k]);
@@ -39,7 +42,6 @@ void cli_stats_report(int fd, const char *out, const char *program, double wall_
             peak_heap = field(line, "peak_heap_bytes");
         sscanf(strstr(line, "\"barrier\": \"") ? strstr(line, "\"barrier\": \"") + 12 : "?", "%31[^\"]", barrier);
         sscanf(strstr(line, "\"mode\": \"") ? strstr(line, "\"mode\": \"") + 9 : "?", "%15[^\"]", mode);
-        /* strtok's state is in line: the loop goes on from its end */
     }
     char exit_text[32];
     if (WIFSIGNALED(status))
@@ -65,7 +67,10 @@ void cli_stats_report(int fd, const char *out, const char *program, double wall_
     for (size_t k = 0; k < NSUM; k++)
         fprintf(f, ", \"%s\": %.3f", summed[k], sum[k]);
     fprintf(f, ", \"pause_ms_max\": %.3f, \"peak_heap_bytes\": %.0f, \"peak_rss_kib\": %ld, "
-               "\"wall_s\": %.3f, \"exit\": \"%s\"}\n",
+               "\"wall_s\": %.3f, \"exit\": \"%s\", \"per_process\": [",
             pause_max, peak_heap, rss_kib, wall_s, exit_text);
+    for (int k = 0; k < procs && k < 4096; k++)
+        fprintf(f, "%s\n  %s", k ? "," : "", lines[k]);
+    fprintf(f, "]}\n");
     fclose(f);
 }

@@ -13,6 +13,7 @@
 #include "threads.h"
 
 struct gc G;
+__thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
 static uint64_t now_ns(void)
 {
@@ -236,6 +237,6 @@ void gc_collect_locked(bool full)
 
 void gc_maybe_collect(void)
 {
-    if (G.alloc_since >= G.cfg.young_bytes)
+    if (G.alloc_since >= G.cfg.young_bytes && !gc_no_collect)
         gc_collect_locked(false);
 }

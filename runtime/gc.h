@@ -31,6 +31,10 @@ extern __thread int gc_inside __attribute__((tls_model("initial-exec")));
 /* Initialises on first use; false (errno set, the reason printed once) if that failed. */
 bool gc_ready(void);
 
+/* Non-zero: this thread's allocations do not start collections (the preload's wrappers
+ * of kernel writes: a collection would protect again what they prepared). */
+extern __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
+
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
 /* H.lock held. */
