@@ -3,7 +3,7 @@
 #include "dirty_map.h"
 
 #include <string.h>
-#include <sys/mman.h>
+#include "vm.h"
 
 #define WORD_BITS 64
 
@@ -15,10 +15,9 @@ static size_t map_bytes(size_t npages)
 
 int dirty_map_init(struct dirty_map *dm, uintptr_t base, size_t npages)
 {
-    /* NORESERVE: a 64 GiB heap needs a 2 MiB map, mostly never touched. */
-    void *bits = mmap(NULL, map_bytes(npages), PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (bits == MAP_FAILED)
+    /* A 64 GiB heap needs a 2 MiB map, mostly never touched. */
+    void *bits = os_table(map_bytes(npages));
+    if (!bits)
         return -1;
     dm->base = base;
     dm->npages = npages;
@@ -29,7 +28,7 @@ int dirty_map_init(struct dirty_map *dm, uintptr_t base, size_t npages)
 void dirty_map_destroy(struct dirty_map *dm)
 {
     if (dm->bits)
-        munmap(dm->bits, map_bytes(dm->npages));
+        os_release(dm->bits, map_bytes(dm->npages));
     memset(dm, 0, sizeof(*dm));
 }
 

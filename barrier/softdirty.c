@@ -13,6 +13,7 @@
 #include "harvest_report.h"
 #include "pagemap.h"
 #include "uffd.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -221,16 +222,14 @@ static int sd_attach(void *base, size_t len, struct dirty_map *dm, char *why, si
     (void)len;
     (void)dm;
     if (!harvest_regions) {
-        void *r = mmap(NULL, HARVEST_REGIONS * sizeof *harvest_regions, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        void *e = mmap(NULL, HARVEST_ENTRIES * sizeof *harvest_entries, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (r == MAP_FAILED || e == MAP_FAILED) {
+        void *r = os_table(HARVEST_REGIONS * sizeof *harvest_regions);
+        void *e = os_table(HARVEST_ENTRIES * sizeof *harvest_entries);
+        if (!r || !e) {
             snprintf(why, whylen, "cannot map the harvest buffers: %s", strerror(errno));
-            if (r != MAP_FAILED)
-                munmap(r, HARVEST_REGIONS * sizeof *harvest_regions);
-            if (e != MAP_FAILED)
-                munmap(e, HARVEST_ENTRIES * sizeof *harvest_entries);
+            if (r)
+                os_release(r, HARVEST_REGIONS * sizeof *harvest_regions);
+            if (e)
+                os_release(e, HARVEST_ENTRIES * sizeof *harvest_entries);
             return -1;
         }
         harvest_regions = r;

@@ -8,6 +8,7 @@
 #include "harvest_report.h"
 #include "pagemap.h"
 #include "uffd.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -135,9 +136,8 @@ static int ua_attach(void *base, size_t len, struct dirty_map *dm, char *why, si
     static bool fork_hook;
     (void)dm;
     if (!harvest_regions) {
-        void *p = mmap(NULL, HARVEST_REGIONS * sizeof *harvest_regions, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) {
+        void *p = os_table(HARVEST_REGIONS * sizeof *harvest_regions);
+        if (!p) {
             snprintf(why, whylen, "cannot map the harvest buffer: %s", strerror(errno));
             return -1;
         }

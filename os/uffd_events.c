@@ -2,6 +2,7 @@
 /* userfaultfd event loops: poll(2) + read(2), or io_uring reads.  Ranges and fds only. */
 #include "uffd_events.h"
 #include "uffd.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -60,10 +61,9 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, char *wh
         snprintf(why, whylen, "eventfd: %s", errno_text(errno, e, sizeof e));
         return -1;
     }
-    ev->msgs = mmap(NULL, MSG_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (ev->msgs == MAP_FAILED) {
+    ev->msgs = os_table(MSG_BYTES);
+    if (!ev->msgs) {
         snprintf(why, whylen, "mmap of the event buffer: %s", errno_text(errno, e, sizeof e));
-        ev->msgs = NULL;
         uffd_events_close(ev);
         return -1;
     }
@@ -90,7 +90,7 @@ void uffd_events_close(struct uffd_events *ev)
     if (ev->stop_fd >= 0)
         close(ev->stop_fd);
     if (ev->msgs)
-        munmap(ev->msgs, MSG_BYTES);
+        os_release(ev->msgs, MSG_BYTES);
     ev->stop_fd = -1;
     ev->ring_up = false;
     ev->msgs = NULL;

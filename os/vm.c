@@ -5,12 +5,63 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* Every mapping made here, so that a scan of the process's mappings can leave out the
+ * library's own (its tables hold addresses and bit patterns that would look like
+ * pointers).  Read without a lock while other threads are stopped: an entry is valid
+ * once hi is non-zero.  Beyond OWN_MAX mappings the rest are simply not listed. */
+#define OWN_MAX 1024
+static struct os_range own[OWN_MAX];
+static int own_lock;
+
+static void own_lock_take(void)
+{
+    while (__atomic_exchange_n(&own_lock, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+}
+
+static void own_add(void *p, size_t len)
+{
+    own_lock_take();
+    for (size_t i = 0; i < OWN_MAX; i++)
+        if (!own[i].hi) {
+            own[i].lo = (uintptr_t)p;
+            __atomic_store_n(&own[i].hi, (uintptr_t)p + ((len + 4095) & ~(size_t)4095), __ATOMIC_RELEASE);
+            break;
+        }
+    __atomic_store_n(&own_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void own_remove(void *p)
+{
+    own_lock_take();
+    for (size_t i = 0; i < OWN_MAX; i++)
+        if (own[i].hi && own[i].lo == (uintptr_t)p) {
+            __atomic_store_n(&own[i].hi, 0, __ATOMIC_RELEASE);
+            break;
+        }
+    __atomic_store_n(&own_lock, 0, __ATOMIC_RELEASE);
+}
+
+size_t os_own_mappings(struct os_range *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < OWN_MAX && n < max; i++) {
+        uintptr_t hi = __atomic_load_n(&own[i].hi, __ATOMIC_ACQUIRE);
+        if (hi)
+            out[n++] = (struct os_range){ own[i].lo, hi };
+    }
+    return n;
+}
+
 static void *map(size_t len)
 {
     /* NORESERVE: a 64 GiB reservation must not count against overcommit. */
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+    own_add(p, len);
+    return p;
 }
 
 void *os_reserve(size_t len)
@@ -31,7 +82,11 @@ void *os_table(size_t len)
     return p;
 }
 
-void os_release(void *p, size_t len) { munmap(p, len); }
+void os_release(void *p, size_t len)
+{
+    own_remove(p);
+    munmap(p, len);
+}
 
 void *os_table_grow(void *old, size_t old_len, size_t used, size_t new_len)
 {

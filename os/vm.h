@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include "segments.h"
 
 /* Reserve len bytes readable/writable, committed on first touch, without huge pages
  * (barriers work on 4 KiB pages).  NULL with errno on failure. */
@@ -22,5 +23,8 @@ void os_release(void *p, size_t len);
 void *os_table_grow(void *old, size_t old_len, size_t used, size_t new_len);
 /* Give pages back to the OS; they read as zero afterwards. */
 void os_decommit(void *p, size_t len);
+/* The mappings made above and not yet released (up to max of them): a scan of the
+ * process's own mappings leaves them out.  Lock-free, for a stopped world. */
+size_t os_own_mappings(struct os_range *out, size_t max);
 
 #endif

@@ -132,20 +132,31 @@ static void *small_alloc(size_t n, int atomic)
     return tlab_take(tl, class_size[c], !atomic);
 }
 
-static void *large_alloc(size_t n, int atomic)
+/* A page run starting at a multiple of align (a power of two, at least a page): a
+ * longer run is taken and the pages before and after the aligned part given back. */
+static void *large_alloc(size_t n, int atomic, size_t align)
 {
-    if (n > (H.npages << WB_PAGE_SHIFT)) {
+    if (n > (H.npages << WB_PAGE_SHIFT) || align > (H.npages << WB_PAGE_SHIFT)) {
         errno = ENOMEM;
         return NULL;
     }
     size_t np = (n + WB_PAGE_SIZE - 1) >> WB_PAGE_SHIFT;
+    size_t extra = (align >> WB_PAGE_SHIFT) - 1;
     pthread_mutex_lock(&H.lock);
     gc_maybe_collect();
-    size_t pg = take_pages(np);
+    size_t pg = take_pages(np + extra);
     if (!pg) {
         pthread_mutex_unlock(&H.lock);
         errno = ENOMEM;
         return NULL;
+    }
+    if (extra) {
+        size_t lead = ((align - (page_addr(pg) & (align - 1))) & (align - 1)) >> WB_PAGE_SHIFT;
+        if (lead)
+            heap_free_run(pg, lead, G.gc_no);
+        if (extra > lead)
+            heap_free_run(pg + lead + np, extra - lead, G.gc_no);
+        pg += lead;
     }
     bool zero = heap_run_is_zero(pg, np);
     uint16_t flags = PF_USED | (atomic ? PF_ATOMIC : 0);
@@ -174,7 +185,25 @@ static void *alloc(size_t n, int atomic)
         return NULL;
     if (n == 0)
         n = 1;
-    return n <= SMALL_MAX ? small_alloc(n, atomic) : large_alloc(n, atomic);
+    return n <= SMALL_MAX ? small_alloc(n, atomic) : large_alloc(n, atomic, WB_PAGE_SIZE);
+}
+
+/* Small objects of a power-of-two class sit at multiples of their size in a page (whose
+ * start is page-aligned), so rounding the size up to a power of two aligns them. */
+void *alloc_aligned(size_t align, size_t n)
+{
+    if (align <= GRAN)
+        return alloc(n, 0);
+    if (!gc_ready())
+        return NULL;
+    size_t want = n > align ? n : align;
+    if (want <= SMALL_MAX) {
+        size_t pow2 = GRAN;
+        while (pow2 < want)
+            pow2 <<= 1;
+        return small_alloc(pow2, 0);
+    }
+    return large_alloc(want, 0, align > WB_PAGE_SIZE ? align : WB_PAGE_SIZE);
 }
 
 void *wb_malloc(size_t n) { return alloc(n, 0); }
@@ -239,6 +268,9 @@ static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
+    if (G.cfg.verify)
+        for (size_t i = pg; i < pg + (pi->kind == PK_LARGE ? pi->aux : 1); i++)
+            __atomic_fetch_or(&H.program_freed[i / 64], (uint64_t)1 << (i % 64), __ATOMIC_RELAXED);
     struct wb_thread *me = thread_self();
     /* Only the owner writes an owned page's bits: its own frees need no lock. */
     if (pi->kind == PK_SMALL && (pi->flags & PF_OWNED) && me && pi->aux == me->id) {

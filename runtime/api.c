@@ -137,6 +137,7 @@ void wb_get_stats(struct wb_stats *s)
     pthread_mutex_lock(&H.lock);
     *s = G.stats;
     s->heap_bytes = H.pages_in_use << WB_PAGE_SHIFT;
+    s->peak_heap_bytes = H.pages_peak << WB_PAGE_SHIFT;
     s->barrier_faults = G.barrier->faults();
     pthread_mutex_unlock(&H.lock);
 }

@@ -1,9 +1,11 @@
 /* The wbrt command: version, help, and probing the kernel's barrier support.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "barrier.h"
 #include "cli_bench.h"
+#include "cli_run.h"
 #include "probe_report.h"
 #include "wbrt.h"
 
@@ -17,6 +19,7 @@ static void usage(FILE *out)
             "  bench [--quick] [--workload W] [--barrier B] [--runs N] [--baseline B] [--out DIR]\n"
             "               every barrier and peer (bdwgc, malloc, jemalloc) side by side on the\n"
             "               benchmark workloads, with primitive costs and plots (bench --help)\n"
+            "  run          run an unmodified program with wbrt's malloc (wbrt run --help)\n"
             "  --version    print the version\n"
             "  --help       print this help\n"
             "\n"
@@ -53,6 +56,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "bench") == 0)
         return cli_bench(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return cli_run(argc - 2, argv + 2);
     if (argc >= 2)
         fprintf(stderr, "wbrt: unknown command '%s'\n", argv[1]);
     usage(stderr);

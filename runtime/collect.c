@@ -15,6 +15,7 @@
 #include "threads.h"
 
 struct gc G;
+__thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
 static uint64_t now_ns(void)
 {
@@ -104,6 +105,7 @@ static void young_cycle(uintptr_t sp)
     sweep(true, false, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
     heap_freed_runs(G.gc_no, disarm_run);
     G.stats.dirty_pages_last = dirty;
+    G.stats.dirty_pages_total += dirty;
     G.stats.pages_scanned_last = scanned;
     G.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.old_bytes + r.young_bytes;
@@ -138,6 +140,7 @@ static void full_cycle(uintptr_t sp, bool global)
         G.barrier->remembered((void *)barrier_base(), barrier_used(), forget, NULL);
     perm_note_written(&H.dirty);
     G.stats.dirty_pages_last = dirty_map_count(&H.dirty, H.top);
+    G.stats.dirty_pages_total += G.stats.dirty_pages_last;
     mark_begin(false, false, !global, G.cfg.mark_stack_max);
     roots_mark(sp);
     for (size_t pg = dirty_map_next(&H.dirty, 1, H.perm_end); !global && pg < H.perm_end;
@@ -235,6 +238,6 @@ void gc_collect_locked(int kind)
 
 void gc_maybe_collect(void)
 {
-    if (G.alloc_since >= G.cfg.young_bytes)
+    if (G.alloc_since >= G.cfg.young_bytes && !gc_no_collect)
         gc_collect_locked(G.full_only ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
 }

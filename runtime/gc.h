@@ -26,8 +26,16 @@ struct gc {
 
 extern struct gc G;
 
+/* Non-zero while this thread runs wbrt code that calls into glibc (which may allocate):
+ * a malloc replacement must then not come back into the collector (the preload). */
+extern __thread int gc_inside __attribute__((tls_model("initial-exec")));
+
 /* Initialises on first use; false (errno set, the reason printed once) if that failed. */
 bool gc_ready(void);
+
+/* Non-zero: this thread's allocations do not start collections (the preload's wrappers
+ * of kernel writes: a collection would protect again what they prepared). */
+extern __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
@@ -49,6 +57,8 @@ void gc_set_full_only(bool on);
 void gc_disable_collections(int delta);   /* +1 / -1 */
 void gc_collect_if_due(void);
 void gc_set_max_heap(size_t bytes);       /* 0: no limit */
+/* Zeroed, scanned memory at a multiple of align (a power of two); NULL + ENOMEM. */
+void *alloc_aligned(size_t align, size_t n);
 
 /* pthread_atfork child handler. */
 void gc_after_fork_child(void);

@@ -73,6 +73,7 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     TABLE(H.old_bits, bits);
     TABLE(H.freed_bits, bits);
     TABLE(H.free_pages, H.npages / 8 + 8);
+    TABLE(H.program_freed, H.npages / 8 + 8);
     TABLE(H.young_map, H.npages / 8 + 8);
     if (with_ages)
         TABLE(H.age, H.npages * GRANS_PER_PAGE);
@@ -186,6 +187,8 @@ size_t heap_take_pages(size_t n)
         H.top += n;
     }
     H.pages_in_use += n;
+    if (H.pages_in_use > H.pages_peak)
+        H.pages_peak = H.pages_in_use;
     return pg;
 }
 

@@ -48,6 +48,8 @@ struct heap {
     uint64_t *mark_bits;
     uint64_t *old_bits;
     uint64_t *freed_bits; /* verifier only: objects freed by the last sweep */
+    uint64_t *program_freed; /* verifier only: one bit per page where wb_free freed something
+                                (a stale pointer to a freed slot may see a young object there) */
     uint8_t *age;         /* per granule, only when tenure_age > 0 */
     uint64_t *free_pages; /* one bit per page */
     uint64_t *young_map;  /* one bit per page that may hold young objects (tails of large
@@ -60,6 +62,7 @@ struct heap {
     struct dirty_map dirty;
     size_t pages_in_use;
     size_t max_pages;     /* 0, or the most pages in use at once (bdwgc's GC_set_max_heap_size) */
+    size_t pages_peak;    /* most pages_in_use ever */
     pthread_mutex_t lock; /* page runs, lists, collection */
 };
 

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "options.h"
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,22 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* PWR, XCPU, USR1, USR2 (SIG prefix optional) or RTMIN+N; -1 if none of them. */
+static int parse_signal(const char *s)
+{
+    static const struct { const char *name; int sig; } named[] = {
+        {"PWR", SIGPWR}, {"XCPU", SIGXCPU}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+    long n;
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (strcmp(s, named[i].name) == 0)
+            return named[i].sig;
+    if (strncmp(s, "RTMIN+", 6) == 0 && parse_int(s + 6, 0, SIGRTMAX - SIGRTMIN, &n) == 0)
+        return SIGRTMIN + (int)n;
+    return -1;
+}
+
 #define SIZE_WORDS "a size in bytes with an optional K, M, G or T suffix"
 
 static int env_size(const char *var, size_t min, size_t *out, char *why, size_t whylen)
@@ -97,6 +114,7 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         .heap_growth = 100,
         .barrier = "auto",
         .mark_stack_max = (size_t)16 << 20,
+        .stop_signal = SIGPWR,
     };
     if (env_size("WBRT_HEAP_MAX", (size_t)16 << 20, &c->heap_max, why, whylen) ||
         env_size("WBRT_YOUNG_BYTES", 4096, &c->young_bytes, why, whylen) ||
@@ -128,6 +146,9 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         else
             return bad(why, whylen, "WBRT_ON_BAD_FREE", s, "abort or ignore");
     }
+    s = getenv("WBRT_STOP_SIGNAL");
+    if (s && (c->stop_signal = parse_signal(s)) < 0)
+        return bad(why, whylen, "WBRT_STOP_SIGNAL", s, "PWR, XCPU, USR1, USR2 or RTMIN+N (SIG prefix optional)");
     s = getenv("WBRT_BARRIER");
     if (s && strlen(s) < sizeof c->barrier)
         strcpy(c->barrier, s);

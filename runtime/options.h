@@ -20,6 +20,7 @@ struct wbrt_config {
     enum bad_free_action on_bad_free;
     size_t mark_stack_max;
     char image[4096];          /* WBRT_IMAGE: heap image to load as perm space, "" for none */
+    int stop_signal;      /* stops the other threads for a collection */
 };
 
 /* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */

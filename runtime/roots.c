@@ -4,6 +4,7 @@
 #include "roots.h"
 #include "finalize.h"
 #include "heap.h"
+#include "maps.h"
 #include "mark.h"
 #include "segments.h"
 #include "threads.h"
@@ -16,6 +17,13 @@ struct ranges {
 };
 
 static struct ranges segments, registered;
+
+/* Programs that were not written for a collector (the preload) keep heap pointers in
+ * memory of their own: every anonymous writable mapping but the library's is a root. */
+static bool scan_mappings;
+static struct ranges mappings;
+static struct os_range own[2048];
+static size_t own_n;
 
 static int reserve(struct ranges *a, size_t cap)
 {
@@ -38,10 +46,54 @@ void roots_refresh(void)
     segments.n = n < segments.cap ? n : segments.cap;
 }
 
+static void push(struct ranges *a, uintptr_t lo, uintptr_t hi)
+{
+    if (a->n < a->cap || reserve(a, a->n ? a->n * 2 : 256) == 0)
+        a->r[a->n++] = (struct os_range){ lo, hi };
+}
+
+void roots_scan_mappings(void) { scan_mappings = true; }
+
+/* [lo, hi) minus the library's own mappings (own[], sorted) into mappings. */
+static void add_mapping(uintptr_t lo, uintptr_t hi, void *ctx)
+{
+    (void)ctx;
+    for (size_t i = 0; i < own_n && lo < hi; i++) {
+        if (own[i].hi <= lo || own[i].lo >= hi)
+            continue;
+        if (own[i].lo > lo)
+            push(&mappings, lo, own[i].lo);
+        lo = own[i].hi;
+    }
+    if (lo < hi)
+        push(&mappings, lo, hi);
+}
+
+/* World stopped (no thread can map or unmap meanwhile).  Left out: the library's own
+ * mappings, and the dead part of each registered thread's stack (below its stack
+ * pointer: mostly never touched, and reading it would commit it). */
+static void snapshot_mappings(uintptr_t my_sp)
+{
+    const size_t max = sizeof own / sizeof own[0];
+    pthread_t me = pthread_self();
+    mappings.n = 0;
+    own_n = os_own_mappings(own, max);
+    for (struct wb_thread *t = threads_first(); t && own_n < max; t = t->next)
+        if (t->running && t->stack_lo)
+            own[own_n++] = (struct os_range){ t->stack_lo, pthread_equal(t->tid, me) ? my_sp : t->sp };
+    for (size_t i = 1; i < own_n; i++) /* insertion sort: no qsort, which may malloc */
+        for (size_t j = i; j > 0 && own[j - 1].lo > own[j].lo; j--) {
+            struct os_range t = own[j];
+            own[j] = own[j - 1];
+            own[j - 1] = t;
+        }
+    os_anon_writable_mappings(add_mapping, NULL);
+}
+
 void roots_add(uintptr_t lo, uintptr_t hi)
 {
-    if (lo < hi && reserve(&registered, registered.n ? registered.n * 2 : 64) == 0)
-        registered.r[registered.n++] = (struct os_range){ lo, hi };
+    if (lo < hi)
+        push(&registered, lo, hi);
 }
 
 /* Ranges inside [lo, hi) are dropped; ranges that overlap it are trimmed to what
@@ -90,6 +142,9 @@ static bool each_root(uintptr_t my_sp, bool (*fn)(uintptr_t lo, uintptr_t hi, vo
     for (size_t i = 0; i < registered.n; i++)
         if (fn(registered.r[i].lo, registered.r[i].hi, ctx))
             return true;
+    for (size_t i = 0; i < mappings.n; i++)
+        if (fn(mappings.r[i].lo, mappings.r[i].hi, ctx))
+            return true;
     return false;
 }
 
@@ -102,6 +157,8 @@ static bool mark_root(uintptr_t lo, uintptr_t hi, void *ctx)
 
 void roots_mark(uintptr_t my_sp)
 {
+    if (scan_mappings)
+        snapshot_mappings(my_sp);
     each_root(my_sp, mark_root, NULL);
     finalize_mark_roots();
     uncollectable_mark();

@@ -12,6 +12,9 @@ void roots_refresh(void);
 void roots_mark(uintptr_t my_sp);
 /* Verifier, world stopped: does a root word point into [lo, hi)? */
 bool roots_hold(uintptr_t my_sp, uintptr_t lo, uintptr_t hi);
+/* From now on every anonymous writable private mapping that is not the library's own is
+ * a root too (for programs that were not written for a collector). */
+void roots_scan_mappings(void);
 /* H.lock held. */
 void roots_add(uintptr_t lo, uintptr_t hi);
 void roots_remove(uintptr_t lo, uintptr_t hi);

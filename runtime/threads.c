@@ -11,12 +11,14 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "gc.h"
 #include "segments.h"
 #include "thread_spawn.h"
 #include "vm.h"
 
-/* SIGPWR is unused by ordinary programs (bdwgc makes the same choice). */
-#define SUSPEND_SIGNAL SIGPWR
+/* WBRT_STOP_SIGNAL, by default SIGPWR, which ordinary programs leave alone (bdwgc makes
+ * the same choice); read when the first thread record is made. */
+static int suspend_signal = SIGPWR;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wb_thread *threads;
@@ -24,6 +26,7 @@ static pthread_key_t exit_key;
 static sem_t ack;
 static unsigned world_epoch;
 static __thread struct wb_thread *self __attribute__((tls_model("initial-exec")));
+__thread int gc_inside __attribute__((tls_model("initial-exec")));
 
 static int setup_done(void);
 
@@ -69,9 +72,9 @@ static void on_thread_exit(void *rec)
 
 static void become_running(struct wb_thread *t)
 {
-    uintptr_t lo;
+    gc_inside++; /* pthread_getattr_np allocates */
     t->tid = pthread_self();
-    if (os_stack_bounds(&lo, &t->stack_hi) != 0)
+    if (os_stack_bounds(&t->stack_lo, &t->stack_hi) != 0)
         t->stack_hi = (uintptr_t)__builtin_frame_address(0) + 4096; /* best effort */
     self = t;
     pthread_setspecific(exit_key, t);
@@ -79,6 +82,7 @@ static void become_running(struct wb_thread *t)
     t->running = 1;
     t->arg = NULL; /* now in this thread's registers or stack */
     pthread_mutex_unlock(&reg_lock);
+    gc_inside--;
 }
 
 struct wb_thread *thread_self(void)
@@ -184,13 +188,15 @@ static int setup_errno;
 static void setup(void)
 {
     struct sigaction sa;
+    if (G.cfg.stop_signal)
+        suspend_signal = G.cfg.stop_signal;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = suspend_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
     sigdelset(&sa.sa_mask, SIGSEGV); /* barrier faults stay deliverable */
     sigdelset(&sa.sa_mask, SIGBUS);
-    if (sem_init(&ack, 0, 0) != 0 || sigaction(SUSPEND_SIGNAL, &sa, NULL) != 0)
+    if (sem_init(&ack, 0, 0) != 0 || sigaction(suspend_signal, &sa, NULL) != 0)
         setup_errno = errno;
     else if ((setup_errno = pthread_key_create(&exit_key, on_thread_exit)) == 0)
         setup_errno = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -219,7 +225,7 @@ void threads_stop_world(void)
     for (struct wb_thread **p = &threads; *p;) {
         struct wb_thread *t = *p;
         if (t->running && !pthread_equal(t->tid, me)) {
-            if (pthread_kill(t->tid, SUSPEND_SIGNAL) != 0) {
+            if (pthread_kill(t->tid, suspend_signal) != 0) {
                 *p = t->next; /* exited without unregistering (cannot happen normally) */
                 continue;
             }

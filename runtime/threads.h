@@ -17,7 +17,7 @@ struct tlab {
 struct wb_thread {
     pthread_t tid;
     uint32_t id;                   /* owner id in page_info.aux, never 0 */
-    uintptr_t stack_hi;
+    uintptr_t stack_lo, stack_hi;
     uintptr_t sp;                  /* lowest live stack address while stopped */
     int running;                   /* stack bounds known: scan and stop it */
     void *(*start)(void *);        /* pthread_create arguments, scanned until the thread runs */

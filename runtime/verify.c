@@ -40,6 +40,14 @@ static bool recorded_or_held(uintptr_t slot, uintptr_t young, size_t size)
     return remembered_covers(slot) || roots_hold(verify_sp, young, young + size);
 }
 
+/* A program that frees by hand may keep a dangling pointer to what it freed: once the
+ * memory is reused it points at a young object without any store. */
+static bool maybe_dangling(uintptr_t slot, uintptr_t young, size_t size)
+{
+    return bit_test(H.program_freed, page_of(young)) ||
+           (G.barrier->remembered && recorded_or_held(slot, young, size));
+}
+
 /* Every old->young pointer must lie on a page in the dirty map, or (software barriers)
  * in a word the barrier recorded.  Runs after marking, before the sweep. */
 void verify_barrier(uintptr_t my_sp)
@@ -47,7 +55,7 @@ void verify_barrier(uintptr_t my_sp)
     if (!G.barrier->tracks)
         return; /* every old page is scanned */
     verify_sp = my_sp;
-    slot_excuse_fn excused = G.barrier->remembered ? recorded_or_held : NULL;
+    slot_excuse_fn excused = maybe_dangling;
     for (size_t pg = 1; pg < H.top; pg++) {
         uintptr_t obj, slot;
         if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj, excused)))

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* libwbrt-preload.so: state shared by its parts. */
+#ifndef WBRT_PRELOAD_H
+#define WBRT_PRELOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "gc.h"
+
+#define PRELOAD_API __attribute__((visibility("default")))
+
+/* Set once the collector is up (the library's constructor); until then, and for good if
+ * it could not start, the program's allocations go to glibc's allocator. */
+extern int preload_ready;
+
+/* gc_inside (gc.h) is set while this thread runs wbrt code on the program's behalf: an
+ * allocation made from there (glibc functions the runtime calls) goes to glibc's
+ * allocator, never back into the collector that may hold its lock. */
+
+static inline bool preload_use_heap(void)
+{
+    return __atomic_load_n(&preload_ready, __ATOMIC_ACQUIRE) && !gc_inside;
+}
+
+/* glibc's own allocator, under its exported internal names (no dlsym: dlsym allocates). */
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void *__libc_memalign(size_t align, size_t n);
+extern void __libc_free(void *p);
+
+/* glibc's malloc_usable_size, for its own blocks (found by the constructor). */
+extern size_t (*preload_libc_usable_size)(void *p);
+
+#endif

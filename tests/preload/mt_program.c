@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A multi-threaded program of our own, built without wbrt, for libwbrt-preload.so: lists
+ * built, handed between threads, lost or freed; aligned and resized blocks; fork from a
+ * multi-threaded process; kernel writes (read, pread, readv, fread, stat) into blocks that
+ * have had time to become old.  Prints checksums: its output must not depend on the
+ * allocator. */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define THREADS 4
+#define NODES 40000
+
+struct node { struct node *next; long value; char pad[24]; };
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct node *kept[THREADS];   /* every 16th node of each thread, handed over here */
+
+static void fail(const char *what)
+{
+    fprintf(stderr, "mt_program: %s\n", what);
+    exit(1);
+}
+
+static void *worker(void *arg)
+{
+    long id = (long)arg;
+    struct node *mine = NULL;
+    for (int round = 0; round < 8; round++) {
+        struct node *list = NULL;
+        for (long i = 0; i < NODES / 8; i++) {
+            struct node *n = malloc(sizeof *n);
+            if (!n)
+                fail("malloc");
+            n->value = id * 1000000 + round * 10000 + i;
+            n->next = list;
+            list = n;
+        }
+        /* keep some, free some by hand, lose the rest */
+        for (struct node *n = list, *next; n; n = next) {
+            next = n->next;
+            if (n->value % 16 == 0) {
+                n->next = mine;
+                mine = n;
+            } else if (n->value % 2) {
+                free(n);
+            }
+        }
+    }
+    pthread_mutex_lock(&lock);
+    kept[id] = mine;
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+static void aligned_blocks(void)
+{
+    static const size_t aligns[] = {32, 64, 256, 2048, 4096, 8192, 65536, 1 << 20};
+    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
+        void *p;
+        if (posix_memalign(&p, aligns[i], 100 + i * 1000) != 0 || (uintptr_t)p % aligns[i])
+            fail("posix_memalign alignment");
+        memset(p, 0xab, 100 + i * 1000);
+        if (malloc_usable_size(p) < 100 + i * 1000)
+            fail("malloc_usable_size");
+        void *q = aligned_alloc(aligns[i], aligns[i] * 2);
+        void *r = memalign(aligns[i], 24);
+        if (!q || !r || (uintptr_t)q % aligns[i] || (uintptr_t)r % aligns[i])
+            fail("aligned_alloc/memalign alignment");
+        free(p), free(q), free(r);
+    }
+    void *v = valloc(10), *pv = pvalloc(10);
+    if (!v || !pv || (uintptr_t)v % 4096 || (uintptr_t)pv % 4096 || malloc_usable_size(pv) < 4096)
+        fail("valloc/pvalloc");
+    free(v), free(pv);
+    void *bad;
+    if (posix_memalign(&bad, 24, 10) != EINVAL)
+        fail("posix_memalign(24) must be EINVAL");
+    volatile size_t huge = SIZE_MAX / 2; /* not a constant: gcc would refuse the call */
+    errno = 0;
+    if (reallocarray(NULL, huge, 3) != NULL || errno != ENOMEM)
+        fail("reallocarray overflow must be ENOMEM");
+    long *c = calloc(1000, sizeof *c);
+    for (int i = 0; i < 1000; i++)
+        if (c[i])
+            fail("calloc not zeroed");
+    for (int i = 0; i < 1000; i++)
+        c[i] = i;
+    for (size_t n = 2000; n < 400000; n *= 3) {
+        c = realloc(c, n * sizeof *c);
+        if (!c)
+            fail("realloc");
+        for (int i = 0; i < 1000; i++)
+            if (c[i] != i)
+                fail("realloc lost contents");
+    }
+    free(c);
+    printf("aligned and resized blocks ok\n");
+}
+
+/* Blocks allocated now and written by the kernel after many collections. */
+static char *read_buf, *pread_buf, *iov_buf, *fread_buf;
+static struct stat *st;
+
+static void kernel_writes(void)
+{
+    char path[] = "/tmp/mt_program.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        fail("mkstemp");
+    char text[8192];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (char)('a' + i % 26);
+    if (write(fd, text, sizeof text) != (ssize_t)sizeof text)
+        fail("write");
+    if (pread(fd, pread_buf, 8192, 0) != 8192 || memcmp(pread_buf, text, 8192))
+        fail("pread into the heap");
+    lseek(fd, 0, SEEK_SET);
+    if (read(fd, read_buf, 8192) != 8192 || memcmp(read_buf, text, 8192))
+        fail("read into the heap");
+    lseek(fd, 0, SEEK_SET);
+    struct iovec iov[2] = {{iov_buf, 4096}, {iov_buf + 5000, 4096}};
+    if (readv(fd, iov, 2) != 8192 || memcmp(iov_buf + 5000, text + 4096, 4096))
+        fail("readv into the heap");
+    if (fstat(fd, st) != 0 || st->st_size != 8192)
+        fail("fstat into the heap");
+    FILE *f = fopen(path, "r");
+    if (!f || fread(fread_buf, 1, 8192, f) != 8192 || memcmp(fread_buf, text, 8192))
+        fail("fread into the heap");
+    fclose(f);
+    close(fd);
+    unlink(path);
+    printf("kernel writes into the heap ok\n");
+}
+
+int main(void)
+{
+    read_buf = malloc(8192), pread_buf = malloc(8192), iov_buf = malloc(10000);
+    fread_buf = malloc(8192), st = malloc(sizeof *st);
+    pthread_t t[THREADS];
+    for (long i = 0; i < THREADS; i++)
+        if (pthread_create(&t[i], NULL, worker, (void *)i) != 0)
+            fail("pthread_create");
+    /* fork while the workers run: the child allocates on its own heap */
+    pid_t pid = fork();
+    if (pid == 0) {
+        long sum = 0;
+        for (int i = 0; i < 100000; i++) {
+            long *p = malloc(64);
+            *p = i;
+            sum += *p;
+            if (i % 2)
+                free(p);
+        }
+        _exit(sum == 4999950000L ? 0 : 1);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+        fail("forked child");
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    long count = 0, sum = 0;
+    for (int i = 0; i < THREADS; i++)
+        for (struct node *n = kept[i]; n; n = n->next)
+            count++, sum += n->value;
+    printf("kept %ld nodes, sum %ld\n", count, sum);
+    aligned_blocks();
+    kernel_writes();
+    return 0;
+}

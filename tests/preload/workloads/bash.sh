@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# collects: bash
+# needs: bash
+# a fork-heavy bash script: command substitutions, subshells, pipes, arrays.
+set -e
+declare -A seen
+total=0
+for i in $(seq 1 60); do
+    v=$(echo $((i * 7)))
+    w=$( (echo $i; echo $v) | tail -n 1 )
+    seen[$((w % 31))]+="$i,"
+    total=$((total + w))
+done
+echo "$total ${#seen[@]}"
+for k in $(printf '%s\n' "${!seen[@]}" | sort -n); do echo "$k ${#seen[$k]}"; done
+s=""
+for i in $(seq 1 4000); do s+="$i:"; done
+echo ${#s} "${s:1000:40}"
+arr=($(seq 1 500 | rev))
+echo "${arr[@]:100:5}" $(printf '%s\n' "${arr[@]}" | sort | head -n 3 | tr '\n' ' ')
