@@ -97,8 +97,6 @@ struct wb_thread *thread_self(void)
     return t;
 }
 
-bool thread_registered(void) { return self != NULL; }
-
 void thread_unregister_self(void)
 {
     struct wb_thread *t = self;

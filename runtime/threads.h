@@ -3,7 +3,6 @@
 #define WBRT_THREADS_H
 
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include "heap.h"
 
@@ -36,8 +35,6 @@ static inline __attribute__((always_inline)) uintptr_t current_sp(void)
 int threads_init(char *why, size_t whylen);
 /* The calling thread's record, registering it on first use (NULL if out of memory). */
 struct wb_thread *thread_self(void);
-/* Has the calling thread a record?  (It gets one on its first allocation.) */
-bool thread_registered(void);
 /* Forget the calling thread (its stack is no longer scanned) until it allocates again. */
 void thread_unregister_self(void);
 /* Stop every other registered thread / let them go (H.lock held). */
