@@ -48,6 +48,10 @@ void alloc_apply_deferred_frees(void);
 /* Zeroed, scanned memory at a multiple of align (a power of two); NULL + ENOMEM. */
 void *alloc_aligned(size_t align, size_t n);
 
+/* Calls fn (world stopped: no allocation, no lock) for every allocated object that no
+ * root reaches; frees nothing. */
+void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void *ctx);
+
 /* pthread_atfork child handler. */
 void gc_after_fork_child(void);
 

@@ -97,6 +97,8 @@ struct wb_thread *thread_self(void)
     return t;
 }
 
+struct wb_thread *thread_if_registered(void) { return self; }
+
 static void *trampoline(void *rec)
 {
     struct wb_thread *t = rec;

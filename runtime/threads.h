@@ -35,6 +35,8 @@ static inline __attribute__((always_inline)) uintptr_t current_sp(void)
 int threads_init(char *why, size_t whylen);
 /* The calling thread's record, registering it on first use (NULL if out of memory). */
 struct wb_thread *thread_self(void);
+/* The calling thread's record if it has one (never registers it). */
+struct wb_thread *thread_if_registered(void);
 /* Stop every other registered thread / let them go (H.lock held). */
 void threads_stop_world(void);
 void threads_start_world(void);
