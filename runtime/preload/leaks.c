@@ -62,7 +62,7 @@ static uint32_t intern(void *const *frames, uint32_t depth)
     return id;
 }
 
-void leaks_record(void *p)
+__attribute__((noinline)) void leaks_record(void *p)
 {
     void *frames[DEPTH + SKIP];
     gc_inside++;
@@ -81,10 +81,13 @@ static void count(uintptr_t obj, size_t size, void *ctx)
     s->blocks++;
 }
 
-void leaks_report(void)
+/* Reports asked for by the signal, and made (under report_lock): the exit path makes
+ * those still pending first, so none is lost to a process that exits meanwhile. */
+static unsigned requested, made;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void report_locked(void)
 {
-    static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&one);
     gc_inside++;
     gc_each_unreachable(count, NULL);
     uint64_t total = 0, blocks = 0;
@@ -110,13 +113,27 @@ void leaks_report(void)
     for (uint32_t i = 0; i < STACKS; i++)
         stacks[i].bytes = stacks[i].blocks = 0;
     gc_inside--;
-    pthread_mutex_unlock(&one);
+}
+
+static void report_pending_locked(void)
+{
+    for (; made != __atomic_load_n(&requested, __ATOMIC_ACQUIRE); made++)
+        report_locked();
+}
+
+void leaks_report(void)
+{
+    pthread_mutex_lock(&report_lock);
+    report_pending_locked();
+    report_locked();
+    pthread_mutex_unlock(&report_lock);
 }
 
 static void on_signal(int sig)
 {
     (void)sig;
     char c = 1;
+    __atomic_add_fetch(&requested, 1, __ATOMIC_RELEASE);
     if (write(wake_fd[1], &c, 1) < 0) {
         /* a report is already pending */
     }
@@ -129,8 +146,11 @@ static void *reporter(void *unused)
     char c;
     for (;;) {
         ssize_t r = read(wake_fd[0], &c, 1);
-        if (r == 1)
-            leaks_report();
+        if (r == 1) {
+            pthread_mutex_lock(&report_lock);
+            report_pending_locked();
+            pthread_mutex_unlock(&report_lock);
+        }
         else if (r == 0 || errno != EINTR)
             return NULL;
     }

@@ -8,7 +8,8 @@
 int leaks_start(char *why, size_t whylen);
 /* The allocation stack of the new block p (called by the malloc family). */
 void leaks_record(void *p);
-/* Unreachable never-freed blocks on stderr, grouped by allocation stack, largest first. */
+/* At exit: the reports the signal asked for that are not made yet, then one more.
+ * Unreachable never-freed blocks on stderr, grouped by allocation stack, largest first. */
 void leaks_report(void);
 
 #endif

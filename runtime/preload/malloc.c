@@ -19,8 +19,9 @@ size_t (*preload_libc_usable_size)(void *p);
 
 static bool ours(const void *p) { return in_heap((uintptr_t)p); }
 
-/* Leak mode: remember where the new block came from. */
-static inline void *recorded(void *p)
+/* Leak mode: remember where the new block came from (inlined: leaks_record skips
+ * exactly itself and the malloc-family function). */
+static inline __attribute__((always_inline)) void *recorded(void *p)
 {
     if (p && preload_mode == PRELOAD_LEAK)
         leaks_record(p);

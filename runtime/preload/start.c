@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gc.h"
+#include "dirty_intervals.h"
 #include "leaks.h"
 #include "preload.h"
 #include "preload_stats.h"
@@ -45,10 +46,11 @@ __attribute__((constructor)) static void preload_start(void)
     if (wb_init(NULL) != 0)
         die(wb_last_error());
     char why[200];
-    if (preload_mode == PRELOAD_LEAK && leaks_start(why, sizeof why) != 0)
-        die(why);
     if (preload_mode != PRELOAD_GC)
         G.cfg.young_bytes = SIZE_MAX; /* nothing is reclaimed */
+    if ((preload_mode == PRELOAD_LEAK && leaks_start(why, sizeof why) != 0) ||
+        (preload_mode == PRELOAD_STATS && dirty_intervals_start(why, sizeof why) != 0))
+        die(why);
     gc_inside--;
     __atomic_store_n(&preload_ready, 1, __ATOMIC_RELEASE);
 }
