@@ -5,6 +5,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include "vm.h"
+
+#define SPAWN_STACK ((size_t)1 << 20)
 
 os_pthread_create_fn os_real_pthread_create(void)
 {
@@ -33,8 +36,19 @@ int os_thread_spawn(pthread_t *thread, void *(*fn)(void *), void *arg)
         return rc;
     sigfillset(&all);
     rc = pthread_attr_setsigmask_np(&attr, &all);
+    /* A stack of os_table's, so that it is one of the library's own mappings, which a
+     * scan of the process's memory leaves out (the thread only ever holds addresses it
+     * manipulates, not references).  Kept after the thread ends: such threads live as
+     * long as the process, or until a fork's child re-creates them. */
+    void *stack = rc == 0 ? os_table(SPAWN_STACK) : NULL;
+    if (rc == 0 && !stack)
+        rc = EAGAIN;
+    if (rc == 0)
+        rc = pthread_attr_setstack(&attr, stack, SPAWN_STACK);
     if (rc == 0)
         rc = create(thread, &attr, fn, arg);
+    if (rc != 0 && stack)
+        os_release(stack, SPAWN_STACK);
     pthread_attr_destroy(&attr);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,8 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, char *wh
         int rc = io_uring_queue_init(READS + 4, &ev->ring, IORING_SETUP_R_DISABLED |
                                      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
         ev->ring_up = rc == 0;
+        if (rc == 0) /* liburing leaves the ring fd open across exec */
+            fcntl(ev->ring.ring_fd, F_SETFD, FD_CLOEXEC);
         static int warned;
         if (rc != 0 && ev->loud && !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
             fprintf(stderr, "wbrt: %s: io_uring_queue_init: %s; the fault handler polls\n", who,

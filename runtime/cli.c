@@ -37,6 +37,8 @@ static void usage(FILE *out)
             "  WBRT_ON_BAD_FREE=abort|ignore  what a bad wb_free/wb_realloc does after its message (default abort)\n"
             "  WBRT_VERIFY=0|1           check barrier soundness at every collection (slow)\n"
             "  WBRT_VERBOSE=0|1          report the barrier choice and every collection on stderr\n"
+            "  WBRT_STOP_SIGNAL=SIG      signal that stops threads for a collection: PWR (default), XCPU,\n"
+            "                            USR1, USR2 or RTMIN+N\n"
             "SIZE is a number of bytes with an optional K, M, G or T suffix.\n", barrier_names());
 }
 

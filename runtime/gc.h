@@ -60,6 +60,14 @@ void gc_set_max_heap(size_t bytes);       /* 0: no limit */
 /* Zeroed, scanned memory at a multiple of align (a power of two); NULL + ENOMEM. */
 void *alloc_aligned(size_t align, size_t n);
 
+/* Calls fn (world stopped: no allocation, no lock) for every allocated object that no
+ * root reaches; frees nothing. */
+void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void *ctx);
+
+/* Stats mode (no collection ever runs): the heap pages written or filled since the last
+ * call; every page in use is tracked again until the next one. */
+size_t gc_sample_dirty(void);
+
 /* pthread_atfork child handler. */
 void gc_after_fork_child(void);
 

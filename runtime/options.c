@@ -55,8 +55,7 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-/* PWR, XCPU, USR1, USR2 (SIG prefix optional) or RTMIN+N; -1 if none of them. */
-static int parse_signal(const char *s)
+int options_parse_signal(const char *s)
 {
     static const struct { const char *name; int sig; } named[] = {
         {"PWR", SIGPWR}, {"XCPU", SIGXCPU}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
@@ -147,8 +146,8 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
             return bad(why, whylen, "WBRT_ON_BAD_FREE", s, "abort or ignore");
     }
     s = getenv("WBRT_STOP_SIGNAL");
-    if (s && (c->stop_signal = parse_signal(s)) < 0)
-        return bad(why, whylen, "WBRT_STOP_SIGNAL", s, "PWR, XCPU, USR1, USR2 or RTMIN+N (SIG prefix optional)");
+    if (s && (c->stop_signal = options_parse_signal(s)) < 0)
+        return bad(why, whylen, "WBRT_STOP_SIGNAL", s, OPTIONS_SIGNAL_WORDS);
     s = getenv("WBRT_BARRIER");
     if (s && strlen(s) < sizeof c->barrier)
         strcpy(c->barrier, s);

@@ -23,6 +23,10 @@ struct wbrt_config {
     int stop_signal;      /* stops the other threads for a collection */
 };
 
+/* PWR, XCPU, USR1, USR2 (SIG prefix optional) or RTMIN+N: the signal, or -1. */
+int options_parse_signal(const char *s);
+#define OPTIONS_SIGNAL_WORDS "PWR, XCPU, USR1, USR2 or RTMIN+N (SIG prefix optional)"
+
 /* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */
 int options_resolve(const struct wb_options *opt, struct wbrt_config *cfg, char *why, size_t whylen);
 

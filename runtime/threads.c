@@ -106,6 +106,8 @@ void thread_unregister_self(void)
     on_thread_exit(t);
 }
 
+struct wb_thread *thread_if_registered(void) { return self; }
+
 static void *trampoline(void *rec)
 {
     struct wb_thread *t = rec;

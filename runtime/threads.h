@@ -37,6 +37,8 @@ int threads_init(char *why, size_t whylen);
 struct wb_thread *thread_self(void);
 /* Forget the calling thread (its stack is no longer scanned) until it allocates again. */
 void thread_unregister_self(void);
+/* The calling thread's record if it has one (never registers it). */
+struct wb_thread *thread_if_registered(void);
 /* Stop every other registered thread / let them go (H.lock held). */
 void threads_stop_world(void);
 void threads_start_world(void);

@@ -10,12 +10,23 @@
 #include <unistd.h>
 #include "gc.h"
 #include "heap.h"
+#include "leaks.h"
 #include "preload.h"
+#include "preload_stats.h"
 
 int preload_ready;
 size_t (*preload_libc_usable_size)(void *p);
 
 static bool ours(const void *p) { return in_heap((uintptr_t)p); }
+
+/* Leak mode: remember where the new block came from (inlined: leaks_record skips
+ * exactly itself and the malloc-family function). */
+static inline __attribute__((always_inline)) void *recorded(void *p)
+{
+    if (p && preload_mode == PRELOAD_LEAK)
+        leaks_record(p);
+    return p;
+}
 
 PRELOAD_API void *malloc(size_t n)
 {
@@ -24,7 +35,7 @@ PRELOAD_API void *malloc(size_t n)
     gc_inside++;
     void *p = wb_malloc(n);
     gc_inside--;
-    return p;
+    return recorded(p);
 }
 
 PRELOAD_API void *calloc(size_t n, size_t size)
@@ -34,7 +45,7 @@ PRELOAD_API void *calloc(size_t n, size_t size)
     gc_inside++;
     void *p = wb_calloc(n, size);
     gc_inside--;
-    return p;
+    return recorded(p);
 }
 
 PRELOAD_API void free(void *p)
@@ -70,7 +81,7 @@ PRELOAD_API void *realloc(void *p, size_t n)
     gc_inside++;
     void *q = wb_realloc(p, n);
     gc_inside--;
-    return q;
+    return q != p ? recorded(q) : q;
 }
 
 PRELOAD_API void *reallocarray(void *p, size_t n, size_t size)
@@ -95,7 +106,7 @@ static void *aligned(size_t align, size_t n)
     gc_inside++;
     void *p = alloc_aligned(align, n);
     gc_inside--;
-    return p;
+    return recorded(p);
 }
 
 PRELOAD_API void *memalign(size_t align, size_t n) { return aligned(align, n); }

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "gc.h"
+#include "dirty_intervals.h"
+#include "leaks.h"
 #include "preload.h"
 #include "preload_stats.h"
 #include "roots.h"
@@ -42,6 +45,12 @@ __attribute__((constructor)) static void preload_start(void)
     preload_stats_start();
     if (wb_init(NULL) != 0)
         die(wb_last_error());
+    char why[200];
+    if (preload_mode != PRELOAD_GC)
+        G.cfg.young_bytes = SIZE_MAX; /* nothing is reclaimed */
+    if ((preload_mode == PRELOAD_LEAK && leaks_start(why, sizeof why) != 0) ||
+        (preload_mode == PRELOAD_STATS && dirty_intervals_start(why, sizeof why) != 0))
+        die(why);
     gc_inside--;
     __atomic_store_n(&preload_ready, 1, __ATOMIC_RELEASE);
 }
@@ -51,6 +60,8 @@ __attribute__((destructor)) static void preload_finish(void)
     if (!preload_ready)
         return;
     gc_inside++;
+    if (preload_mode == PRELOAD_LEAK)
+        leaks_report();
     preload_write_stats();
     gc_inside--;
 }

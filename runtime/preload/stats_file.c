@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "dirty_intervals.h"
 #include "gc.h"
 #include "preload_stats.h"
 
@@ -39,18 +40,22 @@ void preload_write_stats(void)
         return;
     struct wb_stats s;
     wb_get_stats(&s);
-    char line[512];
+    char line[2048];
     int n = snprintf(line, sizeof line,
                      "{\"pid\": %d, \"program\": \"%s\", \"mode\": \"%s\", \"barrier\": \"%s\", "
                      "\"young_collections\": %llu, \"full_collections\": %llu, \"pause_ms_total\": %.3f, "
                      "\"pause_ms_max\": %.3f, \"dirty_pages\": %llu, \"barrier_faults\": %llu, "
-                     "\"peak_heap_bytes\": %llu, \"bytes_allocated\": %llu}\n",
+                     "\"peak_heap_bytes\": %llu, \"bytes_allocated\": %llu",
                      (int)getpid(), program_invocation_short_name, mode_names[preload_mode],
                      wb_barrier_name(), (unsigned long long)s.young_collections,
                      (unsigned long long)s.full_collections, s.pause_ns_total / 1e6, s.pause_ns_max / 1e6,
                      (unsigned long long)s.dirty_pages_total,
                      (unsigned long long)(s.barrier_faults - faults_before_fork),
                      (unsigned long long)s.peak_heap_bytes, (unsigned long long)s.bytes_allocated);
+    if (n > 0 && preload_mode == PRELOAD_STATS)
+        n += dirty_intervals_json(line + n, sizeof line - (size_t)n - 2);
+    if (n > 0 && (size_t)n < sizeof line - 2)
+        n += snprintf(line + n, sizeof line - (size_t)n, "}\n");
     /* one write: lines of concurrent processes do not interleave (O_APPEND) */
     if (n > 0 && write(fd, line, (size_t)n) < 0)
         n = 0;

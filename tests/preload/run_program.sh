@@ -3,8 +3,9 @@
 # run_program.sh WBRT WORKLOAD BARRIER MODE
 # Runs WORKLOAD (a script of workloads/, or an executable) without wbrt, then under
 # `wbrt run --barrier BARRIER --mode MODE` with a 1 MiB young generation and WBRT_VERIFY=1,
-# and requires the same exit status and byte-for-byte the same output.  In gc mode the
-# statistics must show that the program's own process collected.
+# and requires the same exit status and byte-for-byte the same output.  The statistics
+# must show that the program's own process collected (gc mode), did not (leak, stats), and
+# counted dirty pages in 10 ms intervals (stats).
 set -euo pipefail
 wbrt=$1 workload=$2 barrier=$3 mode=$4
 export LC_ALL=C
@@ -33,7 +34,7 @@ mkdir "$tmp/plain" "$tmp/wbrt"
 rc=0
 (cd "$tmp/plain" && env -u LD_PRELOAD "${cmd[@]}") >"$tmp/expected" 2>"$tmp/expected.err" || rc=$?
 rc_wbrt=0
-(cd "$tmp/wbrt" && WBRT_VERIFY=1 "$wbrt" run --barrier "$barrier" --mode "$mode" --young 1M \
+(cd "$tmp/wbrt" && WBRT_VERIFY=1 WBRT_STATS_INTERVAL=10 "$wbrt" run --barrier "$barrier" --mode "$mode" --young 1M \
     --stats="$tmp/stats.json" -- "${cmd[@]}") >"$tmp/actual" 2>"$tmp/actual.err" || rc_wbrt=$?
 if [ "$rc" != "$rc_wbrt" ] || ! cmp -s "$tmp/expected" "$tmp/actual"; then
     echo "FAIL: $(basename "$workload") under $barrier/$mode: exit $rc_wbrt (expected $rc), output differs:"
@@ -63,6 +64,10 @@ if bad:
 collections = sum(p["young_collections"] + p["full_collections"] for p in mine)
 if mode == "gc" and collections == 0:
     sys.exit(f"FAIL: {name} never collected: {mine}")
+if mode != "gc" and collections:
+    sys.exit(f"FAIL: {name} collected in {mode} mode: {mine}")
+if mode == "stats" and not any(p["intervals"] and p["dirty_per_interval_max"] for p in mine):
+    sys.exit(f"FAIL: {name}: no interval with dirty pages in stats mode: {mine}")
 print(f"ok: {name} under {barrier}/{mode}: {len(procs)} processes, {collections} collections "
       f"in {name}, {stats['barrier_faults']:.0f} barrier faults")
 PY

@@ -16,5 +16,7 @@ for k in $(printf '%s\n' "${!seen[@]}" | sort -n); do echo "$k ${#seen[$k]}"; do
 s=""
 for i in $(seq 1 4000); do s+="$i:"; done
 echo ${#s} "${s:1000:40}"
+# exec leaves no descriptor of wbrt's behind
+env -u LD_PRELOAD ls /proc/self/fd | sort -n | tr '\n' ' '; echo
 arr=($(seq 1 500 | rev))
 echo "${arr[@]:100:5}" $(printf '%s\n' "${arr[@]}" | sort | head -n 3 | tr '\n' ' ')

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Stats mode: a thread of wbrt's samples the heap pages the program dirtied in each
+ * interval of WBRT_STATS_INTERVAL milliseconds (default 100). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "dirty_intervals.h"
+#include "gc.h"
+#include "thread_spawn.h"
+#include "vm.h"
+
+#define KEEP 100000   /* intervals kept (about 3 hours at 100 ms) */
+
+static uint32_t *counts;
+static size_t n_counts;
+static long interval_ms = 100;
+
+static void *sampler(void *unused)
+{
+    (void)unused;
+    struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000};
+    for (;;) {
+        while (nanosleep(&ts, NULL) != 0 && errno == EINTR) {
+        }
+        gc_inside++;
+        size_t n = gc_sample_dirty();
+        gc_inside--;
+        if (n_counts < KEEP)
+            __atomic_store_n(&counts[n_counts], (uint32_t)n, __ATOMIC_RELAXED), n_counts++;
+    }
+    return NULL;
+}
+
+int dirty_intervals_start(char *why, size_t whylen)
+{
+    const char *s = getenv("WBRT_STATS_INTERVAL");
+    char *end;
+    if (s) {
+        errno = 0;
+        interval_ms = strtol(s, &end, 10);
+        if (errno || end == s || *end || interval_ms < 1 || interval_ms > 60000) {
+            snprintf(why, whylen, "WBRT_STATS_INTERVAL=%s is invalid: expected milliseconds from 1 to 60000", s);
+            return -1;
+        }
+    }
+    pthread_t t;
+    gc_sample_dirty(); /* start tracking every page */
+    if (!(counts = os_table(KEEP * sizeof *counts)) || os_thread_spawn(&t, sampler, NULL) != 0) {
+        snprintf(why, whylen, "stats mode: cannot start the sampling thread");
+        return -1;
+    }
+    return 0;
+}
+
+int dirty_intervals_json(char *buf, size_t len)
+{
+    size_t n = __atomic_load_n(&n_counts, __ATOMIC_RELAXED), shown = n < 200 ? n : 200;
+    uint64_t max = 0, sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += counts[i];
+        if (counts[i] > max)
+            max = counts[i];
+    }
+    int w = snprintf(buf, len, ", \"interval_ms\": %ld, \"intervals\": %zu, \"dirty_per_interval_mean\": %.1f, "
+                               "\"dirty_per_interval_max\": %llu, \"dirty_per_interval\": [",
+                     interval_ms, n, n ? (double)sum / n : 0.0, (unsigned long long)max);
+    for (size_t i = 0; i < shown && w > 0 && (size_t)w < len; i++)
+        w += snprintf(buf + w, len - (size_t)w, "%s%u", i ? ", " : "", counts[i]);
+    if (w > 0 && (size_t)w < len)
+        w += snprintf(buf + w, len - (size_t)w, "]");
+    return w;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Stats mode: heap pages dirtied per interval. */
+#ifndef WBRT_PRELOAD_DIRTY_INTERVALS_H
+#define WBRT_PRELOAD_DIRTY_INTERVALS_H
+
+#include <stddef.h>
+
+/* From the constructor: the sampling thread.  0, or -1 with a message in why. */
+int dirty_intervals_start(char *why, size_t whylen);
+/* The samples as JSON fields (", \"interval_ms\": ..."; the first 200 intervals listed)
+ * into buf; the length written. */
+int dirty_intervals_json(char *buf, size_t len);
+
+#endif
