@@ -20,7 +20,7 @@ void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void
     __builtin_unwind_init(); /* our callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
     alloc_apply_deferred_frees();
-    mark_begin(false, false, G.cfg.mark_stack_max);
+    mark_begin(false, false, false, G.cfg.mark_stack_max);
     roots_mark(sp);
     mark_finish();
     for (size_t pg = 1; pg < H.top; pg++) {
