@@ -112,6 +112,7 @@ void *os_reserve_at(void *addr, size_t len)
         return NULL;
     }
     madvise(p, len, MADV_NOHUGEPAGE);
+    own_add(p, len);
     return p;
 }
 
