@@ -22,7 +22,7 @@ void cli_run_usage(FILE *out)
 {
     fprintf(out,
             "usage: wbrt run [--barrier B] [--mode gc|leak|stats] [--stats[=FILE]] [--leak-signal SIG]\n"
-            "                [--young SIZE] [--verify] -- PROGRAM [ARGS...]\n"
+            "                [--young SIZE] [--verify] [--as-libgc] -- PROGRAM [ARGS...]\n"
             "  runs PROGRAM with wbrt's malloc (libwbrt-preload.so) in place of glibc's:\n"
             "  --barrier B        WBRT_BARRIER (default auto)\n"
             "  --mode M           gc: free() honoured, lost memory collected (default);\n"
@@ -33,6 +33,8 @@ void cli_run_usage(FILE *out)
             "  --leak-signal SIG  leak mode: also report when the program gets SIG (e.g. USR2)\n"
             "  --young SIZE       WBRT_YOUNG_BYTES\n"
             "  --verify           WBRT_VERIFY=1\n"
+            "  --as-libgc         no preload: a program linked with libgc.so.1 (bdwgc) gets wbrt's\n"
+            "                     libgc.so.1 through LD_LIBRARY_PATH (gc mode only, no --stats)\n"
             "The exit status is the program's, or 128+N if signal N killed it (re-raised first).\n");
 }
 
@@ -44,9 +46,9 @@ static int fail(const char *fmt, const char *arg)
     return 2;
 }
 
-/* libwbrt-preload.so next to this executable (build tree, or an installed bin/ with the
- * library in ../lib). */
-static int find_preload(char *out, size_t len)
+/* A library next to this executable (build tree), or in ../lib (an installed bin/):
+ * name is "libwbrt-preload.so" or "gc-compat/libgc.so.1". */
+static int find_library(const char *name, char *out, size_t len)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -55,9 +57,9 @@ static int find_preload(char *out, size_t len)
     self[n] = 0;
     char *slash = strrchr(self, '/');
     *slash = 0;
-    const char *candidates[] = {"%s/libwbrt-preload.so", "%s/../lib/libwbrt-preload.so"};
+    const char *candidates[] = {"%s/%s", "%s/../lib/%s"};
     for (size_t i = 0; i < 2; i++) {
-        snprintf(out, len, candidates[i], self);
+        snprintf(out, len, candidates[i], self, name);
         if (access(out, R_OK) == 0)
             return 0;
     }
@@ -82,7 +84,7 @@ static double now_s(void)
 int cli_run(int argc, char **argv)
 {
     const char *mode = "gc", *stats_out = NULL, *barrier = NULL, *leak_signal = NULL, *young = NULL;
-    int want_stats = 0, verify = 0, i;
+    int want_stats = 0, verify = 0, as_libgc = 0, i;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -101,6 +103,8 @@ int cli_run(int argc, char **argv)
             stats_out = a + 8;
         } else if (strcmp(a, "--verify") == 0) {
             verify = 1;
+        } else if (strcmp(a, "--as-libgc") == 0) {
+            as_libgc = 1;
         } else if (i + 1 < argc && (strcmp(a, "--barrier") == 0 || strcmp(a, "--mode") == 0 ||
                                     strcmp(a, "--leak-signal") == 0 || strcmp(a, "--young") == 0)) {
             const char **slot = a[2] == 'b' ? &barrier : a[2] == 'm' ? &mode : a[2] == 'l' ? &leak_signal : &young;
@@ -119,13 +123,23 @@ int cli_run(int argc, char **argv)
     if (leak_signal && strcmp(mode, "leak"))
         return fail("%s", "--leak-signal needs --mode leak");
 
-    char lib[PATH_MAX + 32], preload[2 * PATH_MAX];
-    if (find_preload(lib, sizeof lib) != 0)
-        return fail("%s", "cannot find libwbrt-preload.so next to the wbrt executable");
-    const char *old = getenv("LD_PRELOAD");
-    snprintf(preload, sizeof preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
-    setenv("LD_PRELOAD", preload, 1);
-    setenv("WBRT_MODE", mode, 1);
+    /* With --as-libgc the collector is the program's libgc.so.1, not a preload: the two
+     * would be two collectors in one process.  The statistics channel and the other modes
+     * are the preload's. */
+    if (as_libgc && (strcmp(mode, "gc") || want_stats))
+        return fail("%s", "--as-libgc takes neither --mode leak|stats nor --stats (they are the preload's)");
+    const char *name = as_libgc ? "gc-compat/libgc.so.1" : "libwbrt-preload.so";
+    const char *var = as_libgc ? "LD_LIBRARY_PATH" : "LD_PRELOAD";
+    char lib[PATH_MAX + 32], paths[2 * PATH_MAX];
+    if (find_library(name, lib, sizeof lib) != 0)
+        return fail("cannot find %s next to the wbrt executable", name);
+    if (as_libgc)
+        *strrchr(lib, '/') = 0; /* LD_LIBRARY_PATH names the directory */
+    const char *old = getenv(var);
+    snprintf(paths, sizeof paths, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
+    setenv(var, paths, 1);
+    if (!as_libgc)
+        setenv("WBRT_MODE", mode, 1);
     if (barrier)
         setenv("WBRT_BARRIER", barrier, 1);
     if (young)
