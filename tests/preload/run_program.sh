@@ -12,6 +12,7 @@ export LC_ALL=C
 if [[ $workload == *.sh ]]; then
     cmd=(bash "$workload")
     collects=$(sed -n 's/^# collects: //p' "$workload")
+    verify=$(sed -n 's/^# verify: \([01]\).*/\1/p' "$workload")
     needs=$(sed -n 's/^# needs: //p' "$workload")
 else
     cmd=("$workload")
@@ -34,7 +35,7 @@ mkdir "$tmp/plain" "$tmp/wbrt"
 rc=0
 (cd "$tmp/plain" && env -u LD_PRELOAD "${cmd[@]}") >"$tmp/expected" 2>"$tmp/expected.err" || rc=$?
 rc_wbrt=0
-(cd "$tmp/wbrt" && WBRT_VERIFY=1 WBRT_STATS_INTERVAL=10 "$wbrt" run --barrier "$barrier" --mode "$mode" --young 1M \
+(cd "$tmp/wbrt" && WBRT_VERIFY=${verify:-1} WBRT_STATS_INTERVAL=10 "$wbrt" run --barrier "$barrier" --mode "$mode" --young 1M \
     --stats="$tmp/stats.json" -- "${cmd[@]}") >"$tmp/actual" 2>"$tmp/actual.err" || rc_wbrt=$?
 if [ "$rc" != "$rc_wbrt" ] || ! cmp -s "$tmp/expected" "$tmp/actual"; then
     echo "FAIL: $(basename "$workload") under $barrier/$mode: exit $rc_wbrt (expected $rc), output differs:"
