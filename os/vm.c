@@ -53,28 +53,39 @@ size_t os_own_mappings(struct os_range *out, size_t max)
     return n;
 }
 
-static void *map(size_t len)
+/* Every mapping of ours goes through here, so that none is missing from the list above.
+ * addr: NULL, or exactly where (MAP_FIXED_NOREPLACE; EEXIST if part of it is mapped). */
+static void *map(void *addr, size_t len)
 {
     /* NORESERVE: a 64 GiB reservation must not count against overcommit. */
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (addr ? MAP_FIXED_NOREPLACE : 0), -1, 0);
     if (p == MAP_FAILED)
         return NULL;
+    if (addr && p != addr) {    /* a kernel older than 4.17 takes the flag as a mere hint */
+        munmap(p, len);
+        errno = EEXIST;
+        return NULL;
+    }
     own_add(p, len);
     return p;
 }
 
-void *os_reserve(size_t len)
+static void *reserve(void *addr, size_t len)
 {
-    void *p = map(len);
+    void *p = map(addr, len);
     if (p)
         madvise(p, len, MADV_NOHUGEPAGE); /* a huge page would be split on its first protected write */
     return p;
 }
 
+void *os_reserve(size_t len) { return reserve(NULL, len); }
+
+void *os_reserve_at(void *addr, size_t len) { return reserve(addr, len); }
+
 void *os_table(size_t len)
 {
-    void *p = map(len);
+    void *p = map(NULL, len);
     /* Side tables are read at random during marking: with 4 KiB pages nearly every
      * lookup misses the TLB, which is very costly under virtualisation. */
     if (p && len >= ((size_t)2 << 20))
@@ -99,22 +110,6 @@ void *os_table_grow(void *old, size_t old_len, size_t used, size_t new_len)
 }
 
 void os_decommit(void *p, size_t len) { madvise(p, len, MADV_DONTNEED); }
-
-void *os_reserve_at(void *addr, size_t len)
-{
-    void *p = mmap(addr, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    if (p != addr) {            /* a kernel older than 4.17 takes the flag as a mere hint */
-        munmap(p, len);
-        errno = EEXIST;
-        return NULL;
-    }
-    madvise(p, len, MADV_NOHUGEPAGE);
-    own_add(p, len);
-    return p;
-}
 
 int os_map_file_private(void *addr, size_t len, int fd, off_t off)
 {
