@@ -32,6 +32,13 @@ void gc_will_write(size_t pg, size_t n)
     G.barrier->will_write((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
 
+static void arm_run(size_t pg, size_t n)
+{
+    G.barrier->arm((void *)page_addr(pg), n << WB_PAGE_SHIFT);
+    if (G.cfg.verify)
+        verify_note_armed(pg, n);
+}
+
 /* Arm the runs of pages that hold old objects: the dirty ones, or all of them. */
 static void arm_old_runs(bool only_dirty)
 {
@@ -44,14 +51,14 @@ static void arm_old_runs(bool only_dirty)
                 len++;
             } else {
                 if (len)
-                    G.barrier->arm((void *)page_addr(run), len << WB_PAGE_SHIFT);
+                    arm_run(run, len);
                 run = pg, len = 1;
             }
         }
         pg = only_dirty ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1;
     }
     if (len)
-        G.barrier->arm((void *)page_addr(run), len << WB_PAGE_SHIFT);
+        arm_run(run, len);
 }
 
 static void disarm_run(size_t pg, size_t n)

@@ -37,6 +37,7 @@ bool gc_ready(void);
  * of kernel writes: a collection would protect again what they prepared). */
 extern __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
+
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
 /* H.lock held; kind is WB_COLLECT_YOUNG, _FULL or _GLOBAL (perm space too). */
@@ -72,6 +73,7 @@ size_t gc_sample_dirty(void);
 void gc_after_fork_child(void);
 
 /* Verifier (world stopped). */
+void verify_note_armed(size_t pg, size_t n);
 void verify_barrier(uintptr_t my_sp);
 /* global: perm objects were collected too; otherwise they all count as reachable. */
 void verify_reachable(uintptr_t my_sp, bool global);

@@ -12,24 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "build_id.h"
+#include "hash.h"
 #include "vm.h"
 
 _Static_assert(sizeof(struct perm_header) % 8 == 0 && sizeof(struct perm_header) <= 4096,
                "the header is hashed as words and fits its page");
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
 #define CHUNK ((size_t)1 << 20)
-
-/* FNV-1a over 64-bit words (n is a multiple of 8): every step is a bijection of the
- * state, so any change of one word changes the result. */
-static uint64_t hash_words(uint64_t h, const void *p, size_t n)
-{
-    const uint64_t *w = p;
-    for (size_t i = 0; i < n / 8; i++)
-        h = (h ^ w[i]) * FNV_PRIME;
-    return h;
-}
 
 static size_t page_round(size_t n) { return (n + WB_PAGE_SIZE - 1) & ~(WB_PAGE_SIZE - 1); }
 
@@ -39,7 +28,7 @@ static uint64_t hash_header(const struct perm_header *h)
     struct perm_header c;
     memcpy(&c, h, sizeof c);
     c.checksum = 0;
-    uint64_t x = hash_words(FNV_OFFSET, &c, sizeof c);
+    uint64_t x = hash_words(HASH_SEED, &c, sizeof c);
     static const uint64_t zeros[512];
     return hash_words(x, zeros, WB_PAGE_SIZE - sizeof c);
 }

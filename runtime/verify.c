@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "gc.h"
+#include "hash.h"
 #include "heap.h"
 #include "mark.h"
 #include "roots.h"
@@ -48,8 +49,23 @@ static bool maybe_dangling(uintptr_t slot, uintptr_t young, size_t size)
            (G.barrier->remembered && recorded_or_held(slot, young, size));
 }
 
+static uint64_t page_sum(size_t pg)
+{
+    return hash_words(HASH_SEED, (const void *)page_addr(pg), WB_PAGE_SIZE);
+}
+
+/* What each page held when the barrier was last armed on it. */
+void verify_note_armed(size_t pg, size_t n)
+{
+    for (size_t i = pg; i < pg + n; i++)
+        H.armed_sum[i] = page_sum(i);
+}
+
 /* Every old->young pointer must lie on a page in the dirty map, or (software barriers)
- * in a word the barrier recorded.  Runs after marking, before the sweep. */
+ * in a word the barrier recorded.  A page whose content did not change since it was
+ * armed saw no store at all: a young-looking word there was written before its young
+ * object existed (a conservative false pointer, e.g. cc1's, into heap space then unused).
+ * Runs after marking, before the sweep. */
 void verify_barrier(uintptr_t my_sp)
 {
     if (!G.barrier->tracks)
@@ -58,7 +74,8 @@ void verify_barrier(uintptr_t my_sp)
     slot_excuse_fn excused = maybe_dangling;
     for (size_t pg = 1; pg < H.top; pg++) {
         uintptr_t obj, slot;
-        if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj, excused)))
+        if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj, excused)) &&
+            page_sum(pg) != H.armed_sum[pg])
             missed(pg, obj, slot, *(const uintptr_t *)slot);
     }
     remembered_forget();

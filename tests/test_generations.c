@@ -879,6 +879,54 @@ static void test_wild_store_own_handler(void **state)
     munmap(ro, 4096);
 }
 
+/* As a debugger pokes memory: the kernel writes with FOLL_FORCE, which uffd-async
+ * write-protection still sees and a page mprotect'ed read-only does not.  Under uffd the
+ * kernel cannot wait for the handler thread in a remote access and refuses the write
+ * (EIO): nothing is missed, and the child ends there. */
+static void store_proc_mem(void *holder, void **slot, void *young)
+{
+    int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    ssize_t r;
+
+    (void)holder;
+    assert_true(fd >= 0);
+    r = pwrite(fd, &young, sizeof young, (off_t)(uintptr_t)slot);
+    if (r < 0 && errno == EIO && strcmp(wb_barrier_name(), "uffd") == 0)
+        exit(0);
+    if (r != sizeof young)
+        fail_msg("pwrite /proc/self/mem: %zd (%s)", r, strerror(errno));
+    close(fd);
+}
+
+static void proc_mem_store_collected(void *arg)
+{
+    (void)arg;
+    check_barrier(HOLDER, store_proc_mem, 0, 1700);
+}
+
+/* The verifier, on which every collector test relies, names a store its barrier did not
+ * see (mprotect: a write through /proc/self/mem; software barriers: any store bypassing
+ * WB_STORE); under the barriers that do see it, the young object is kept. */
+static void test_verifier_names_missed_store(void **state)
+{
+    const char *name;
+    int seen;
+    struct wbt_child *c;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_VERIFY=1");
+    name = wb_barrier_name();
+    seen = !WBT_SOFT && strcmp(name, "mprotect") != 0;
+    c = malloc(sizeof *c);
+    assert_non_null(c);
+    wbt_fork(c, NULL, proc_mem_store_collected, NULL);
+    if (seen ? !wbt_exited(c, 0)
+             : !wbt_killed_by(c, SIGABRT) || !strstr(c->out, "missed a store"))
+        fail_msg("%s: expected the store %s; child status 0x%x, output:\n%s", name,
+                 seen ? "seen and the young object kept" : "named by the verifier", c->status, c->out);
+    free(c);
+}
+
 /* Installing a SIGSEGV handler after wb_init must not route barrier faults to it. */
 static void test_own_handler_keeps_barrier(void **state)
 {
@@ -935,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_wild_store_own_handler),
         cmocka_unit_test(test_own_handler_keeps_barrier),
         cmocka_unit_test(test_wild_store_default_action),
+        cmocka_unit_test(test_verifier_names_missed_store),
     };
 
     wbt_init();

@@ -1,9 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # collects: cc1
 # needs: gcc
-# verify: 0 (an open question, see README "Preloading" limits: WBRT_VERIFY reports an old
-# object of cc1 holding a pointer into a young object on a page the barrier did not record,
-# under uffd-async, uffd and mprotect; the output stays byte-identical without it)
 # gcc compiling a generated C file of a few thousand lines, then running it.
 set -e
 {
