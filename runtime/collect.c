@@ -221,6 +221,7 @@ void gc_collect_locked(int kind)
         young_cycle(sp);
     if (G.cfg.verify)
         verify_reachable(sp, global);
+    threads_reprepare_kernel_writes();
     threads_start_world();
     uint64_t pause = now_ns() - t0;
     heap_decommit_pending(G.gc_no);

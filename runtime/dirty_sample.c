@@ -18,6 +18,7 @@ size_t gc_sample_dirty(void)
     /* every page in use is tracked until the next sample (page 0 is never used) */
     if (H.top > 1)
         G.barrier->arm((void *)page_addr(1), (H.top - 1) << WB_PAGE_SHIFT);
+    threads_reprepare_kernel_writes();
     threads_start_world();
     pthread_mutex_unlock(&H.lock);
     return n;

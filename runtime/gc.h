@@ -37,6 +37,12 @@ bool gc_ready(void);
  * of kernel writes: a collection would protect again what they prepared). */
 extern __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
+/* The preload's wrapped system calls: from begin to end, the heap range [p, p + n) that
+ * the kernel may write for the calling thread is prepared again after every arming by
+ * another thread (a collection, a stats sample), which would otherwise protect it while
+ * the call blocks (wait4's status, a read from a pipe) and make it fail with EFAULT. */
+void gc_kernel_write_begin(const void *p, size_t n);
+void gc_kernel_write_end(void);
 
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);

@@ -246,3 +246,29 @@ void threads_start_world(void)
 }
 
 struct wb_thread *threads_first(void) { return threads; }
+
+void gc_kernel_write_begin(const void *p, size_t n)
+{
+    struct wb_thread *me = thread_self();
+    /* recorded first: a collection from here on prepares it again */
+    if (me) {
+        uintptr_t lo = (uintptr_t)p, hi = lo + n;
+        me->kw_lo = me->kw_hi && me->kw_lo < lo ? me->kw_lo : lo;
+        me->kw_hi = me->kw_hi > hi ? me->kw_hi : hi;
+    }
+    wb_prepare_kernel_write((void *)p, n);
+}
+
+void gc_kernel_write_end(void)
+{
+    struct wb_thread *me = thread_if_registered();
+    if (me)
+        me->kw_lo = me->kw_hi = 0;
+}
+
+void threads_reprepare_kernel_writes(void)
+{
+    for (struct wb_thread *t = threads; t; t = t->next)
+        if (t->kw_hi)
+            G.barrier->prepare_kernel_write((void *)t->kw_lo, t->kw_hi - t->kw_lo);
+}

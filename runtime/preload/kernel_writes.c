@@ -10,15 +10,24 @@
  * pages again (one in another thread still can: README's limits).  Under the
  * other barriers wb_prepare_kernel_write returns at once.  The list is in README.md. */
 #include <dirent.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysinfo.h>
+#include <sys/times.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "heap.h"
 /* Some of these are also macros in glibc's headers: the functions are what we replace. */
@@ -31,10 +40,10 @@
 #undef getchar
 #include "preload.h"
 
-static void prep(const void *p, size_t n)
+void prep(const void *p, size_t n)
 {
-    if (n && in_heap((uintptr_t)p))
-        wb_prepare_kernel_write((void *)p, n);
+    if (n && p && in_heap((uintptr_t)p))
+        gc_kernel_write_begin(p, n);
 }
 
 static void prep_iov(const struct iovec *iov, int n)
@@ -50,21 +59,16 @@ static void prep_file(FILE *f)
         prep(f->_IO_buf_base, (size_t)(f->_IO_buf_end - f->_IO_buf_base));
 }
 
-/* glibc's definition of name, found once (dlsym allocates: never from inside malloc). */
-#define REAL(ret, name, params)                                                           \
-    static ret(*real_##name) params;                                                      \
-    if (!real_##name)                                                                     \
-        real_##name = (ret(*) params)dlsym(RTLD_NEXT, #name)
-
 #define WRAP(ret, name, params, args, before)                                             \
     PRELOAD_API ret name params                                                           \
     {                                                                                     \
         REAL(ret, name, params);                                                          \
         gc_no_collect++; /* the call may allocate (stdio buffers, ...) */                 \
         before;                                                                           \
-        ret r = real_##name args;                                                         \
+        ret rv_ = real_##name args;                                                       \
+        gc_kernel_write_end();                                                            \
         gc_no_collect--;                                                                  \
-        return r;                                                                         \
+        return rv_;                                                                       \
     }
 
 WRAP(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n), prep(b, n))
@@ -100,6 +104,49 @@ WRAP(ssize_t, getdents64, (int fd, void *b, size_t n), (fd, b, n), prep(b, n))
 /* readdir fills the DIR's own buffer, which opendir allocated with the DIR */
 WRAP(struct dirent *, readdir, (DIR *d), (d), prep(d, wb_size(d)))
 WRAP(struct dirent64 *, readdir64, (DIR *d), (d), prep(d, wb_size(d)))
+
+/* results the kernel writes through the program's pointers */
+WRAP(pid_t, wait, (int *st), (st), prep(st, sizeof *st))
+WRAP(pid_t, waitpid, (pid_t pid, int *st, int o), (pid, st, o), prep(st, sizeof *st))
+WRAP(pid_t, wait3, (int *st, int o, struct rusage *u), (st, o, u), (prep(st, sizeof *st), prep(u, sizeof *u)))
+WRAP(pid_t, wait4, (pid_t pid, int *st, int o, struct rusage *u), (pid, st, o, u),
+     (prep(st, sizeof *st), prep(u, sizeof *u)))
+WRAP(int, waitid, (idtype_t t, id_t id, siginfo_t *i, int o), (t, id, i, o), prep(i, sizeof *i))
+WRAP(int, accept, (int fd, struct sockaddr *a, socklen_t *al), (fd, a, al),
+     (prep(al, sizeof *al), prep(a, al ? *al : 0)))
+WRAP(int, accept4, (int fd, struct sockaddr *a, socklen_t *al, int fl), (fd, a, al, fl),
+     (prep(al, sizeof *al), prep(a, al ? *al : 0)))
+WRAP(int, getsockname, (int fd, struct sockaddr *a, socklen_t *al), (fd, a, al),
+     (prep(al, sizeof *al), prep(a, al ? *al : 0)))
+WRAP(int, getpeername, (int fd, struct sockaddr *a, socklen_t *al), (fd, a, al),
+     (prep(al, sizeof *al), prep(a, al ? *al : 0)))
+WRAP(int, getsockopt, (int fd, int l, int o, void *v, socklen_t *vl), (fd, l, o, v, vl),
+     (prep(vl, sizeof *vl), prep(v, vl ? *vl : 0)))
+WRAP(int, select, (int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t), (n, r, w, e, t),
+     (prep(r, sizeof *r), prep(w, sizeof *w), prep(e, sizeof *e), prep(t, sizeof *t)))
+WRAP(int, pselect, (int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t, const sigset_t *m),
+     (n, r, w, e, t, m), (prep(r, sizeof *r), prep(w, sizeof *w), prep(e, sizeof *e)))
+WRAP(int, ppoll, (struct pollfd *f, nfds_t n, const struct timespec *t, const sigset_t *m), (f, n, t, m),
+     prep(f, n * sizeof *f))
+WRAP(int, epoll_pwait, (int e, struct epoll_event *ev, int n, int t, const sigset_t *m), (e, ev, n, t, m),
+     prep(ev, n > 0 ? (size_t)n * sizeof *ev : 0))
+WRAP(ssize_t, getrandom, (void *b, size_t n, unsigned fl), (b, n, fl), prep(b, n))
+WRAP(int, getgroups, (int n, gid_t *l), (n, l), prep(l, n > 0 ? (size_t)n * sizeof *l : 0))
+WRAP(ssize_t, readlinkat, (int d, const char *p, char *b, size_t n), (d, p, b, n), prep(b, n))
+WRAP(int, statfs, (const char *p, struct statfs *s), (p, s), prep(s, sizeof *s))
+WRAP(int, fstatfs, (int fd, struct statfs *s), (fd, s), prep(s, sizeof *s))
+WRAP(int, uname, (struct utsname *u), (u), prep(u, sizeof *u))
+WRAP(int, getrusage, (int who, struct rusage *u), (who, u), prep(u, sizeof *u))
+WRAP(clock_t, times, (struct tms *t), (t), prep(t, sizeof *t))
+WRAP(int, sysinfo, (struct sysinfo *i), (i), prep(i, sizeof *i))
+WRAP(int, getrlimit, (__rlimit_resource_t r, struct rlimit *l), (r, l), prep(l, sizeof *l))
+WRAP(int, prlimit, (pid_t pid, __rlimit_resource_t r, const struct rlimit *n, struct rlimit *o), (pid, r, n, o),
+     prep(o, sizeof *o))
+WRAP(int, nanosleep, (const struct timespec *t, struct timespec *rem), (t, rem), prep(rem, sizeof *rem))
+WRAP(int, clock_nanosleep, (clockid_t c, int fl, const struct timespec *t, struct timespec *rem),
+     (c, fl, t, rem), prep(rem, sizeof *rem))
+WRAP(int, sched_getaffinity, (pid_t pid, size_t n, cpu_set_t *set), (pid, n, set), prep(set, n))
+WRAP(int, sigpending, (sigset_t *set), (set), prep(set, sizeof *set))
 
 /* stdio: the FILE's buffer, and the destination (large freads read into it directly). */
 WRAP(size_t, fread, (void *b, size_t s, size_t n, FILE *f), (b, s, n, f), (prep_file(f), prep(b, s * n)))

@@ -19,6 +19,15 @@ size_t (*preload_libc_usable_size)(void *p);
 
 static bool ours(const void *p) { return in_heap((uintptr_t)p); }
 
+/* A block made inside a wrapped system call (stdio's buffer, on a FILE's first read) is
+ * where the kernel is about to write: kept writable like the call's own buffers. */
+static inline void *in_call(void *p, size_t n)
+{
+    if (p && gc_no_collect)
+        prep(p, n);
+    return p;
+}
+
 /* Leak mode: remember where the new block came from (inlined: leaks_record skips
  * exactly itself and the malloc-family function). */
 static inline __attribute__((always_inline)) void *recorded(void *p)
@@ -35,7 +44,7 @@ PRELOAD_API void *malloc(size_t n)
     gc_inside++;
     void *p = wb_malloc(n);
     gc_inside--;
-    return recorded(p);
+    return recorded(in_call(p, n));
 }
 
 PRELOAD_API void *calloc(size_t n, size_t size)
@@ -45,7 +54,7 @@ PRELOAD_API void *calloc(size_t n, size_t size)
     gc_inside++;
     void *p = wb_calloc(n, size);
     gc_inside--;
-    return recorded(p);
+    return recorded(in_call(p, n * size));
 }
 
 PRELOAD_API void free(void *p)
@@ -79,7 +88,7 @@ PRELOAD_API void *realloc(void *p, size_t n)
         return q;
     }
     gc_inside++;
-    void *q = wb_realloc(p, n);
+    void *q = in_call(wb_realloc(p, n), n);
     gc_inside--;
     return q != p ? recorded(q) : q;
 }
@@ -106,7 +115,7 @@ static void *aligned(size_t align, size_t n)
     gc_inside++;
     void *p = alloc_aligned(align, n);
     gc_inside--;
-    return recorded(p);
+    return recorded(in_call(p, n));
 }
 
 PRELOAD_API void *memalign(size_t align, size_t n) { return aligned(align, n); }

@@ -3,6 +3,7 @@
 #ifndef WBRT_PRELOAD_H
 #define WBRT_PRELOAD_H
 
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "gc.h"
@@ -21,6 +22,16 @@ static inline bool preload_use_heap(void)
 {
     return __atomic_load_n(&preload_ready, __ATOMIC_ACQUIRE) && !gc_inside;
 }
+
+/* glibc's definition of name, found once (dlsym allocates: never from inside malloc). */
+#define REAL(ret, name, params)                                                           \
+    static ret(*real_##name) params;                                                      \
+    if (!real_##name)                                                                     \
+        real_##name = (ret(*) params)dlsym(RTLD_NEXT, #name)
+
+/* Under the mprotect barrier, before the kernel writes n bytes at p: if p is in the heap,
+ * its pages are recorded dirty and made writable (kernel_writes.c). */
+void prep(const void *p, size_t n);
 
 /* glibc's own allocator, under its exported internal names (no dlsym: dlsym allocates). */
 extern void *__libc_malloc(size_t n);

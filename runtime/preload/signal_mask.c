@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A thread that blocks the stop signal would hold every collection until it unblocks it
+ * (a program that masks "all signals" around a long wait, bash's sigsuspend loops): the
+ * program's masks are applied without it.  Everything else of the mask is kept; the old
+ * mask the kernel writes back is prepared like any other kernel write. */
+#include <signal.h>
+#include "preload.h"
+
+static const sigset_t *without_stop(int how, const sigset_t *set, sigset_t *copy)
+{
+    if (!set || how == SIG_UNBLOCK || !preload_ready || sigismember(set, G.cfg.stop_signal) != 1)
+        return set;
+    *copy = *set;
+    sigdelset(copy, G.cfg.stop_signal);
+    return copy;
+}
+
+PRELOAD_API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    REAL(int, pthread_sigmask, (int, const sigset_t *, sigset_t *));
+    sigset_t copy;
+    prep(old, sizeof *old);
+    int rc = real_pthread_sigmask(how, without_stop(how, set, &copy), old);
+    gc_kernel_write_end();
+    return rc;
+}
+
+PRELOAD_API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    REAL(int, sigprocmask, (int, const sigset_t *, sigset_t *));
+    sigset_t copy;
+    prep(old, sizeof *old);
+    int rc = real_sigprocmask(how, without_stop(how, set, &copy), old);
+    gc_kernel_write_end();
+    return rc;
+}
+
+PRELOAD_API int sigsuspend(const sigset_t *set)
+{
+    REAL(int, sigsuspend, (const sigset_t *));
+    sigset_t copy;
+    return real_sigsuspend(without_stop(SIG_SETMASK, set, &copy));
+}
