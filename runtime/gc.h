@@ -79,6 +79,7 @@ size_t gc_sample_dirty(void);
 void gc_after_fork_child(void);
 
 /* Verifier (world stopped). */
+__attribute__((noreturn)) void verify_fail(const char *msg, int len);
 void verify_note_armed(size_t pg, size_t n);
 void verify_barrier(uintptr_t my_sp);
 /* global: perm objects were collected too; otherwise they all count as reachable. */

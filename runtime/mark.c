@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "gc.h"
 #include "heap.h"
 #include "vm.h"
 
@@ -59,9 +60,7 @@ static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uin
     int len = snprintf(msg, sizeof msg,
                        "wbrt: verify: word %#lx points into object %#lx, which the last sweep "
                        "freed although it is reachable\n", (unsigned long)w, (unsigned long)obj);
-    if (write(2, msg, (size_t)len) < 0)
-        abort();
-    abort();
+    verify_fail(msg, len);
 }
 
 void mark_word(uintptr_t w)

@@ -1,5 +1,6 @@
 /* WBRT_VERIFY=1: check the barrier and the sweep against a brute-force scan.
  * SPDX-License-Identifier: GPL-2.0-or-later */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,21 @@
 #include "roots.h"
 #include "page_scan.h"
 #include "remembered.h"
+
+/* Stops the process on a verifier finding.  The world is stopped and the heap locked: a
+ * SIGABRT handler of the program's that allocates would wait forever, so it is not run. */
+void verify_fail(const char *msg, int len)
+{
+    if (write(2, msg, (size_t)len) < 0) {
+        /* nothing more to say */
+    }
+    signal(SIGABRT, SIG_DFL);
+    sigset_t abrt;
+    sigemptyset(&abrt);
+    sigaddset(&abrt, SIGABRT);
+    pthread_sigmask(SIG_UNBLOCK, &abrt, NULL);
+    abort();
+}
 
 static __attribute__((noreturn)) void missed(size_t pg, uintptr_t obj, uintptr_t slot, uintptr_t young)
 {
@@ -26,9 +42,7 @@ static __attribute__((noreturn)) void missed(size_t pg, uintptr_t obj, uintptr_t
                      (unsigned long)slot, G.barrier->remembered
                          ? "neither the page is in the dirty map nor the slot was recorded"
                          : "the page is not in the dirty map");
-    if (write(2, msg, (size_t)n) < 0)
-        abort();
-    abort();
+    verify_fail(msg, n);
 }
 
 static uintptr_t verify_sp;
