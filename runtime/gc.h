@@ -43,6 +43,9 @@ extern __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
  * the call blocks (wait4's status, a read from a pipe) and make it fail with EFAULT. */
 void gc_kernel_write_begin(const void *p, size_t n);
 void gc_kernel_write_end(void);
+/* The calling thread's signal stack is [p, p + n) in the heap (n = 0: not any more): the
+ * kernel writes signal frames there, so it is kept writable like a call's buffer. */
+void gc_signal_stack(const void *p, size_t n);
 
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);

@@ -266,9 +266,22 @@ void gc_kernel_write_end(void)
         me->kw_lo = me->kw_hi = 0;
 }
 
+void gc_signal_stack(const void *p, size_t n)
+{
+    struct wb_thread *me = thread_self();
+    if (me) {
+        me->alt_lo = (uintptr_t)p;
+        me->alt_hi = (uintptr_t)p + n;
+    }
+    wb_prepare_kernel_write((void *)p, n);
+}
+
 void threads_reprepare_kernel_writes(void)
 {
-    for (struct wb_thread *t = threads; t; t = t->next)
+    for (struct wb_thread *t = threads; t; t = t->next) {
         if (t->kw_hi)
             G.barrier->prepare_kernel_write((void *)t->kw_lo, t->kw_hi - t->kw_lo);
+        if (t->alt_hi)
+            G.barrier->prepare_kernel_write((void *)t->alt_lo, t->alt_hi - t->alt_lo);
+    }
 }

@@ -22,6 +22,7 @@ struct wb_thread {
     void *(*start)(void *);        /* pthread_create arguments, scanned until the thread runs */
     void *arg;
     uintptr_t kw_lo, kw_hi;        /* heap range a wrapped system call may be writing */
+    uintptr_t alt_lo, alt_hi;      /* its signal stack, if in the heap (the kernel writes frames there) */
     struct wb_thread *next;
     struct tlab tlab[2][NCLASS];   /* [atomic][class] */
 };
@@ -45,7 +46,8 @@ void threads_stop_world(void);
 void threads_start_world(void);
 /* Iterate registered threads while the world is stopped. */
 struct wb_thread *threads_first(void);
-/* After arming (world stopped): prepare again what stopped threads' calls may write. */
+/* After arming (world stopped): prepare again what stopped threads' calls may write, and
+ * their signal stacks. */
 void threads_reprepare_kernel_writes(void);
 /* Give a thread's allocation pages back to the heap (H.lock held). */
 void tlab_release_all(struct wb_thread *t);

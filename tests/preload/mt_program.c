@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A multi-threaded program of our own, built without wbrt, for libwbrt-preload.so: lists
  * built, handed between threads, lost or freed; aligned and resized blocks; fork from a
- * multi-threaded process; kernel writes (read, pread, readv, fread, stat) into blocks that
- * have had time to become old.  Prints checksums: its output must not depend on the
- * allocator. */
+ * multi-threaded process; kernel writes (read, pread, readv, fread, stat, waitpid) into
+ * blocks that have had time to become old; a signal stack in a malloc'd block; a thread
+ * with every signal blocked while others collect.  Prints checksums: its output must not
+ * depend on the allocator. */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -112,6 +114,7 @@ static void aligned_blocks(void)
 /* Blocks allocated now and written by the kernel after many collections. */
 static char *read_buf, *pread_buf, *iov_buf, *fread_buf;
 static struct stat *st;
+static int *wait_status;
 
 static void kernel_writes(void)
 {
@@ -175,10 +178,76 @@ static void own_segv_handler(void)
     printf("the program's SIGSEGV handler got its own fault only\n");
 }
 
+/* A signal stack malloc'd before the workers' collections made it old (gdb does this):
+ * the kernel must still be able to write signal frames there. */
+static char *alt_stack;
+enum { ALT_SIZE = 65536 };
+static volatile int on_alt_stack;
+
+static void on_usr1(int sig)
+{
+    char here;
+    (void)sig;
+    on_alt_stack += &here >= alt_stack && &here < alt_stack + ALT_SIZE;
+}
+
+static void heap_signal_stack_install(void)
+{
+    alt_stack = malloc(ALT_SIZE);
+    stack_t ss = {.ss_sp = alt_stack, .ss_size = ALT_SIZE};
+    struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_ONSTACK};
+    if (!alt_stack || sigaltstack(&ss, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0)
+        fail("sigaltstack");
+}
+
+static void heap_signal_stack_use(void)
+{
+    for (int i = 0; i < 3; i++)
+        raise(SIGUSR1);
+    if (on_alt_stack != 3)
+        fail("the handler did not run on the signal stack");
+    printf("signal handler ran 3 times on a malloc'd signal stack\n");
+}
+
+/* A thread that blocks every signal and waits for a thread that allocates (and so
+ * collects) must not hold the collections up. */
+static sem_t go, done;
+
+static void *masked_waiter(void *arg)
+{
+    sigset_t all;
+    (void)arg;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    sem_post(&go);
+    sem_wait(&done);
+    return NULL;
+}
+
+static void collect_while_masked(void)
+{
+    pthread_t t;
+    sem_init(&go, 0, 0);
+    sem_init(&done, 0, 0);
+    if (pthread_create(&t, NULL, masked_waiter, NULL) != 0)
+        fail("pthread_create");
+    sem_wait(&go);
+    long sum = 0;
+    for (int i = 0; i < 200000; i++) {
+        long *p = malloc(128);
+        *p = i;
+        sum += *p;
+    }
+    sem_post(&done);
+    pthread_join(t, NULL);
+    printf("allocated while a thread blocked every signal, sum %ld\n", sum);
+}
+
 int main(void)
 {
+    heap_signal_stack_install();
     read_buf = malloc(8192), pread_buf = malloc(8192), iov_buf = malloc(10000);
-    fread_buf = malloc(8192), st = malloc(sizeof *st);
+    fread_buf = malloc(8192), st = malloc(sizeof *st), wait_status = malloc(sizeof *wait_status);
     pthread_t t[THREADS];
     for (long i = 0; i < THREADS; i++)
         if (pthread_create(&t[i], NULL, worker, (void *)i) != 0)
@@ -196,8 +265,8 @@ int main(void)
         }
         _exit(sum == 4999950000L ? 0 : 1);
     }
-    int status;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+    if (pid < 0 || waitpid(pid, wait_status, 0) != pid || !WIFEXITED(*wait_status) ||
+        WEXITSTATUS(*wait_status))
         fail("forked child");
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
@@ -209,5 +278,7 @@ int main(void)
     aligned_blocks();
     kernel_writes();
     own_segv_handler();
+    heap_signal_stack_use();
+    collect_while_masked();
     return 0;
 }

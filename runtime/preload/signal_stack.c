@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A program may malloc its alternate signal stack (gdb does).  Under mprotect, once that
+ * block is old and protected, the kernel cannot write a signal frame there and kills the
+ * program: the stack is kept writable for as long as it is the thread's signal stack. */
+#include <signal.h>
+#include "heap.h"
+#include "preload.h"
+
+PRELOAD_API int sigaltstack(const stack_t *ss, stack_t *old)
+{
+    REAL(int, sigaltstack, (const stack_t *, stack_t *));
+    prep(old, sizeof *old);
+    int rc = real_sigaltstack(ss, old);
+    gc_kernel_write_end();
+    if (rc == 0 && ss && preload_ready) {
+        bool ours = !(ss->ss_flags & SS_DISABLE) && in_heap((uintptr_t)ss->ss_sp);
+        gc_signal_stack(ours ? ss->ss_sp : NULL, ours ? ss->ss_size : 0);
+    }
+    return rc;
+}
