@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The model-checked workload of fault_workload.h.  Heap pointers are handled only in
+ * noinline helpers, so that a scrubbed stack keeps no stale copy of a dropped object. */
+#include "fault_workload.h"
+#include "wbt.h"
+
+#include <stdio.h>
+
+#define OBJ 4096                /* one page each: a page run of its own */
+#define YOUNG 96
+#define GARBAGE_PER_ROUND 16
+#define DEAD_MAX 8192
+
+struct fw_figures fw;
+
+/* The spine is a global, hence a root; the model (seeds, hidden pointers) is not. */
+static void **spine;
+static size_t count;
+static uint64_t child_seed[FW_MAX], young_seed[FW_MAX];
+/* Old objects dropped (reclaimed by the next full collection) and this round's garbage
+ * (young: reclaimed by the round's young collection).  Each is checked right after that
+ * collection: later, its memory may hold a new object. */
+static wbt_hidden dead[DEAD_MAX], garbage[GARBAGE_PER_ROUND];
+static size_t ndead;
+
+static uint64_t seed_of(size_t i, unsigned round, unsigned what)
+{
+    return ((uint64_t)what << 48) ^ ((uint64_t)round << 24) ^ i ^ 0x5eedu;
+}
+
+static void note_dead(wbt_hidden h)
+{
+    if (ndead < DEAD_MAX)
+        dead[ndead++] = h;
+}
+
+static __attribute__((noinline)) void new_child(size_t i, uint64_t seed)
+{
+    void **c = wb_malloc(OBJ);
+    assert_non_null(c);
+    wbt_fill(c + 1, OBJ - sizeof *c, seed);
+    if (spine[i])
+        note_dead(wbt_hide(spine[i]));
+    wb_store(spine, &spine[i], c);
+    child_seed[i] = seed;
+    young_seed[i] = 0;
+}
+
+static __attribute__((noinline)) void new_young(size_t i, uint64_t seed)
+{
+    void **c = spine[i];
+    void *y = wb_malloc(YOUNG);
+    assert_non_null(y);
+    wbt_fill(y, YOUNG, seed);
+    wb_store(c, &c[0], y);
+    young_seed[i] = seed;
+    fw.old_stores++;
+}
+
+static __attribute__((noinline)) void check_one(size_t i)
+{
+    void **c = spine[i];
+    assert_non_null(c);
+    if (!wbt_intact(c + 1, OBJ - sizeof *c, child_seed[i]))
+        fail_msg("old object %zu at %p: payload damaged", i, (void *)c);
+    fw.objects_checked++;
+    if (young_seed[i]) {
+        if (!c[0] || !wbt_intact(c[0], YOUNG, young_seed[i]))
+            fail_msg("young object of old object %zu (%p): lost or damaged", i, c[0]);
+        fw.objects_checked++;
+    }
+}
+
+void fw_check(void)
+{
+    for (size_t i = 0; i < count; i++)
+        check_one(i);
+}
+
+static __attribute__((noinline)) void make_spine(size_t n)
+{
+    spine = wb_malloc(n * sizeof *spine);
+    assert_non_null(spine);
+}
+
+void fw_build(size_t n)
+{
+    assert_true(n <= FW_MAX);
+    make_spine(n);
+    count = n;
+    for (size_t i = 0; i < n; i++)
+        new_child(i, seed_of(i, 0, 1));
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_FULL);
+    fw_check();
+}
+
+void fw_round(unsigned round)
+{
+    for (size_t i = round % 2; i < count; i += 2)
+        new_young(i, seed_of(i, round, 2));
+    for (size_t i = (round / 2) % 8 * 2 + 1 - round % 2; i < count; i += 16)
+        new_child(i, seed_of(i, round, 3));
+    for (int g = 0; g < GARBAGE_PER_ROUND; g++)
+        garbage[g] = wbt_garbage(YOUNG, seed_of((size_t)g, round, 4));
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_reclaimed(garbage, GARBAGE_PER_ROUND);
+    fw.reclaimed_checked += GARBAGE_PER_ROUND;
+    fw_check();
+}
+
+void fw_finish(void)
+{
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_FULL);
+    wbt_assert_reclaimed(dead, ndead);
+    fw.reclaimed_checked += ndead;
+    ndead = 0;
+    fw_check();
+}
+
+void fw_report(const char *test)
+{
+    struct wb_stats s;
+    wb_get_stats(&s);
+    printf("%s: objects checked %llu, reclaimed checked %llu, old-to-young stores %llu, "
+           "collections young %llu full %llu, barrier %s faults %llu\n", test,
+           (unsigned long long)fw.objects_checked, (unsigned long long)fw.reclaimed_checked,
+           (unsigned long long)fw.old_stores, (unsigned long long)s.young_collections,
+           (unsigned long long)s.full_collections, wb_barrier_name(),
+           (unsigned long long)s.barrier_faults);
+    fflush(stdout);
+}
