@@ -4,6 +4,7 @@
 #include "fault_workload.h"
 #include "wbt.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #define OBJ 4096                /* one page each: a page run of its own */
@@ -134,6 +135,67 @@ void fw_finish(void)
     fw.reclaimed_checked += n;
     ndead = 0;
     fw_check();
+}
+
+#define BLOCKS_MAX 100000
+
+static void *chain;             /* newest block; a global, hence a root */
+static size_t nblocks;
+static wbt_hidden block_at[BLOCKS_MAX];
+static size_t block_size[BLOCKS_MAX];
+
+static size_t block_size_for(size_t i) { return i % 4 == 3 ? 40000 : 1000; }
+
+/* Prepends a block; 0, or -1 with errno from wb_malloc. */
+static __attribute__((noinline)) int grow(void)
+{
+    size_t n = block_size_for(nblocks);
+    void **b = wb_malloc(n);
+    if (!b)
+        return -1;
+    wbt_fill(b + 1, n - sizeof *b, 1000 + nblocks);
+    wb_store(b, &b[0], chain);
+    chain = b;
+    block_at[nblocks] = wbt_hide(b);
+    block_size[nblocks++] = n;
+    return 0;
+}
+
+size_t fw_fill(void)
+{
+    size_t before = nblocks;
+    errno = 0;
+    while (nblocks < BLOCKS_MAX && grow() == 0)
+        ;
+    assert_true(nblocks < BLOCKS_MAX);
+    assert_int_equal(errno, ENOMEM);
+    return nblocks - before;
+}
+
+void fw_check_blocks(void)
+{
+    void **b = chain;
+    for (size_t i = nblocks; i-- > 0; b = b[0]) {
+        assert_ptr_equal(b, wbt_reveal(block_at[i]));
+        if (!wbt_intact(b + 1, block_size[i] - sizeof *b, 1000 + i))
+            fail_msg("block %zu of %zu at %p damaged", i, nblocks, (void *)b);
+        fw.objects_checked++;
+    }
+    assert_null(b);
+}
+
+size_t fw_drop_newer_blocks(void)
+{
+    size_t dropped = nblocks - nblocks / 2;
+    nblocks /= 2;
+    chain = nblocks ? wbt_reveal(block_at[nblocks - 1]) : NULL;
+    return dropped;
+}
+
+void *fw_oldest_block(void)
+{
+    assert_true(nblocks > 0);
+    return wbt_reveal(block_at[0]);
 }
 
 void fw_report(const char *test)

@@ -28,6 +28,15 @@ void fw_round(unsigned round);
 void fw_finish(void);
 /* Every payload checked, no collection. */
 void fw_check(void);
+/* A chain of checksummed blocks (1000 and 40000 bytes, newest first, from a global
+ * root), grown by fw_fill until wb_malloc returns NULL, which must come with errno ENOMEM.
+ * fw_fill returns the blocks added; fw_drop_newer_blocks drops the newer half of the
+ * chain and returns how many; fw_oldest_block is the first block (the chain not empty). */
+size_t fw_fill(void);
+void fw_check_blocks(void);
+size_t fw_drop_newer_blocks(void);
+void *fw_oldest_block(void);
+
 /* "<test>: objects checked N, reclaimed checked N, old-to-young stores N, collections
  * young N full N, barrier <name> faults N" on stdout. */
 void fw_report(const char *test);

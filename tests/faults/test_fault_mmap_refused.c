@@ -22,61 +22,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#define BLOCKS_MAX 100000
 #define HEADROOM ((size_t)4 << 20)
 
-static void *chain;             /* newest block; a global, hence a root */
-static size_t nblocks;
-static wbt_hidden block_at[BLOCKS_MAX];
-static size_t block_size[BLOCKS_MAX];
-static uint64_t checked, refusals;
-
-static size_t size_for(size_t i) { return i % 4 == 3 ? 40000 : 1000; }
-
-/* Prepends a block; 0, or -1 with errno from wb_malloc. */
-static __attribute__((noinline)) int grow(void)
-{
-    size_t n = size_for(nblocks);
-    void **b = wb_malloc(n);
-    if (!b)
-        return -1;
-    wbt_fill(b + 1, n - sizeof *b, 1000 + nblocks);
-    wb_store(b, &b[0], chain);
-    chain = b;
-    block_at[nblocks] = wbt_hide(b);
-    block_size[nblocks++] = n;
-    return 0;
-}
-
-/* Grows the chain until the heap is full: returns the blocks added. */
-static size_t fill(void)
-{
-    size_t before = nblocks;
-    while (nblocks < BLOCKS_MAX && grow() == 0)
-        ;
-    assert_true(nblocks < BLOCKS_MAX);
-    assert_int_equal(errno, ENOMEM);
-    refusals++;
-    return nblocks - before;
-}
-
-static __attribute__((noinline)) void check_chain(void)
-{
-    void **b = chain;
-    for (size_t i = nblocks; i-- > 0; b = b[0]) {
-        assert_ptr_equal(b, wbt_reveal(block_at[i]));
-        if (!wbt_intact(b + 1, block_size[i] - sizeof *b, 1000 + i))
-            fail_msg("block %zu of %zu at %p damaged", i, nblocks, (void *)b);
-        checked++;
-    }
-    assert_null(b);
-}
-
-static __attribute__((noinline)) void drop_newer_half(void)
-{
-    nblocks /= 2;
-    chain = nblocks ? wbt_reveal(block_at[nblocks - 1]) : NULL;
-}
+static uint64_t refusals;
 
 /* Requests that can never fit: NULL and ENOMEM, the block passed to realloc untouched. */
 static __attribute__((noinline)) void impossible_requests(void)
@@ -87,7 +35,7 @@ static __attribute__((noinline)) void impossible_requests(void)
     errno = 0;
     assert_null(wb_calloc(SIZE_MAX / 2, 4));
     assert_int_equal(errno, ENOMEM);
-    void *old = wbt_reveal(block_at[0]);
+    void *old = fw_oldest_block();
     errno = 0;
     assert_null(wb_realloc(old, (size_t)1 << 30));
     assert_int_equal(errno, ENOMEM);
@@ -120,25 +68,25 @@ static void child(void *arg)
     assert_true(p == MAP_FAILED && errno == ENOMEM);
     refusals++;
 
-    size_t first = fill();
+    size_t first = fw_fill();
+    refusals++;
     impossible_requests();
-    check_chain();
+    fw_check_blocks();
     fw_check();
-    size_t dropped = nblocks - nblocks / 2;
-    drop_newer_half();
+    size_t dropped = fw_drop_newer_blocks();
     wbt_scrub_stack();
     wb_collect(WB_COLLECT_FULL);
-    check_chain();
+    fw_check_blocks();
     for (unsigned r = 2; r <= 4; r++)
         fw_round(r);
-    size_t again = fill();
+    size_t again = fw_fill();
+    refusals++;
     assert_true(again >= dropped / 4);
-    check_chain();
+    fw_check_blocks();
     fw_finish();
-    check_chain();
+    fw_check_blocks();
     printf("figures: refusals (NULL+ENOMEM, mmap ENOMEM) %llu, blocks until full %zu, dropped %zu, "
-           "allocated again %zu, block checks %llu\n", (unsigned long long)refusals, first, dropped,
-           again, (unsigned long long)checked);
+           "allocated again %zu\n", (unsigned long long)refusals, first, dropped, again);
     fw_report("figures: memory refused");
 }
 
