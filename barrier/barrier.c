@@ -76,7 +76,7 @@ static const struct barrier_ops *first_available(char *skipped, size_t len)
     return &barrier_none;
 }
 
-const struct barrier_ops *barrier_select(const char *name, int verbose, char *why, size_t whylen)
+const struct barrier_ops *barrier_select(const char *name, int say, char *why, size_t whylen)
 {
     char reason[REASON_MAX];
     int mixed;
@@ -100,7 +100,7 @@ const struct barrier_ops *barrier_select(const char *name, int verbose, char *wh
         /* The skipped reasons also go to why, for a runtime that reports them itself. */
         if (skipped[0]) {
             snprintf(why, whylen, "%s; using %s", skipped, b->name);
-            if (verbose)
+            if (say)
                 fprintf(stderr, "wbrt: %s; using %s\n", skipped, b->name);
         }
         return b;

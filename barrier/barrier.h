@@ -57,9 +57,10 @@ extern const struct barrier_ops barrier_remset;
 /* All backends, NULL-terminated: the kernel ones in auto order, then the software ones. */
 extern const struct barrier_ops *const barrier_all[];
 
-/* Look up by name ("auto" picks the first that probes OK; with verbose, a fallback
- * prints one line on stderr).  NULL and a reason in why if unknown or unavailable. */
-const struct barrier_ops *barrier_select(const char *name, int verbose, char *why, size_t whylen);
+/* Look up by name ("auto" picks the first that probes OK; with say, a fallback prints
+ * one line on stderr naming each barrier skipped and why).  NULL and a reason in why if
+ * unknown or unavailable. */
+const struct barrier_ops *barrier_select(const char *name, int say, char *why, size_t whylen);
 
 /* For backends with nothing to do in an op (none.c). */
 void barrier_noop_range(void *addr, size_t len);

@@ -178,10 +178,16 @@ int uffd_register_wp(int fd, void *addr, size_t len)
     return ioctl(fd, UFFDIO_REGISTER, &r);
 }
 
+/* The kernel wakes the threads blocked in a fault of the range only for a MISSING-mode
+ * registration (fs/userfaultfd.c, userfaultfd_unregister): a writer blocked on a
+ * write-protect fault would sleep for ever.  Wake them: they retry the write, which the
+ * unregistered range no longer traps. */
 int uffd_unregister(int fd, void *addr, size_t len)
 {
     struct uffdio_range r = {(uintptr_t)addr, len};
-    return ioctl(fd, UFFDIO_UNREGISTER, &r);
+    if (ioctl(fd, UFFDIO_UNREGISTER, &r) != 0)
+        return -1;
+    return ioctl(fd, UFFDIO_WAKE, &r);
 }
 
 int uffd_writeprotect(int fd, void *addr, size_t len, bool protect)

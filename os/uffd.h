@@ -22,6 +22,7 @@ int uffd_open_ex(uint64_t features, uint64_t optional, unsigned flags, uint64_t 
                  char *why, size_t whylen);
 /* 0, or -1 with errno. */
 int uffd_register_wp(int fd, void *addr, size_t len);
+/* Unregister, then wake every thread blocked in a fault of the range. */
 int uffd_unregister(int fd, void *addr, size_t len);
 /* Set (protect) or clear write protection of [addr, addr+len).  0, or -1 with errno. */
 int uffd_writeprotect(int fd, void *addr, size_t len, bool protect);

@@ -37,10 +37,20 @@ static int init_locked(const struct wb_options *opt)
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(EINVAL);
     }
-    const struct barrier_ops *b = barrier_select(G.cfg.barrier, G.cfg.verbose, why, sizeof why);
+    /* An auto fallback always says so (one line): the user chose auto, not that barrier. */
+    const struct barrier_ops *b = barrier_select(G.cfg.barrier, 1, why, sizeof why);
     if (!b) {
-        snprintf(last_error, sizeof last_error, "wb_init: %s", why);
-        return fail(strncmp(why, "WBRT_BARRIER", 12) == 0 ? EINVAL : ENOTSUP);
+        if (strncmp(why, "WBRT_BARRIER", 12) == 0) {
+            snprintf(last_error, sizeof last_error, "wb_init: %s", why);
+            return fail(EINVAL);
+        }
+        /* Unavailable here: name the setting that asked for it. */
+        const char *var = opt && opt->barrier ? "wb_options.barrier" : "WBRT_BARRIER";
+        if (strcmp(G.cfg.barrier, "auto") != 0)
+            snprintf(last_error, sizeof last_error, "wb_init: %s=%s: %s", var, G.cfg.barrier, why);
+        else
+            snprintf(last_error, sizeof last_error, "wb_init: %s", why);
+        return fail(ENOTSUP);
     }
     G.barrier = b;
     /* (A heap left by an attempt that failed later on is reused.) */
