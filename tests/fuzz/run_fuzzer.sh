@@ -7,6 +7,8 @@ set -eu
 fuzzer=$1 seeds=$2 work=$3 seconds=$4
 rm -rf "$work"
 mkdir -p "$work/corpus"
-echo "$fuzzer -max_total_time=$seconds -print_final_stats=1 -artifact_prefix=$work/ $work/corpus $seeds"
-exec "$fuzzer" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" \
-    "$work/corpus" "$seeds"
+# libFuzzer's own exit code for a crash is 77, which ctest would count as skipped.
+set -- -max_total_time="$seconds" -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 \
+    -artifact_prefix="$work/" "$work/corpus" "$seeds"
+echo "$fuzzer $*"
+exec "$fuzzer" "$@"
