@@ -32,10 +32,7 @@ static struct entry {
 } model[SLOTS];
 static void *roots[SLOTS];   /* registered with wb_add_roots: the rooted objects */
 
-/* LeakSanitizer's scan at exit reports libFuzzer's own driver object as leaked once wb_init
- * has run (not understood yet); this target's memory is the collector's, not malloc's. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
+FUZZ_NO_LEAK_CHECK
 
 static char *addr(int i) { return (char *)~model[i].hidden; }
 

@@ -6,7 +6,9 @@
  * perm_image_open, perm_image_read_meta, perm_image_meta_sane.  A refusal must say why
  * (the path first, errno set) and leave no fd open; an image taken must be one the heap
  * can hold: every large object's tail pages follow it and name it, every tail page belongs
- * to one, small pages have a real class and objects only at its slot starts.
+ * to one, small pages have a real class and objects only at its slot starts.  A refused
+ * image is also given to wb_perm_load, which must refuse it too, naming the file, with
+ * nothing of it mapped.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include "fuzz_check.h"
 #include "perm_image.h"
+#include "wbrt.h"
 
 #define FIX_IDENTITY 1
 #define FIX_LAYOUT 2
@@ -24,6 +27,8 @@
 #define SIZE_MINUS_BYTE 16
 #define RAW_FILE 32        /* the input after the flags is the whole file */
 #define MAX_PAGES 8
+
+FUZZ_NO_LEAK_CHECK
 
 static int memfd = -1;
 static char path[64];
@@ -74,6 +79,31 @@ static bool holdable(const struct perm_page *m, size_t count)
     return true;
 }
 
+/* Whether the image file is mapped anywhere in this process. */
+static bool image_mapped(void)
+{
+    static char maps[1 << 20];
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    FUZZ_CHECK(fd >= 0, "/proc/self/maps: %s", strerror(errno));
+    size_t n = 0;
+    ssize_t k;
+    while (n < sizeof maps - 1 && (k = read(fd, maps + n, sizeof maps - 1 - n)) > 0)
+        n += (size_t)k;
+    close(fd);
+    maps[n] = 0;
+    return strstr(maps, "memfd:fuzz_perm_image") != NULL;
+}
+
+/* The public loader on an image the checks refused: refused as well, nothing mapped. */
+static void check_load_refuses(void)
+{
+    errno = 0;
+    FUZZ_CHECK(wb_perm_load(path) == -1 && errno != 0, "wb_perm_load took a refused image");
+    FUZZ_CHECK(strstr(wb_last_error(), path), "wb_perm_load: %s", wb_last_error());
+    FUZZ_CHECK(!image_mapped(), "a refused image is mapped");
+    FUZZ_CHECK(wb_perm_root(0) == NULL, "a refused image left a root");
+}
+
 static size_t round_page(size_t n) { return (n + WB_PAGE_SIZE - 1) & ~(WB_PAGE_SIZE - 1); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,6 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memfd = memfd_create("fuzz_perm_image", MFD_CLOEXEC);
         FUZZ_CHECK(memfd >= 0, "memfd_create: %s", strerror(errno));
         snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
+        struct wb_options o = {.heap_max = (size_t)64 << 20};
+        FUZZ_CHECK(wb_init(&o) == 0, "wb_init: %s", wb_last_error());
     }
     if (size == 0)
         return 0;
@@ -133,6 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(errno != 0, "refused without errno: %s", why);
         FUZZ_CHECK(strncmp(why, path, strlen(path)) == 0 && strlen(why) > strlen(path) + 2, "message: %s", why);
         FUZZ_CHECK(lowest_free_fd() == free_fd, "a refused image left a descriptor open");
+        check_load_refuses();
         return 0;
     }
     /* Taken: the header must describe this file exactly, as the loader will map it. */
@@ -150,5 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                want ? "can" : "cannot");
     perm_image_free_meta(meta, &got);
     close(fd);
+    if (!sane)
+        check_load_refuses();
     return 0;
 }
