@@ -13,9 +13,13 @@
 
 #define MAX_TENURE 100
 
+/* The value is cut at VALUE_SHOWN characters: a long one must not crowd out the accepted values. */
+#define VALUE_SHOWN 64
+
 static int bad(char *why, size_t whylen, const char *var, const char *val, const char *accepted)
 {
-    snprintf(why, whylen, "%s=%s is invalid: expected %s", var, val, accepted);
+    snprintf(why, whylen, "%s=%.*s%s is invalid: expected %s", var, VALUE_SHOWN, val,
+             strlen(val) > VALUE_SHOWN ? "..." : "", accepted);
     errno = EINVAL;
     return -1;
 }
@@ -44,9 +48,12 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
+/* Decimal digits only: strtol alone would also take blanks and a sign (" 1", "+1", "-0"). */
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
     char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < lo || v > hi)
@@ -72,11 +79,8 @@ int options_parse_signal(const char *s)
 
 #define SIZE_WORDS "a size in bytes with an optional K, M, G or T suffix"
 
-static int env_size(const char *var, size_t min, size_t *out, char *why, size_t whylen)
+static int value_size(const char *var, const char *v, size_t min, size_t *out, char *why, size_t whylen)
 {
-    const char *v = getenv(var);
-    if (!v)
-        return 0;
     size_t n;
     if (parse_size(v, &n) != 0 || n < min) {
         char acc[96];
@@ -87,11 +91,8 @@ static int env_size(const char *var, size_t min, size_t *out, char *why, size_t 
     return 0;
 }
 
-static int env_int(const char *var, long lo, long hi, long *out, char *why, size_t whylen)
+static int value_int(const char *var, const char *v, long lo, long hi, long *out, char *why, size_t whylen)
 {
-    const char *v = getenv(var);
-    if (!v)
-        return 0;
     if (parse_int(v, lo, hi, out) != 0) {
         char acc[64];
         if (hi == 1 && lo == 0)
@@ -103,9 +104,82 @@ static int env_int(const char *var, long lo, long hi, long *out, char *why, size
     return 0;
 }
 
+/* A string option that must fit its field (len bytes with the terminator). */
+static int value_string(const char *var, const char *v, char *field, size_t len, const char *shown,
+                        const char *accepted, char *why, size_t whylen)
+{
+    if (strlen(v) >= len)
+        return bad(why, whylen, var, shown ? shown : v, accepted);
+    strcpy(field, v);
+    return 0;
+}
+
+enum option_var { V_HEAP_MAX, V_YOUNG_BYTES, V_FULL_MIN, V_MARK_STACK_MAX, V_HEAP_GROWTH, V_TENURE_AGE,
+                  V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_COUNT };
+
+const char *const options_vars[] = {
+    [V_HEAP_MAX] = "WBRT_HEAP_MAX", [V_YOUNG_BYTES] = "WBRT_YOUNG_BYTES", [V_FULL_MIN] = "WBRT_FULL_MIN",
+    [V_MARK_STACK_MAX] = "WBRT_MARK_STACK_MAX", [V_HEAP_GROWTH] = "WBRT_HEAP_GROWTH",
+    [V_TENURE_AGE] = "WBRT_TENURE_AGE", [V_VERIFY] = "WBRT_VERIFY", [V_VERBOSE] = "WBRT_VERBOSE",
+    [V_ON_BAD_FREE] = "WBRT_ON_BAD_FREE", [V_STOP_SIGNAL] = "WBRT_STOP_SIGNAL",
+    [V_BARRIER] = "WBRT_BARRIER", [V_IMAGE] = "WBRT_IMAGE", [V_COUNT] = NULL,
+};
+
+int options_parse(struct wbrt_config *c, const char *var, const char *s, char *why, size_t whylen)
+{
+    int i = 0;
+    long v;
+    while (i < V_COUNT && strcmp(var, options_vars[i]) != 0)
+        i++;
+    switch ((enum option_var)i) {
+    case V_HEAP_MAX: return value_size(var, s, (size_t)16 << 20, &c->heap_max, why, whylen);
+    case V_YOUNG_BYTES: return value_size(var, s, 4096, &c->young_bytes, why, whylen);
+    case V_FULL_MIN: return value_size(var, s, 0, &c->full_min_bytes, why, whylen);
+    case V_MARK_STACK_MAX: return value_size(var, s, 1, &c->mark_stack_max, why, whylen);
+    case V_HEAP_GROWTH:
+        if (value_int(var, s, 1, 10000, &v, why, whylen))
+            return -1;
+        c->heap_growth = (unsigned)v;
+        return 0;
+    case V_TENURE_AGE:
+        if (value_int(var, s, 0, MAX_TENURE, &v, why, whylen))
+            return -1;
+        c->tenure_age = (int)v;
+        return 0;
+    case V_VERIFY:
+    case V_VERBOSE:
+        if (value_int(var, s, 0, 1, &v, why, whylen))
+            return -1;
+        *(i == V_VERIFY ? &c->verify : &c->verbose) = (int)v;
+        return 0;
+    case V_ON_BAD_FREE:
+        if (strcmp(s, "abort") == 0)
+            c->on_bad_free = BAD_FREE_ABORT;
+        else if (strcmp(s, "ignore") == 0)
+            c->on_bad_free = BAD_FREE_IGNORE;
+        else
+            return bad(why, whylen, var, s, "abort or ignore");
+        return 0;
+    case V_STOP_SIGNAL:
+        if ((v = options_parse_signal(s)) < 0)
+            return bad(why, whylen, var, s, OPTIONS_SIGNAL_WORDS);
+        c->stop_signal = (int)v;
+        return 0;
+    case V_BARRIER:
+        return value_string(var, s, c->barrier, sizeof c->barrier, NULL, barrier_names(), why, whylen);
+    case V_IMAGE:
+        return value_string(var, s, c->image, sizeof c->image, "(too long)",
+                            "the path of a heap image saved by wb_perm_save", why, whylen);
+    case V_COUNT:
+        break;
+    }
+    snprintf(why, whylen, "%s is not a wbrt option", var);
+    errno = EINVAL;
+    return -1;
+}
+
 int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
 {
-    long v;
     *c = (struct wbrt_config){
         .heap_max = (size_t)64 << 30,
         .young_bytes = (size_t)16 << 20,
@@ -115,50 +189,11 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         .mark_stack_max = (size_t)16 << 20,
         .stop_signal = SIGPWR,
     };
-    if (env_size("WBRT_HEAP_MAX", (size_t)16 << 20, &c->heap_max, why, whylen) ||
-        env_size("WBRT_YOUNG_BYTES", 4096, &c->young_bytes, why, whylen) ||
-        env_size("WBRT_FULL_MIN", 0, &c->full_min_bytes, why, whylen) ||
-        env_size("WBRT_MARK_STACK_MAX", 1, &c->mark_stack_max, why, whylen))
-        return -1;
-    v = c->heap_growth;
-    if (env_int("WBRT_HEAP_GROWTH", 1, 10000, &v, why, whylen))
-        return -1;
-    c->heap_growth = (unsigned)v;
-    v = 0;
-    if (env_int("WBRT_TENURE_AGE", 0, MAX_TENURE, &v, why, whylen))
-        return -1;
-    c->tenure_age = (int)v;
-    v = 0;
-    if (env_int("WBRT_VERIFY", 0, 1, &v, why, whylen))
-        return -1;
-    c->verify = (int)v;
-    v = 0;
-    if (env_int("WBRT_VERBOSE", 0, 1, &v, why, whylen))
-        return -1;
-    c->verbose = (int)v;
-    const char *s = getenv("WBRT_ON_BAD_FREE");
-    if (s) {
-        if (strcmp(s, "abort") == 0)
-            c->on_bad_free = BAD_FREE_ABORT;
-        else if (strcmp(s, "ignore") == 0)
-            c->on_bad_free = BAD_FREE_IGNORE;
-        else
-            return bad(why, whylen, "WBRT_ON_BAD_FREE", s, "abort or ignore");
+    for (int i = 0; i < V_COUNT; i++) {
+        const char *s = getenv(options_vars[i]);
+        if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
+            return -1;
     }
-    s = getenv("WBRT_STOP_SIGNAL");
-    if (s && (c->stop_signal = options_parse_signal(s)) < 0)
-        return bad(why, whylen, "WBRT_STOP_SIGNAL", s, OPTIONS_SIGNAL_WORDS);
-    s = getenv("WBRT_BARRIER");
-    if (s && strlen(s) < sizeof c->barrier)
-        strcpy(c->barrier, s);
-    else if (s)
-        return bad(why, whylen, "WBRT_BARRIER", s, barrier_names());
-
-    s = getenv("WBRT_IMAGE");
-    if (s && strlen(s) < sizeof c->image)
-        strcpy(c->image, s);
-    else if (s)
-        return bad(why, whylen, "WBRT_IMAGE", "(too long)", "the path of a heap image saved by wb_perm_save");
 
     if (!opt)
         return 0;

@@ -27,6 +27,14 @@ struct wbrt_config {
 int options_parse_signal(const char *s);
 #define OPTIONS_SIGNAL_WORDS "PWR, XCPU, USR1, USR2 or RTMIN+N (SIG prefix optional)"
 
+/* The WBRT_* variables options_parse knows, in the order options_resolve reads them; NULL ends it. */
+extern const char *const options_vars[];
+
+/* The value s of the WBRT_* variable var into c: 0, or -1 with errno EINVAL and why naming
+ * the variable and the accepted values (c unchanged).  What options_resolve does with each
+ * variable that is set. */
+int options_parse(struct wbrt_config *c, const char *var, const char *s, char *why, size_t whylen);
+
 /* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */
 int options_resolve(const struct wb_options *opt, struct wbrt_config *cfg, char *why, size_t whylen);
 

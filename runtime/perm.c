@@ -92,33 +92,6 @@ int wb_perm_save(const char *path)
     return rc == 0 ? 0 : gc_error(errno, "wb_perm_save: %s", why);
 }
 
-/* Every record must describe pages of the image; checked before anything is mapped. */
-static bool meta_sane(const struct perm_page *m, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        size_t pg = 1 + i;
-        switch (m[i].kind) {
-        case PK_FREE:
-            break;
-        case PK_SMALL:
-            if (m[i].sclass >= NCLASS)
-                return false;
-            break;
-        case PK_LARGE:
-            if (m[i].aux == 0 || m[i].aux > count + 1 - pg)
-                return false;
-            break;
-        case PK_TAIL:
-            if (m[i].aux < 1 || m[i].aux >= pg || m[m[i].aux - 1].kind != PK_LARGE)
-                return false;
-            break;
-        default:
-            return false;
-        }
-    }
-    return true;
-}
-
 /* The side tables of the mapped image: its objects are old and perm. */
 static void adopt(const struct perm_page *m, size_t count)
 {
@@ -160,7 +133,7 @@ int perm_load_locked(const char *path, char *why, size_t whylen)
     } else if (!(meta = perm_image_read_meta(fd, &h))) {
         err = errno;
         snprintf(why, whylen, "%s: cannot read: %s", path, strerror(err));
-    } else if (!meta_sane(meta, count)) {
+    } else if (!perm_image_meta_sane(meta, count)) {
         err = EINVAL;
         snprintf(why, whylen, "%s: corrupted (bad page table)", path);
     }

@@ -145,8 +145,7 @@ static int read_all(int fd, void *p, size_t n, off_t off)
     return 0;
 }
 
-/* The checksum of the file past its header, read in chunks. */
-static int hash_file(int fd, const struct perm_header *h, uint64_t *out)
+int perm_image_checksum(int fd, const struct perm_header *h, uint64_t *out)
 {
     void *buf = os_table(CHUNK);
     if (!buf)
@@ -230,7 +229,7 @@ int perm_image_open(const char *path, struct perm_header *h, int *fdp, char *why
         rc = refuse(why, whylen, errno, path, "cannot read: %s", strerror(errno));
     else if ((rc = check_header(path, h, (uint64_t)st.st_size, why, whylen)) != 0)
         ;
-    else if (hash_file(fd, h, &sum) != 0)
+    else if (perm_image_checksum(fd, h, &sum) != 0)
         rc = refuse(why, whylen, errno, path, "cannot read: %s", strerror(errno));
     else if (sum != h->checksum)
         rc = refuse(why, whylen, EINVAL, path, "corrupted (checksum mismatch)");
@@ -260,4 +259,44 @@ struct perm_page *perm_image_read_meta(int fd, const struct perm_header *h)
 void perm_image_free_meta(struct perm_page *meta, const struct perm_header *h)
 {
     os_release(meta, h->page_count * sizeof(struct perm_page));
+}
+
+/* A small page's allocation bits only at its class's slot starts: any other bit would be
+ * an object the allocator and the collector cannot find the start or the end of. */
+static bool slot_starts_only(const struct perm_page *p)
+{
+    uint64_t slots[PAGE_WORDS] = {0};
+    size_t step = class_size[p->sclass] >> GRAN_SHIFT;
+    for (size_t g = 0; g < class_count[p->sclass] * step; g += step)
+        slots[g / 64] |= (uint64_t)1 << (g % 64);
+    for (int k = 0; k < PAGE_WORDS; k++)
+        if (p->alloc[k] & ~slots[k])
+            return false;
+    return true;
+}
+
+bool perm_image_meta_sane(const struct perm_page *m, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        switch (m[i].kind) {
+        case PK_FREE:
+            break;
+        case PK_SMALL:
+            if (m[i].sclass >= NCLASS || !slot_starts_only(&m[i]))
+                return false;
+            break;
+        case PK_LARGE:
+            /* Its run: aux pages inside the image, each after it a tail naming it (page i + 1). */
+            if (m[i].aux == 0 || m[i].aux > count - i)
+                return false;
+            for (size_t t = i + 1; t < i + m[i].aux; t++)
+                if (m[t].kind != PK_TAIL || m[t].aux != i + 1)
+                    return false;
+            i += m[i].aux - 1;
+            break;
+        default:        /* a tail outside its head's run, or no kind at all */
+            return false;
+        }
+    }
+    return true;
 }

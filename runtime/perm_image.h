@@ -8,6 +8,7 @@
 #ifndef WBRT_PERM_IMAGE_H
 #define WBRT_PERM_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "heap.h"
@@ -55,9 +56,18 @@ int perm_image_write(const char *path, struct perm_header *h, const struct perm_
  * checksum).  0 with *fd open and *h filled, or -1 with errno and the reason in why. */
 int perm_image_open(const char *path, struct perm_header *h, int *fd, char *why, size_t whylen);
 
+/* The checksum of the image in fd as h describes it (h->checksum itself counts as zero),
+ * read in chunks: 0, or -1 with errno. */
+int perm_image_checksum(int fd, const struct perm_header *h, uint64_t *out);
+
 /* Reads the meta records of an image perm_image_open accepted; NULL with errno on failure.
  * Release with perm_image_free_meta. */
 struct perm_page *perm_image_read_meta(int fd, const struct perm_header *h);
 void perm_image_free_meta(struct perm_page *meta, const struct perm_header *h);
+/* Whether the count records describe a heap this build can hold: known kinds, small pages
+ * of a real class with objects at its slot starts only, every large object's run inside
+ * the image and made of it and its tails, no tail outside a run.  Checked before anything
+ * is mapped (records are page 1 onwards). */
+bool perm_image_meta_sane(const struct perm_page *m, size_t count);
 
 #endif

@@ -25,9 +25,10 @@ struct side_entry *side_insert(struct side_table *t, uintptr_t key, int *fresh);
 /* Safe while iterating: the slot is marked removed, nothing moves. */
 static inline void side_remove(struct side_entry *e) { e->key = SIDE_GONE; }
 
-/* Runs the statement after it with e bound to each live entry. */
+/* Runs the statement after it with e bound to each live entry (an empty table has no
+ * array: no arithmetic on its NULL). */
 #define SIDE_FOR_EACH(t, e)                                                              \
-    for (struct side_entry *e = (t)->e, *end_ = (t)->e + (t)->cap; e < end_; e++)       \
+    for (struct side_entry *e = (t)->e, *end_ = (t)->cap ? (t)->e + (t)->cap : e; e < end_; e++) \
         if (e->key > SIDE_GONE)
 
 #endif
