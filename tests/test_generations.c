@@ -590,6 +590,37 @@ static void test_dangling_into_young_small(void **state)
     dangling_into_run_check(x, 0);
 }
 
+/* A page freed by hand and reused before the next collection is on the young page list
+ * twice.  With a tenure age, the young collection swept it twice, and the second sweep
+ * (its marks cleared by the first) freed the young survivors.  Found by tests/soak. */
+enum { RELISTED_SMALL = 1500 };   /* a size class no other test here uses: a fresh page */
+static void *g_relisted;
+
+static __attribute__((noinline)) void relisted_page_setup(void)
+{
+    void *large = wb_malloc(3 * 4096);
+
+    assert_non_null(large);
+    wb_free(large);                          /* its first page stays on the young list */
+    g_relisted = wb_malloc(RELISTED_SMALL);
+    assert_non_null(g_relisted);
+    assert_ptr_equal(g_relisted, large);     /* first fit in a fresh process: the same page */
+    wbt_fill(g_relisted, RELISTED_SMALL, 1800);
+}
+
+static void test_relisted_page_tenured(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=2");
+    relisted_page_setup();
+    wbt_scrub_stack();
+    for (int i = 0; i < 3; i++) {            /* young, young, then promoted */
+        wb_collect(WB_COLLECT_YOUNG);
+        wbt_assert_live(wbt_hide(g_relisted), RELISTED_SMALL, 1800);
+    }
+    g_relisted = NULL;
+}
+
 enum kernel_route { ROUTE_PREAD, ROUTE_PREADV, ROUTE_IO_URING, ROUTES };
 
 /* The kernel copies n bytes of fd (from offset 0) to dst; -1 with errno on failure. */
@@ -1046,6 +1077,7 @@ int main(void)
         cmocka_unit_test(test_dangling_into_young_kept),
         cmocka_unit_test(test_dangling_into_young_reclaimed),
         cmocka_unit_test(test_dangling_into_young_small),
+        cmocka_unit_test(test_relisted_page_tenured),
         cmocka_unit_test(test_old_to_young_by_wb_store),
         cmocka_unit_test(test_threads_wb_store_shared_old),
         cmocka_unit_test(test_wild_store_own_handler),
