@@ -157,12 +157,6 @@ static void *mutate(void *arg)
     }
 }
 
-static uint64_t mix(uint64_t x)
-{
-    struct soak_thread t = { .rng = x };
-    return soak_rand(&t);
-}
-
 /* One configuration, in this process. */
 static int run_phase(void)
 {
@@ -179,7 +173,7 @@ static int run_phase(void)
         g_thread[i] = malloc(sizeof *g_thread[i]);
         if (g_thread[i] == NULL)
             soak_fail(NULL, "out of memory");
-        soak_model_init(g_thread[i], i, mix(soak_cfg.seed ^ (uint64_t)i << 56),
+        soak_model_init(g_thread[i], i, soak_splitmix(&(uint64_t){ soak_cfg.seed ^ (uint64_t)i << 56 }),
                         n == 1 ? SOAK_CAP_ALONE : SOAK_CAP_SHARED, g_roots[i]);
     }
     g_start = now();
@@ -302,7 +296,7 @@ int main(int argc, char **argv)
     int failed = 0, skipped = 0;
 
     soak_cfg.argv0 = argv[0];
-    soak_cfg.seed = mix((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32) % 1000000000;
+    soak_cfg.seed = soak_splitmix(&(uint64_t){ (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32 }) % 1000000000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--soak") == 0) {
@@ -339,8 +333,13 @@ int main(int argc, char **argv)
         return run_phase();
     }
 
-    printf("soak: seed %llu, %g s over 4 configurations (%s)\n", (unsigned long long)soak_cfg.seed,
-           seconds, getenv("WBRT_BARRIER") ? getenv("WBRT_BARRIER") : "default barrier");
+#ifdef WB_SOFT_BARRIER
+    soak_cfg.barrier = WBT_STR(WB_SOFT_BARRIER);
+#else
+    soak_cfg.barrier = getenv("WBRT_BARRIER") ? getenv("WBRT_BARRIER") : "auto";
+#endif
+    printf("soak: seed %llu, %g s over 4 configurations, barrier %s\n",
+           (unsigned long long)soak_cfg.seed, seconds, soak_cfg.barrier);
     for (int k = 0; k < 4; k++) {
         int st = spawn_phase(k < 2 ? 0 : 2, k % 2 ? threads : 1, seconds / 4, sum);
         if (st == WBT_SKIP && k == 0) {
@@ -355,9 +354,9 @@ int main(int argc, char **argv)
     }
     if (skipped)
         return WBT_SKIP;
-    printf("soak: total seed=%llu configurations=4 steps=%llu objects_checked=%llu "
+    printf("soak: total barrier=%s seed=%llu configurations=4 steps=%llu objects_checked=%llu "
            "collections_survived=%llu young + %llu full frees=%llu reallocs=%llu %s\n",
-           (unsigned long long)soak_cfg.seed, sum[0], sum[1], sum[2], sum[3], sum[4], sum[5],
-           failed ? "FAILED" : "ok");
+           soak_cfg.barrier, (unsigned long long)soak_cfg.seed, sum[0], sum[1], sum[2], sum[3],
+           sum[4], sum[5], failed ? "FAILED" : "ok");
     return failed;
 }

@@ -82,13 +82,14 @@ struct soak_config {
 };
 extern struct soak_config soak_cfg;
 
-static inline uint64_t soak_rand(struct soak_thread *t)   /* splitmix64 */
+static inline uint64_t soak_splitmix(uint64_t *state)
 {
-    uint64_t z = (t->rng += 0x9e3779b97f4a7c15u);
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     return z ^ (z >> 31);
 }
+static inline uint64_t soak_rand(struct soak_thread *t) { return soak_splitmix(&t->rng); }
 static inline uint64_t soak_below(struct soak_thread *t, uint64_t n) { return soak_rand(t) % n; }
 
 /* soak_object.c: the heap side. */
