@@ -48,9 +48,9 @@ void soak_fail(const struct soak_thread *t, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nsoak: reproduce: WBRT_BARRIER=%s WBRT_VERIFY=1 %s --phase %d,%d --seed %llu --seconds %g\n",
-            soak_cfg.barrier, soak_cfg.argv0, soak_cfg.tenure, soak_cfg.threads,
-            (unsigned long long)soak_cfg.seed, soak_cfg.seconds);
+    fprintf(stderr, "\nsoak: reproduce: WBRT_BARRIER=%s WBRT_VERIFY=%s %s --phase %d,%d --seed %llu --seconds %g\n",
+            soak_cfg.barrier, getenv("WBRT_VERIFY") ? getenv("WBRT_VERIFY") : "0", soak_cfg.argv0,
+            soak_cfg.tenure, soak_cfg.threads, (unsigned long long)soak_cfg.seed, soak_cfg.seconds);
     funlockfile(stderr);
     abort();
 }
@@ -165,6 +165,13 @@ static int run_phase(void)
     struct soak_counts c;
     struct wb_stats s;
 
+    char tenure[16];
+
+    snprintf(tenure, sizeof tenure, "%d", soak_cfg.tenure);
+    setenv("WBRT_TENURE_AGE", tenure, 1);
+    /* Small generations: many collections, each checked (the caller's settings win). */
+    setenv("WBRT_YOUNG_BYTES", "512K", 0);
+    setenv("WBRT_FULL_MIN", "4M", 0);
     wbt_init();   /* prints SKIPPED and exits 77 if the forced barrier is unavailable */
     soak_cfg.barrier = wb_barrier_name();
     soak_hub_init();
@@ -227,11 +234,10 @@ static int spawn_phase(int tenure, int threads, double seconds, unsigned long lo
 {
     static const char *const keys[] = { "steps=", "checked=", "young=", "full=", "frees=",
                                         "reallocs=" };
-    char buf[4096], tenure_s[16], phase[32], seed_s[32], secs[32], prog[32];
+    char buf[4096], phase[32], seed_s[32], secs[32], prog[32];
     int fd[2], status;
     FILE *in;
 
-    snprintf(tenure_s, sizeof tenure_s, "%d", tenure);
     snprintf(phase, sizeof phase, "%d,%d", tenure, threads);
     snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)soak_cfg.seed);
     snprintf(secs, sizeof secs, "%g", seconds);
@@ -251,10 +257,6 @@ static int spawn_phase(int tenure, int threads, double seconds, unsigned long lo
         dup2(fd[1], STDERR_FILENO);
         close(fd[0]);
         close(fd[1]);
-        setenv("WBRT_TENURE_AGE", tenure_s, 1);
-        /* Small generations: many collections, each checked (the caller's settings win). */
-        setenv("WBRT_YOUNG_BYTES", "512K", 0);
-        setenv("WBRT_FULL_MIN", "4M", 0);
         execl("/proc/self/exe", soak_cfg.argv0, "--phase", phase, "--seed", seed_s, "--seconds",
               secs, "--progress", prog, (char *)NULL);
         fprintf(stderr, "soak: exec /proc/self/exe: %s\n", strerror(errno));
