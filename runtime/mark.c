@@ -82,7 +82,10 @@ void mark_word(uintptr_t w)
     if (bit_test(H.mark_bits, g))
         return;
     if (!bit_test(H.alloc_bits, g)) {
-        if (__builtin_expect(M.check_freed, 0) && bit_test(H.freed_bits, g))
+        /* Not where the program freed by hand: a dangling pointer of its own may point at
+         * a young object that reused the memory, which nothing else needed. */
+        if (__builtin_expect(M.check_freed, 0) && bit_test(H.freed_bits, g) &&
+            !bit_test(H.program_freed, page_of(w)))
             freed_reachable(w, obj);
         return;
     }

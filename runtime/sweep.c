@@ -91,15 +91,21 @@ void sweep(bool young, bool global, int tenure_age, bool record_freed, uint64_t 
 {
     *r = (struct sweep_result){ 0 };
     if (young) {
-        /* sweep_page re-appends the pages that stay young; keep just those. */
-        size_t n0 = H.young.n;
+        /* sweep_page re-appends the pages that stay young; keep just those.  First the
+         * listed pages, each once (a page freed and reused since it was listed is listed
+         * twice): sweep_page sets PF_YOUNG again on a page it keeps young, after which
+         * a second entry would sweep it again with its marks cleared, freeing the young
+         * survivors. */
+        size_t n0 = H.young.n, n1 = 0;
         for (size_t i = 0; i < n0; i++) {
             size_t pg = H.young.v[i];
             if (!(H.pages[pg].flags & PF_YOUNG))
                 continue; /* freed since it was listed, or listed twice */
             H.pages[pg].flags &= (uint16_t)~PF_YOUNG;
-            sweep_page(pg, true, tenure_age, record_freed, gc_no, r);
+            H.young.v[n1++] = (uint32_t)pg;
         }
+        for (size_t i = 0; i < n1; i++)
+            sweep_page(H.young.v[i], true, tenure_age, record_freed, gc_no, r);
         if (H.young.n > n0)     /* (an empty list may have no array yet) */
             memmove(H.young.v, H.young.v + n0, (H.young.n - n0) * sizeof *H.young.v);
         H.young.n -= n0;

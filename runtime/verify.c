@@ -56,10 +56,12 @@ static bool recorded_or_held(uintptr_t slot, uintptr_t young, size_t size)
 }
 
 /* A program that frees by hand may keep a dangling pointer to what it freed: once the
- * memory is reused it points at a young object without any store. */
+ * memory is reused it points at a young object without any store.  The page tested is
+ * the one the pointer points to, not the young object's first: the freed object may be
+ * reused by a large object that starts on an earlier page. */
 static bool maybe_dangling(uintptr_t slot, uintptr_t young, size_t size)
 {
-    return bit_test(H.program_freed, page_of(young)) ||
+    return bit_test(H.program_freed, page_of(*(const uintptr_t *)slot)) ||
            (G.barrier->remembered && recorded_or_held(slot, young, size));
 }
 
