@@ -15,24 +15,27 @@ static const sigset_t *without_stop(int how, const sigset_t *set, sigset_t *copy
     return copy;
 }
 
+typedef int mask_fn(int how, const sigset_t *set, sigset_t *old);
+
+static int set_mask(mask_fn *real, int how, const sigset_t *set, sigset_t *old)
+{
+    sigset_t copy;
+    prep(old, sizeof *old);
+    int rc = real(how, without_stop(how, set, &copy), old);
+    gc_kernel_write_end();
+    return rc;
+}
+
 PRELOAD_API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     REAL(int, pthread_sigmask, (int, const sigset_t *, sigset_t *));
-    sigset_t copy;
-    prep(old, sizeof *old);
-    int rc = real_pthread_sigmask(how, without_stop(how, set, &copy), old);
-    gc_kernel_write_end();
-    return rc;
+    return set_mask(real_pthread_sigmask, how, set, old);
 }
 
 PRELOAD_API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     REAL(int, sigprocmask, (int, const sigset_t *, sigset_t *));
-    sigset_t copy;
-    prep(old, sizeof *old);
-    int rc = real_sigprocmask(how, without_stop(how, set, &copy), old);
-    gc_kernel_write_end();
-    return rc;
+    return set_mask(real_sigprocmask, how, set, old);
 }
 
 PRELOAD_API int sigsuspend(const sigset_t *set)
