@@ -1,5 +1,8 @@
 /* WBRT_* environment variables: parsed strictly, so that a typo is an error that names
  * the variable and what it accepts, not a silently ignored setting.
+ * Under secure execution (setuid, setgid or file capabilities: AT_SECURE) the environment
+ * belongs to a less privileged user, so every WBRT_* variable, here and in the preload and
+ * the barriers, is read with secure_getenv(): ignored, defaults used, like glibc's LD_*.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "options.h"
 #include <errno.h>
@@ -8,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 #include "barrier.h"
 #include "wbrt.h"
 
@@ -74,7 +79,7 @@ int options_parse_signal(const char *s)
 
 static int env_size(const char *var, size_t min, size_t *out, char *why, size_t whylen)
 {
-    const char *v = getenv(var);
+    const char *v = secure_getenv(var);
     if (!v)
         return 0;
     size_t n;
@@ -89,7 +94,7 @@ static int env_size(const char *var, size_t min, size_t *out, char *why, size_t 
 
 static int env_int(const char *var, long lo, long hi, long *out, char *why, size_t whylen)
 {
-    const char *v = getenv(var);
+    const char *v = secure_getenv(var);
     if (!v)
         return 0;
     if (parse_int(v, lo, hi, out) != 0) {
@@ -103,9 +108,24 @@ static int env_int(const char *var, long lo, long hi, long *out, char *why, size
     return 0;
 }
 
+/* One line on stderr, once, when WBRT_* variables were set but secure execution ignores
+ * them: otherwise a user would wonder why a setting has no effect. */
+static void note_secure_execution(void)
+{
+    static int noted;
+    if (!getauxval(AT_SECURE) || __atomic_exchange_n(&noted, 1, __ATOMIC_RELAXED))
+        return;
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "WBRT_", 5) == 0) {
+            fprintf(stderr, "wbrt: secure execution (setuid/setgid): WBRT_* variables ignored\n");
+            return;
+        }
+}
+
 int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
 {
     long v;
+    note_secure_execution();
     *c = (struct wbrt_config){
         .heap_max = (size_t)64 << 30,
         .young_bytes = (size_t)16 << 20,
@@ -136,7 +156,7 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
     if (env_int("WBRT_VERBOSE", 0, 1, &v, why, whylen))
         return -1;
     c->verbose = (int)v;
-    const char *s = getenv("WBRT_ON_BAD_FREE");
+    const char *s = secure_getenv("WBRT_ON_BAD_FREE");
     if (s) {
         if (strcmp(s, "abort") == 0)
             c->on_bad_free = BAD_FREE_ABORT;
@@ -145,16 +165,16 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         else
             return bad(why, whylen, "WBRT_ON_BAD_FREE", s, "abort or ignore");
     }
-    s = getenv("WBRT_STOP_SIGNAL");
+    s = secure_getenv("WBRT_STOP_SIGNAL");
     if (s && (c->stop_signal = options_parse_signal(s)) < 0)
         return bad(why, whylen, "WBRT_STOP_SIGNAL", s, OPTIONS_SIGNAL_WORDS);
-    s = getenv("WBRT_BARRIER");
+    s = secure_getenv("WBRT_BARRIER");
     if (s && strlen(s) < sizeof c->barrier)
         strcpy(c->barrier, s);
     else if (s)
         return bad(why, whylen, "WBRT_BARRIER", s, barrier_names());
 
-    s = getenv("WBRT_IMAGE");
+    s = secure_getenv("WBRT_IMAGE");
     if (s && strlen(s) < sizeof c->image)
         strcpy(c->image, s);
     else if (s)

@@ -138,9 +138,25 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
     return rc;
 }
 
+/* The stop signal's handler.  Async-signal-safety audit (signal-safety(7)); it calls:
+ *  - errno save/restore, __atomic loads: no library state;
+ *  - getpid(): on the POSIX list;
+ *  - pthread_self(), pthread_equal(): not on the list, but in glibc a read of the thread
+ *    pointer and a comparison, no lock, no allocation;
+ *  - the walk of the thread records: not a lock but a list that cannot change meanwhile,
+ *    since threads_stop_world() holds reg_lock from the first pthread_kill() to the
+ *    matching threads_start_world(), and every change to the list takes reg_lock;
+ *  - current_sp(): a register read;
+ *  - sem_post(): on the list;
+ *  - syscall(SYS_futex): a raw system call, no library state.
+ * A stop signal that the collector did not send (kill(1) from outside: si_code is not
+ * SI_TKILL from this process) is ignored: acknowledging it would let the next
+ * stop-the-world count this thread as stopped while it runs. */
 static void suspend_handler(int sig, siginfo_t *info, void *uc)
 {
-    (void)sig, (void)info, (void)uc;
+    (void)sig, (void)uc;
+    if (info->si_code != SI_TKILL || info->si_pid != getpid())
+        return;
     int saved_errno = errno;
     unsigned epoch = __atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE);
     pthread_t me = pthread_self();
