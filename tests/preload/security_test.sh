@@ -8,7 +8,8 @@
 #     honours setgid, or SKIPPED for this part.
 #  2. fds: no descriptor of wbrt survives exec, under every available barrier and mode;
 #  3. files: the statistics files refuse a symlink planted in their place, and are made 0600;
-#  4. signals: the program's own SIGSEGV, SIGBUS, SIGUSR1 and SIGPWR handlers run, under every barrier.
+#  4. signals: the program's own SIGSEGV, SIGBUS, SIGUSR1 and SIGPWR handlers run, under every
+#     barrier; a stop signal sent from outside is ignored.
 set -uo pipefail
 part=$1 wbrt=$2 prog=$3 linked=$4
 lib=$(dirname "$wbrt")/libwbrt-preload.so
@@ -17,7 +18,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 dir=$(mktemp -d "$PWD/security.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 chmod 755 "$dir"
-barriers=$("$wbrt" probe | awk '$2 == "available" { print $1 }')
+barriers=$("$wbrt" probe | awk '$2 == "available" { printf "%s ", $1 }')
 
 case $part in
 secure)
@@ -38,8 +39,9 @@ else
     WBRT_STATS_FILE=$dir/stats "$dir/setgid" secure >/dev/null
     [ -s "$dir/stats" ] || fail "without setgid, WBRT_STATS_FILE got no statistics"
     : >"$dir/stats"
-    WBRT_UFFD_LOOP=x WBRT_BARRIER=uffd "$dir/setgid" secure 2>&1 | grep -q WBRT_UFFD_LOOP ||
-        [[ " $barriers " != *" uffd "* ]] || fail "without setgid, WBRT_UFFD_LOOP had no effect"
+    out=$(WBRT_UFFD_LOOP=x WBRT_BARRIER=uffd "$dir/setgid" secure 2>&1)
+    [[ $out == *WBRT_UFFD_LOOP* ]] || [[ " $barriers " != *" uffd "* ]] ||
+        fail "without setgid, WBRT_UFFD_LOOP had no effect"
     cp "$prog" "$dir/plain-setgid"
     chgrp nogroup "$dir/setgid" "$dir/plain-setgid" && chmod g+s "$dir/setgid" "$dir/plain-setgid"
     out=$(env ${bad_settings[*]} WBRT_UFFD_LOOP=x WBRT_STATS_FILE="$dir/stats" "$dir/setgid" secure 2>"$dir/err")
@@ -63,7 +65,9 @@ fds) # the list after exec is the one the shell gave us
 "$prog" listfds >"$dir/fds.expected"
 runs=0
 for setting in $(for b in $barriers; do echo "WBRT_BARRIER=$b"; done) \
-               "WBRT_MODE=leak WBRT_LEAK_SIGNAL=USR2" "WBRT_MODE=stats WBRT_STATS_INTERVAL=10"; do
+               "WBRT_MODE=leak WBRT_LEAK_SIGNAL=USR2" "WBRT_MODE=stats WBRT_STATS_INTERVAL=10" \
+               $([[ " $barriers " == *" uffd "* ]] && echo "WBRT_BARRIER=uffd,WBRT_UFFD_LOOP=uring"); do
+    setting=${setting//,/ }   # the uffd barrier's io_uring handler loop
     # shellcheck disable=SC2086
     env $setting WBRT_YOUNG_BYTES=1M LD_PRELOAD="$lib" "$prog" fds >"$dir/fds" 2>&1 ||
         fail "$setting: fds run failed: $(head -3 "$dir/fds")"
@@ -99,6 +103,9 @@ for b in $barriers; do
         echo "signals under $b, stop signal $stop: $out; $collections collections"
     done
 done
+# A stop signal from outside (kill, SI_USER) is not the collector's: the process carries on.
+out=$(LD_PRELOAD=$lib timeout 20 sh -c 'kill -PWR $$; echo alive' 2>&1)
+[ "$out" = alive ] || fail "kill -PWR from outside stopped or killed a preloaded shell: '$out'"
 ;;
 *) echo "usage: security_test.sh secure|fds|files|signals WBRT PROGRAM LINKED"; exit 2 ;;
 esac
