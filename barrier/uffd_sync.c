@@ -219,7 +219,7 @@ static int start(struct uf *u, void *base, size_t len, char *why, size_t whylen)
  * fork child; the bench and the tests detach). */
 static void say_stats(const struct uf *u)
 {
-    const char *v = getenv("WBRT_VERBOSE");
+    const char *v = secure_getenv("WBRT_VERBOSE");
     char threads[32] = "";
     if (!v || strcmp(v, "1") != 0)
         return;

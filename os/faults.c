@@ -22,6 +22,7 @@
  * sigaction() wrapper built on faults_sigaction() never sees them. */
 #include "faults.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sigsegv.h>
 #include <stdio.h>
@@ -67,15 +68,29 @@ static int dispatch(void *addr, int serious)
     return 1;
 }
 
+/* The SIGSEGV handler.  Async-signal-safety audit (signal-safety(7)); on each path it calls:
+ *  - libsigsegv's handler: documented to run in the signal handler; it reads the fault
+ *    address from the siginfo and calls dispatch();
+ *  - client_fault(): the barrier's handler, async-signal-safe by contract (faults.h); the
+ *    mprotect barrier's uses atomic bitmap operations, mprotect() (a system call) and, when
+ *    mprotect fails, write(2) of a constant message;
+ *  - hand_back(): client_release() (same contract; mprotect barrier: mprotect) and
+ *    sigaction() (on the POSIX list) with a struct read from a slot a writer never touches
+ *    while it is current (set_previous);
+ *  - getpid(), gettid(), syscall(rt_tgsigqueueinfo): system calls, no library state.
+ * errno is saved and restored: the interrupted code may be between a call and its errno
+ * check. */
 static void on_sigsegv(int sig, siginfo_t *si, void *context)
 {
-    if (si->si_code == SEGV_ACCERR) {
+    int saved_errno = errno;
+    if (si->si_code == SEGV_ACCERR)
         libsigsegv_handler(sig, si, context);
-        return;
+    else {
+        hand_back();
+        if (si->si_code <= 0)   /* SI_USER, SI_TKILL, SI_QUEUE...: sent, not a fault */
+            syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si);
     }
-    hand_back();
-    if (si->si_code <= 0)   /* SI_USER, SI_TKILL, SI_QUEUE...: sent, not a fault */
-        syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si);
+    errno = saved_errno;
 }
 
 static int is_ours(const struct sigaction *sa)

@@ -37,7 +37,7 @@ const char *uffd_loop_name(enum uffd_loop loop)
 static enum uffd_loop chosen_loop(bool *loud)
 {
     static int warned;
-    const char *s = getenv("WBRT_UFFD_LOOP");
+    const char *s = secure_getenv("WBRT_UFFD_LOOP");
     *loud = false;
     if (!s || !*s)
         return DEFAULT_LOOP;

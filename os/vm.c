@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "race_annotations.h"
 
 /* Every mapping made here, so that a scan of the process's mappings can leave out the
  * library's own (its tables hold addresses and bit patterns that would look like
@@ -15,8 +16,16 @@ static int own_lock;
 
 static void own_lock_take(void)
 {
+    OS_ATOMIC_ONLY(&own_lock);
     while (__atomic_exchange_n(&own_lock, 1, __ATOMIC_ACQUIRE))
         __builtin_ia32_pause();
+    OS_HAPPENS_AFTER(&own_lock);
+}
+
+static void own_lock_drop(void)
+{
+    OS_HAPPENS_BEFORE(&own_lock);
+    __atomic_store_n(&own_lock, 0, __ATOMIC_RELEASE);
 }
 
 static void own_add(void *p, size_t len)
@@ -28,7 +37,7 @@ static void own_add(void *p, size_t len)
             __atomic_store_n(&own[i].hi, (uintptr_t)p + ((len + 4095) & ~(size_t)4095), __ATOMIC_RELEASE);
             break;
         }
-    __atomic_store_n(&own_lock, 0, __ATOMIC_RELEASE);
+    own_lock_drop();
 }
 
 static void own_remove(void *p)
@@ -39,7 +48,7 @@ static void own_remove(void *p)
             __atomic_store_n(&own[i].hi, 0, __ATOMIC_RELEASE);
             break;
         }
-    __atomic_store_n(&own_lock, 0, __ATOMIC_RELEASE);
+    own_lock_drop();
 }
 
 size_t os_own_mappings(struct os_range *out, size_t max)

@@ -2,6 +2,7 @@
 /* Sums the per-process statistics lines the preload appended (see preload/stats_file.c). */
 #include "cli_stats.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,13 @@ void cli_stats_report(int fd, const char *out, const char *program, double wall_
                 sum[3], sum[4], peak_heap / 1048576, rss_kib / 1024.0, wall_s, exit_text);
         return;
     }
-    FILE *f = fopen(out, "w");
+    /* Like the shell's `>`, but 0600 and never through a symlink planted at FILE. */
+    int out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *f = out_fd < 0 ? NULL : fdopen(out_fd, "w");
     if (!f) {
         perror(out);
+        if (out_fd >= 0)
+            close(out_fd);
         return;
     }
     fprintf(f, "{\"program\": \"%s\", \"mode\": \"%s\", \"barrier\": \"%s\", \"processes\": %d", program,

@@ -1,5 +1,8 @@
 /* WBRT_* environment variables: parsed strictly, so that a typo is an error that names
  * the variable and what it accepts, not a silently ignored setting.
+ * Under secure execution (setuid, setgid or file capabilities: AT_SECURE) the environment
+ * belongs to a less privileged user, so every WBRT_* variable, here and in the preload and
+ * the barriers, is read with secure_getenv(): ignored, defaults used, like glibc's LD_*.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "options.h"
 #include <errno.h>
@@ -8,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 #include "barrier.h"
 #include "wbrt.h"
 
@@ -178,8 +183,23 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
     return -1;
 }
 
+/* One line on stderr, once, when WBRT_* variables were set but secure execution ignores
+ * them: otherwise a user would wonder why a setting has no effect. */
+static void note_secure_execution(void)
+{
+    static int noted;
+    if (!getauxval(AT_SECURE) || __atomic_exchange_n(&noted, 1, __ATOMIC_RELAXED))
+        return;
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, "WBRT_", 5) == 0) {
+            fprintf(stderr, "wbrt: secure execution (setuid/setgid): WBRT_* variables ignored\n");
+            return;
+        }
+}
+
 int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
 {
+    note_secure_execution();
     *c = (struct wbrt_config){
         .heap_max = (size_t)64 << 30,
         .young_bytes = (size_t)16 << 20,
@@ -190,7 +210,7 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         .stop_signal = SIGPWR,
     };
     for (int i = 0; i < V_COUNT; i++) {
-        const char *s = getenv(options_vars[i]);
+        const char *s = secure_getenv(options_vars[i]);
         if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
             return -1;
     }

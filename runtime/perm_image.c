@@ -90,9 +90,10 @@ int perm_image_write(const char *path, struct perm_header *h, const struct perm_
         errno = ENAMETOOLONG;
         return -1;
     }
-    /* 0644 less the umask, like any file a program writes: other users' processes may
-     * share the image (it holds whatever the heap held: choose the directory accordingly). */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    /* 0600: the image holds whatever the heap held (chmod it to share it with other
+     * users).  O_EXCL (and O_NOFOLLOW) refuse a file or symlink planted at the temporary
+     * name; rename() replaces a symlink planted at path instead of writing through it. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         int err = errno;
         snprintf(why, whylen, "%s: cannot create %s: %s", path, tmp, strerror(err));

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "gc.h"
+#include "race_annotations.h"
 #include "segments.h"
 #include "thread_spawn.h"
 #include "vm.h"
@@ -138,21 +139,42 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
     return rc;
 }
 
+/* The stop signal's handler.  Async-signal-safety audit (signal-safety(7)); it calls:
+ *  - errno save/restore, __atomic loads: no library state;
+ *  - getpid(): on the POSIX list;
+ *  - pthread_self(), pthread_equal(): not on the list, but in glibc a read of the thread
+ *    pointer and a comparison, no lock, no allocation;
+ *  - the walk of the thread records: not a lock but a list that cannot change meanwhile,
+ *    since threads_stop_world() holds reg_lock from the first pthread_kill() to the
+ *    matching threads_start_world(), and every change to the list takes reg_lock;
+ *  - sem_post(): on the list;
+ *  - syscall(SYS_futex): a raw system call, no library state;
+ *  - OS_HAPPENS_*: valgrind client requests, no-op instructions outside valgrind.
+ * A stop signal that the collector did not send (kill(1) from outside: si_code is not
+ * SI_TKILL from this process) is ignored: acknowledging it would let the next
+ * stop-the-world count this thread as stopped while it runs. */
 static void suspend_handler(int sig, siginfo_t *info, void *uc)
 {
-    (void)sig, (void)info, (void)uc;
+    (void)sig;
+    if (info->si_code != SI_TKILL || info->si_pid != getpid())
+        return;
+    OS_HAPPENS_AFTER(&threads);       /* the pthread_kill() of threads_stop_world() */
     int saved_errno = errno;
     unsigned epoch = __atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE);
     pthread_t me = pthread_self();
-    /* The interrupted registers are in the signal frame, above our stack pointer. */
+    /* The signal frame is on this thread's stack (no SA_ONSTACK): the interrupted
+     * registers (uc's mcontext and the FPU state above it), the red zone and the stack
+     * are at uc and above.  This handler's own frame, below uc, is left out: it keeps
+     * changing while the collector scans. */
     for (struct wb_thread *t = threads; t; t = t->next)
         if (t->running && pthread_equal(t->tid, me)) {
-            t->sp = current_sp();
+            t->sp = (uintptr_t)uc;
             break;
         }
     sem_post(&ack);
     while (__atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE) == epoch)
         syscall(SYS_futex, &world_epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
+    OS_HAPPENS_AFTER(&world_epoch);   /* what the collector did while we were stopped */
     errno = saved_errno;
 }
 
@@ -225,6 +247,7 @@ void threads_stop_world(void)
     for (struct wb_thread **p = &threads; *p;) {
         struct wb_thread *t = *p;
         if (t->running && !pthread_equal(t->tid, me)) {
+            OS_HAPPENS_BEFORE(&threads);
             if (pthread_kill(t->tid, suspend_signal) != 0) {
                 *p = t->next; /* exited without unregistering (cannot happen normally) */
                 continue;
@@ -240,6 +263,7 @@ void threads_stop_world(void)
 
 void threads_start_world(void)
 {
+    OS_HAPPENS_BEFORE(&world_epoch);
     __atomic_fetch_add(&world_epoch, 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, &world_epoch, FUTEX_WAKE_PRIVATE, __INT_MAX__, NULL, NULL, 0);
     pthread_mutex_unlock(&reg_lock);

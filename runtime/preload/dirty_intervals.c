@@ -34,7 +34,7 @@ static void *sampler(void *unused)
 
 int dirty_intervals_start(char *why, size_t whylen)
 {
-    const char *s = getenv("WBRT_STATS_INTERVAL");
+    const char *s = secure_getenv("WBRT_STATS_INTERVAL");
     char *end;
     if (s) {
         errno = 0;

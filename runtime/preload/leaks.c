@@ -166,7 +166,7 @@ int leaks_start(char *why, size_t whylen)
     }
     void *warm[4];
     backtrace(warm, 4); /* loads the unwinder now, not inside a malloc */
-    const char *s = getenv("WBRT_LEAK_SIGNAL");
+    const char *s = secure_getenv("WBRT_LEAK_SIGNAL");
     if (!s)
         return 0;
     int sig = options_parse_signal(s);

@@ -29,7 +29,7 @@ __attribute__((constructor)) static void preload_start(void)
 {
     gc_inside++;
     preload_libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
-    const char *m = getenv("WBRT_MODE");
+    const char *m = secure_getenv("WBRT_MODE");
     if (!m || strcmp(m, "gc") == 0)
         preload_mode = PRELOAD_GC;
     else if (strcmp(m, "leak") == 0)

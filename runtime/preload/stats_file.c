@@ -32,12 +32,16 @@ void preload_stats_start(void)
 
 void preload_write_stats(void)
 {
-    const char *path = getenv("WBRT_STATS_FILE");
+    const char *path = secure_getenv("WBRT_STATS_FILE");
     if (!path)
         return;
+    /* `wbrt run` made the file (0600, O_EXCL): never create one, never follow a symlink
+     * planted in its place. */
     int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        fprintf(stderr, "wbrt: WBRT_STATS_FILE=%s: cannot append the statistics: %s\n", path, strerror(errno));
         return;
+    }
     struct wb_stats s;
     wb_get_stats(&s);
     char line[2048];
