@@ -184,7 +184,7 @@ static char *alt_stack;
 enum { ALT_SIZE = 65536 };
 static volatile int on_alt_stack;
 
-static void on_usr1(int sig)
+static void on_urg(int sig)
 {
     char here;
     (void)sig;
@@ -195,15 +195,15 @@ static void heap_signal_stack_install(void)
 {
     alt_stack = malloc(ALT_SIZE);
     stack_t ss = {.ss_sp = alt_stack, .ss_size = ALT_SIZE};
-    struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_ONSTACK};
-    if (!alt_stack || sigaltstack(&ss, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0)
+    struct sigaction sa = {.sa_handler = on_urg, .sa_flags = SA_ONSTACK};
+    if (!alt_stack || sigaltstack(&ss, NULL) != 0 || sigaction(SIGURG, &sa, NULL) != 0)
         fail("sigaltstack");
 }
 
 static void heap_signal_stack_use(void)
 {
     for (int i = 0; i < 3; i++)
-        raise(SIGUSR1);
+        raise(SIGURG); /* never a stop signal (WBRT_STOP_SIGNAL) */
     if (on_alt_stack != 3)
         fail("the handler did not run on the signal stack");
     printf("signal handler ran 3 times on a malloc'd signal stack\n");
