@@ -6,27 +6,28 @@
  *  - a full signal mask while the handler runs, so that a stop-the-world signal cannot
  *    interrupt the client half-way through its bookkeeping;
  *  - SA_ONSTACK, so a stack overflow still reaches a program's alternate-stack handler.
- * Passing a SIGSEGV on: when libsigsegv's callback declines, libsigsegv resets SIGSEGV to
- * SIG_DFL, which would bypass a handler the program installed.  Instead we put back the
- * disposition that was there before us and return: the faulting instruction re-executes
- * and faults again, and the kernel delivers that fault to the program's handler (or the
- * default action) with the original si_addr, siginfo and context.  A sent SIGSEGV does not
- * recur, so it is queued again to this thread with its original siginfo.
- * Limits: after a hand-back SIGSEGV is no longer ours until faults_install() runs again
- * (the client must not depend on faults meanwhile: on_release); a barrier fault taken by
- * another thread in the few instructions between that thread's fault and the kernel's
- * delivery, while this thread hands back, goes to the program's disposition; a program
- * that installs its own SIGSEGV handler after us replaces us until faults_install(),
- * unless its sigaction() calls go through faults_sigaction().
+ * Passing a SIGSEGV on (not a write fault of the client's, or sent by kill): to a handler
+ * of the program's we call it ourselves, as the kernel would (its sa_mask added to the
+ * mask at the fault, SIGSEGV blocked unless SA_NODEFER, SA_RESETHAND honoured), with the
+ * original siginfo and context; SIGSEGV stays ours, so a barrier fault another thread
+ * takes meanwhile is still the client's.  Under SIG_DFL (or SIG_IGN, which the kernel
+ * overrides for a fault) we put back that disposition and return: the instruction
+ * re-executes and the default action ends the process; a sent SIGSEGV does not recur, so
+ * it is queued again to this thread.  Only then does SIGSEGV stop being ours until
+ * faults_install() runs again (on_release first: the client must not depend on faults).
+ * Limit: a program that installs its own SIGSEGV handler after us replaces us until
+ * faults_install(), unless its sigaction() calls go through faults_sigaction().
  * Our own calls use __sigaction, glibc's exported name for the real call, so that a
  * sigaction() wrapper built on faults_sigaction() never sees them. */
 #include "faults.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sigsegv.h>
 #include <stdio.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
@@ -52,20 +53,45 @@ static const struct sigaction *get_previous(void)
     return &previous[__atomic_load_n(&current, __ATOMIC_ACQUIRE)];
 }
 
-/* Async-signal-safe. */
-static void hand_back(void)
-{
-    client_release();
-    __sigaction(SIGSEGV, get_previous(), NULL);
-}
+/* Set by dispatch() when the client declined the fault this thread is handling. */
+static __thread int declined __attribute__((tls_model("initial-exec")));
 
-/* libsigsegv's callback.  Never declines (see above): a decline is a hand-back + retry. */
+/* libsigsegv's callback.  Never declines to libsigsegv (which would reset SIGSEGV to
+ * SIG_DFL): on_sigsegv passes the fault on once libsigsegv returns. */
 static int dispatch(void *addr, int serious)
 {
     (void)serious;
     if (!client_fault(addr))
-        hand_back();
+        declined = 1;
     return 1;
+}
+
+/* As the kernel would deliver it to the program's disposition (see the top). */
+static void pass_on(int sig, siginfo_t *si, void *context)
+{
+    struct sigaction prog = *get_previous();
+    int sent = si->si_code <= 0;   /* SI_USER, SI_TKILL, SI_QUEUE...: not a fault */
+    if (prog.sa_handler == SIG_IGN && sent)
+        return;
+    if (prog.sa_handler == SIG_DFL || prog.sa_handler == SIG_IGN) {
+        client_release();
+        __sigaction(SIGSEGV, &prog, NULL);
+        if (sent)
+            syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si);
+        return;
+    }
+    if (prog.sa_flags & SA_RESETHAND)
+        set_previous(&(struct sigaction){.sa_handler = SIG_DFL});
+    sigset_t mask = ((ucontext_t *)context)->uc_sigmask;
+    sigorset(&mask, &mask, &prog.sa_mask);
+    if (!(prog.sa_flags & SA_NODEFER))
+        sigaddset(&mask, SIGSEGV);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    if (prog.sa_flags & SA_SIGINFO)
+        prog.sa_sigaction(sig, si, context);
+    else
+        prog.sa_handler(sig);
+    /* returning restores the interrupted mask from the context */
 }
 
 /* The SIGSEGV handler.  Async-signal-safety audit (signal-safety(7)); on each path it calls:
@@ -74,21 +100,25 @@ static int dispatch(void *addr, int serious)
  *  - client_fault(): the barrier's handler, async-signal-safe by contract (faults.h); the
  *    mprotect barrier's uses atomic bitmap operations, mprotect() (a system call) and, when
  *    mprotect fails, write(2) of a constant message;
- *  - hand_back(): client_release() (same contract; mprotect barrier: mprotect) and
- *    sigaction() (on the POSIX list) with a struct read from a slot a writer never touches
- *    while it is current (set_previous);
+ *  - pass_on(): the program's own handler (as the kernel would run it: whatever it calls
+ *    is the program's business), after pthread_sigmask() and sigset operations (on the
+ *    POSIX list or pure); or client_release() (same contract; mprotect barrier: mprotect)
+ *    and sigaction() (on the POSIX list) with a struct read from a slot a writer never
+ *    touches while it is current (set_previous);
  *  - getpid(), gettid(), syscall(rt_tgsigqueueinfo): system calls, no library state.
  * errno is saved and restored: the interrupted code may be between a call and its errno
  * check. */
 static void on_sigsegv(int sig, siginfo_t *si, void *context)
 {
     int saved_errno = errno;
-    if (si->si_code == SEGV_ACCERR)
+    if (si->si_code == SEGV_ACCERR) {
         libsigsegv_handler(sig, si, context);
-    else {
-        hand_back();
-        if (si->si_code <= 0)   /* SI_USER, SI_TKILL, SI_QUEUE...: sent, not a fault */
-            syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), sig, si);
+        if (declined) {
+            declined = 0;
+            pass_on(sig, si, context);
+        }
+    } else {
+        pass_on(sig, si, context);
     }
     errno = saved_errno;
 }

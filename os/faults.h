@@ -10,9 +10,10 @@
  * which runs in the signal handler (async-signal-safe) and returns 1 when it has made the
  * access possible (the instruction is then retried), or 0 to decline.
  * Every other SIGSEGV (unmapped address, sent by kill(2), declined) goes to the disposition
- * that was in force before: on_release() is called first, then that disposition is put
- * back, so this process stops routing SIGSEGV to on_fault until faults_install() is called
- * again.  Calling it while installed only updates the callbacks.  SIGBUS is never touched.
+ * that was in force before: a handler is called as the kernel would call it; under the
+ * default action, on_release() is called first, then that disposition is put back, so
+ * this process stops routing SIGSEGV to on_fault until faults_install() is called again.
+ * Calling it while installed only updates the callbacks.  SIGBUS is never touched.
  * 0, or -1 with a reason in why. */
 int faults_install(int (*on_fault)(void *addr), void (*on_release)(void), char *why, size_t whylen);
 

@@ -172,9 +172,7 @@ static int signals(int with_pwr)
     if (past_eof == MAP_FAILED)
         fail("mmap of an empty file");
     memset(old, 1, 1 << 16);
-    /* Alone: the program's own faults, between barrier faults and collections.  (With
-     * other threads taking barrier faults meanwhile, a hand-back can pass one of theirs to
-     * the program's handler: README "Security", known limits.) */
+    /* Alone: the program's own faults, between barrier faults and collections. */
     for (int r = 0; r < ROUNDS; r++) {
         mprotect(ro_page, 4096, PROT_READ);
         ro_page[r] = (char)r;                      /* the program's own fault */
@@ -185,10 +183,13 @@ static int signals(int with_pwr)
         for (int i = 0; i < 64; i++)
             free(malloc(1024));                    /* collections now and then */
     }
-    /* With two allocating threads that collections stop: signals to them and ours. */
+    /* With two allocating threads that collections stop and that take barrier faults
+     * meanwhile (none may reach our handler): signals to them and our own faults. */
     pthread_t t[WORKERS];
     run_workers(t, WORKERS);
     for (int r = 0; r < ROUNDS; r++) {
+        mprotect(ro_page, 4096, PROT_READ);
+        ro_page[ROUNDS + r] = (char)r;             /* the program's own fault */
         take_sigbus();
         for (int i = 0; i < WORKERS; i++) {
             int before = __atomic_load_n(&usr1_runs, __ATOMIC_RELAXED);
@@ -202,11 +203,11 @@ static int signals(int with_pwr)
     }
     join_workers(t, WORKERS);
     for (int r = 0; r < ROUNDS; r++)
-        if (ro_page[r] != (char)r || old[(r * 4096 + r) % (1 << 16)] != (char)r)
+        if (ro_page[r] != (char)r || ro_page[ROUNDS + r] != (char)r || old[(r * 4096 + r) % (1 << 16)] != (char)r)
             fail("a write done in or after a handler was lost");
     printf("%d rounds: SIGSEGV handled %d, SIGBUS %d, SIGUSR1 %d, SIGPWR %d\n", ROUNDS, (int)segv_runs,
            (int)bus_runs, usr1_runs, (int)pwr_runs);
-    return !(segv_runs == ROUNDS && bus_runs == 2 * ROUNDS && usr1_runs == ROUNDS * WORKERS &&
+    return !(segv_runs == 2 * ROUNDS && bus_runs == 2 * ROUNDS && usr1_runs == ROUNDS * WORKERS &&
              pwr_runs == (with_pwr ? 2 * ROUNDS : 0));
 }
 
