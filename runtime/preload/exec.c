@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A stop signal sent to a thread while it execs stays pending into the new image, where
+ * nothing handles it yet: its default action ends the program ("Power failure").  Every
+ * exec entry point holds the collector's lock across the call, so that no collection or
+ * stats sample of ours starts stopping threads meanwhile (one already stopping them
+ * finishes first: this thread is stopped and resumed while it waits for the lock).
+ * glibc's exec functions call execve internally, past any interposition: each is wrapped. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include "heap.h"
+#include "preload.h"
+
+#define EXEC(name, params, args)                                                          \
+    PRELOAD_API int name params                                                           \
+    {                                                                                     \
+        REAL(int, name, params);                                                          \
+        pthread_mutex_lock(&H.lock);                                                      \
+        int rc = real_##name args;                                                        \
+        pthread_mutex_unlock(&H.lock);                                                    \
+        return rc;                                                                        \
+    }
+
+EXEC(execve, (const char *p, char *const a[], char *const e[]), (p, a, e))
+EXEC(execv, (const char *p, char *const a[]), (p, a))
+EXEC(execvp, (const char *f, char *const a[]), (f, a))
+EXEC(execvpe, (const char *f, char *const a[], char *const e[]), (f, a, e))
+EXEC(fexecve, (int fd, char *const a[], char *const e[]), (fd, a, e))
+
+/* The list forms, as glibc builds them: the arguments up to NULL into an array. */
+#define LIST_TO_ARGV(first, ap, argv)                                                     \
+    size_t n_ = 1;                                                                        \
+    va_start(ap, first);                                                                  \
+    while (va_arg(ap, char *))                                                            \
+        n_++;                                                                             \
+    va_end(ap);                                                                           \
+    char *argv[n_ + 1];                                                                   \
+    argv[0] = (char *)(first);                                                            \
+    va_start(ap, first);                                                                  \
+    for (size_t i_ = 1; i_ <= n_; i_++)                                                   \
+        argv[i_] = va_arg(ap, char *)
+
+PRELOAD_API int execl(const char *p, const char *arg, ...)
+{
+    va_list ap;
+    LIST_TO_ARGV(arg, ap, argv);
+    va_end(ap);
+    return execv(p, argv);
+}
+
+PRELOAD_API int execlp(const char *f, const char *arg, ...)
+{
+    va_list ap;
+    LIST_TO_ARGV(arg, ap, argv);
+    va_end(ap);
+    return execvp(f, argv);
+}
+
+PRELOAD_API int execle(const char *p, const char *arg, ...)
+{
+    va_list ap;
+    LIST_TO_ARGV(arg, ap, argv);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(p, argv, envp);
+}
