@@ -4,20 +4,43 @@
  * exec entry point holds the collector's lock across the call, so that no collection or
  * stats sample of ours starts stopping threads meanwhile (one already stopping them
  * finishes first: this thread is stopped and resumed while it waits for the lock).
- * glibc's exec functions call execve internally, past any interposition: each is wrapped. */
+ * A vfork child (gcc's pex, for one) shares our memory but not our threads: no stop
+ * signal of ours reaches it, and a lock it took would stay taken in the parent once the
+ * exec succeeds, so it execs without.  glibc's exec functions call execve internally,
+ * past any interposition: each is wrapped. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <unistd.h>
 #include "heap.h"
 #include "preload.h"
+
+static pid_t owner; /* the process whose threads the collector stops */
+
+static void forked(void) { owner = getpid(); }
+
+__attribute__((constructor)) static void exec_setup(void)
+{
+    owner = getpid();
+    pthread_atfork(NULL, NULL, forked);
+}
+
+static bool lock_for_exec(void)
+{
+    if (getpid() != owner)
+        return false;
+    pthread_mutex_lock(&H.lock);
+    return true;
+}
 
 #define EXEC(name, params, args)                                                          \
     PRELOAD_API int name params                                                           \
     {                                                                                     \
         REAL(int, name, params);                                                          \
-        pthread_mutex_lock(&H.lock);                                                      \
+        bool locked = lock_for_exec();                                                    \
         int rc = real_##name args;                                                        \
-        pthread_mutex_unlock(&H.lock);                                                    \
+        if (locked)                                                                       \
+            pthread_mutex_unlock(&H.lock);                                                \
         return rc;                                                                        \
     }
 
