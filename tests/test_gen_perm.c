@@ -533,9 +533,7 @@ static void test_gen_perm_refused(void **state)
 static int cleanup(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return wbt_remove_tree(dir);
 }
 
 int main(void)

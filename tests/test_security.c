@@ -94,9 +94,7 @@ static void test_image_symlink_at_temporary_name(void **state)
 static int cleanup(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return wbt_remove_tree(dir);
 }
 
 int main(void)

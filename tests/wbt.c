@@ -3,6 +3,7 @@
 #include "wbt.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,4 +222,11 @@ int wbt_intact(const void *p, size_t n, uint64_t seed)
             return 0;
     }
     return 1;
+}
+
+int wbt_remove_tree(const char *dir)
+{
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
 }

@@ -99,6 +99,9 @@ void wbt_await_collections(int *collections, int n);
  * a collection, before allocating again, so that their memory cannot be in use anew). */
 void wbt_assert_reclaimed(const wbt_hidden *h, size_t n);
 
+/* rm -rf dir (a test's scratch directory): 0, or -1 if that failed. */
+int wbt_remove_tree(const char *dir);
+
 /* A payload that depends on seed and is never a heap address, and its check. */
 void wbt_fill(void *p, size_t n, uint64_t seed);
 int wbt_intact(const void *p, size_t n, uint64_t seed);
