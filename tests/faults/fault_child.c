@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "fault_child.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +28,4 @@ int fault_lines(const char *out, const char *prefix, char *first, size_t len)
         l += ll + (end != NULL);
     }
     return n;
-}
-
-void fault_init(void)
-{
-    if (wb_init(NULL) == 0)
-        return;
-    if (errno == ENOTSUP) {
-        const char *b = getenv("WBRT_BARRIER");
-        printf("SKIPPED: %s: %s\n", b ? b : "auto", wb_last_error());
-        exit(WBT_SKIP);
-    }
-    fail_msg("wb_init: %s", wb_last_error());
 }

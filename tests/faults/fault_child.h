@@ -12,7 +12,5 @@
 void fault_run(struct wbt_child *c, const char *const *env, void (*fn)(void *), void *arg);
 /* The lines of out starting with prefix: how many, and the first in first (may be NULL). */
 int fault_lines(const char *out, const char *prefix, char *first, size_t len);
-/* wb_init(NULL) in a child; a forced barrier unavailable here skips (exit WBT_SKIP). */
-void fault_init(void);
 
 #endif

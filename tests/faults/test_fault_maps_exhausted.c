@@ -90,7 +90,7 @@ static long splits_until_enomem(long spare)
 static void child(void *arg)
 {
     (void)arg;
-    fault_init();
+    wbt_init();
     fw_build(2048);
     fw_round(1);
     long max = read_long("/proc/sys/vm/max_map_count");

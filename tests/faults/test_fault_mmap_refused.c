@@ -59,7 +59,7 @@ static size_t vm_size(void)
 static void child(void *arg)
 {
     (void)arg;
-    fault_init();
+    wbt_init();
     fw_build(256);
     fw_round(1);
     struct rlimit as = {vm_size() + HEADROOM, RLIM_INFINITY};

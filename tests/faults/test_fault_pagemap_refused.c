@@ -53,7 +53,7 @@ static void workload(const char *test)
 static void precondition(void *arg)
 {
     (void)arg;
-    fault_init();
+    wbt_init();
 }
 
 static void need_uffd_async(void)
@@ -66,7 +66,7 @@ static void at_init_child(void *arg)
 {
     (void)arg;
     refuse_pagemap_scan();
-    fault_init();
+    wbt_init();
     assert_string_not_equal(wb_barrier_name(), "uffd-async");
     printf("figures: PAGEMAP_SCAN refused at wb_init, using %s\n", wb_barrier_name());
     workload("figures: PAGEMAP_SCAN refused at wb_init");
@@ -94,7 +94,7 @@ static void test_refused_at_init(void **state)
 static void after_init_child(void *arg)
 {
     (void)arg;
-    fault_init();
+    wbt_init();
     assert_string_equal(wb_barrier_name(), "uffd-async");
     fw_build(1024);
     fw_round(1);                        /* one round with the ioctl working */

@@ -57,7 +57,7 @@ static __attribute__((noinline)) void check_list(void)
 static void child(void *arg)
 {
     (void)arg;
-    fault_init();
+    wbt_init();
     fw_build(256);
     build_list();
     wbt_scrub_stack();

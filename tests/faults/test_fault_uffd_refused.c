@@ -53,7 +53,7 @@ static void auto_child(void *arg)
 {
     (void)arg;
     int refused = refuse_userfaultfd();
-    fault_init();
+    wbt_init();
     assert_string_equal(wb_barrier_name(), "mprotect");
     fw_build(1024);
     for (unsigned r = 1; r <= 6; r++)

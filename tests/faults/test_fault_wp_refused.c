@@ -38,7 +38,7 @@ static void refuse_writeprotect(void)
 static void child(void *arg)
 {
     (void)arg;
-    fault_init();
+    wbt_init();
     fw_build(1024);
     fw_round(1);                        /* the old generation is write-protected now */
     refuse_writeprotect();
