@@ -5,11 +5,8 @@
 # signal left pending across an exec).
 set -euo pipefail
 wbrt=$1 chain=$2 barrier=$3
-state=$("$wbrt" probe | awk -v b="$barrier" '$1 == b { $1 = ""; sub(/^ +/, ""); print }')
-if [ "$state" != available ]; then
-    echo "SKIPPED: $barrier: ${state:-unknown barrier}"
-    exit 77
-fi
+. "$(dirname "$0")/require_barrier.sh"
+require_barrier "$wbrt" "$barrier"
 rc=0
 out=$(WBRT_STATS_INTERVAL=1 "$wbrt" run --barrier "$barrier" --mode stats -- "$chain" 300 2>&1) || rc=$?
 if [ "$rc" != 0 ] || [ "$out" != "exec chain done" ]; then

@@ -7,10 +7,8 @@ set -euo pipefail
 wbrt=$1 prog=$2 barrier=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if ! "$wbrt" probe | grep -q "^$barrier *available"; then
-    echo "SKIPPED: $barrier: $("$wbrt" probe | grep "^$barrier " | sed "s/^$barrier *//")"
-    exit 77
-fi
+. "$(dirname "$0")/require_barrier.sh"
+require_barrier "$wbrt" "$barrier"
 WBRT_VERIFY=1 "$wbrt" run --barrier "$barrier" --stats="$tmp/stats.json" -- "$prog" >"$tmp/out"
 cat "$tmp/out"
 grep -qx 'last block intact: yes' "$tmp/out" || { echo "FAIL: the block kept was lost or damaged"; exit 1; }

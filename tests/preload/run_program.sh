@@ -22,11 +22,8 @@ if ! command -v "$needs" >/dev/null; then
     echo "SKIPPED: $barrier: $needs is not installed"
     exit 77
 fi
-state=$("$wbrt" probe | awk -v b="$barrier" '$1 == b { $1 = ""; sub(/^ +/, ""); print }')
-if [ "$state" != available ]; then
-    echo "SKIPPED: $barrier: ${state:-unknown barrier}"
-    exit 77
-fi
+. "$(dirname "$0")/require_barrier.sh"
+require_barrier "$wbrt" "$barrier"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
