@@ -27,6 +27,7 @@
 #include "barrier.h"
 #include "dirty_map.h"
 #include "faults.h"
+#include "wbt_required.h"
 
 #define HEAP_LEN ((size_t)64 << 20)
 #define USED 1024               /* pages handed out: the harvested range */
@@ -800,7 +801,7 @@ int main(void)
         if (!b->tracks || b->remembered)
             continue;
         if (b->probe(why, sizeof why) != 0) {
-            printf("SKIPPED: %s: %s\n", b->name, why);
+            failed += wbt_unavailable(b->name, why) != WBT_SKIP;
             continue;
         }
         struct CMUnitTest tests[] = {
@@ -828,6 +829,8 @@ int main(void)
             cmocka_unit_test(test_uffd_user_mode_only),
         };
         failed += _cmocka_run_group_tests("uffd only", uffd, sizeof uffd / sizeof uffd[0], NULL, NULL);
+    } else {
+        failed += wbt_unavailable("uffd", why) != WBT_SKIP;   /* its own group is lost too */
     }
     return failed ? 1 : 0;
 }

@@ -571,7 +571,7 @@ int main(void)
     failed += cmocka_run_group_tests_name("softdirty kernel files", kernel, NULL, NULL);
     failed += cmocka_run_group_tests_name("softdirty fallbacks", fallbacks, NULL, NULL);
     if (barrier_softdirty.probe(why, sizeof why) != 0)
-        printf("SKIPPED: softdirty: %s\n", why);
+        failed += wbt_unavailable("softdirty", why) != WBT_SKIP;
     else
         failed += cmocka_run_group_tests_name("softdirty", backend, NULL, NULL);
     return failed ? 1 : 0;

@@ -9,9 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "wbrt.h"
-
-/* Exit code that ctest counts as skipped (SKIP_RETURN_CODE). */
-#define WBT_SKIP 77
+#include "wbt_required.h"
 
 /* WBT_SOFT is 1 in a test built for a software barrier (-DWB_SOFT_BARRIER=card|ssb|remset),
  * whose WB_STORE()s are the only stores the collector learns of, else 0 (a kernel barrier
@@ -36,7 +34,8 @@
 
 /* First call of a collector test's main(): initialises the heap from the WBRT_*
  * environment.  A forced barrier this machine cannot use (wb_init fails with ENOTSUP) prints
- * "SKIPPED: <backend>: <reason>" and exits WBT_SKIP; any other failure exits 1.
+ * "SKIPPED: <backend>: <reason>" and exits WBT_SKIP, or fails if WBRT_TEST_BARRIERS lists
+ * it (wbt_unavailable); any other failure exits 1.
  * In a process started by wbt_respawn() it also limits cmocka to that one test. */
 void wbt_init(void);
 

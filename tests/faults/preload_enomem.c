@@ -5,7 +5,8 @@
  * intact; impossible calloc/realloc requests give NULL + ENOMEM and leave the old block
  * alone; after it frees some blocks and simply drops others (the collector must find
  * those), malloc must work again.  dlsym(wb_base) only checks the blocks come from the
- * wbrt heap (if not, e.g. the barrier is unavailable here: exit 77, skipped). */
+ * wbrt heap (if not, e.g. the barrier is unavailable here: exit 77, skipped, or failed if
+ * WBRT_TEST_BARRIERS lists it). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include "wbt_required.h"
 
 #define MAX 200000
 
@@ -92,9 +94,8 @@ int main(void)
     }
     void *probe = malloc(100);
     if (!wb_base(probe)) {
-        printf("SKIPPED: %s: malloc is not served by the wbrt heap (wbrt unavailable, see stderr)\n",
-               getenv("WBRT_BARRIER") ? getenv("WBRT_BARRIER") : "auto");
-        return 77;
+        return wbt_unavailable(getenv("WBRT_BARRIER") ? getenv("WBRT_BARRIER") : "auto",
+                               "malloc is not served by the wbrt heap (wbrt unavailable, see stderr)");
     }
     free(probe);
     if (setrlimit(RLIMIT_AS, &as) != 0) {

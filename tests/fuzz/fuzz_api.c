@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include "fuzz_check.h"
+#include "wbt_required.h"
 #include "wbrt.h"
 
 #define SLOTS 64
@@ -167,8 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc = wb_init(&o);
         if (rc != 0 && errno == ENOTSUP) {      /* WBRT_BARRIER names one this kernel lacks */
             const char *b = getenv("WBRT_BARRIER");
-            printf("SKIPPED: %s: %s\n", b ? b : "auto", wb_last_error());
-            exit(77);
+            exit(wbt_unavailable(b ? b : "auto", wb_last_error()));
         }
         FUZZ_CHECK(rc == 0, "wb_init: %s", wb_last_error());
         wb_add_roots(roots, roots + SLOTS);
