@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# helgrind_test.sh BARRIER PROGRAM: PROGRAM (stop_world.c) under valgrind's helgrind with
+# helgrind_test.sh BARRIER WBRT PROGRAM: PROGRAM (stop_world.c) under valgrind's helgrind with
 # WBRT_BARRIER=BARRIER must report no error and keep its lists intact.  Only the barriers
 # valgrind can run: it has no userfaultfd(2) (syscall 323 is unhandled: ENOSYS) nor
 # PAGEMAP_SCAN, and soft-dirty is the kernel's; mprotect's faults and none's stops are real.
 set -uo pipefail
-barrier=$1 prog=$2
-if ! command -v valgrind >/dev/null; then
-    echo "SKIPPED: $barrier: valgrind is not installed"
-    exit 77
-fi
+barrier=$1 wbrt=$2 prog=$3
+. "$(dirname "$0")/../preload/require_barrier.sh"
+command -v valgrind >/dev/null || barrier_lost "$wbrt" "$barrier" "valgrind is not installed"
+require_barrier "$wbrt" "$barrier"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # allregs-at-mem-access: a store that faults must leave every register exact, as on the

@@ -18,11 +18,8 @@ else
     collects=$(basename "$workload")
     needs=$workload
 fi
-if ! command -v "$needs" >/dev/null; then
-    echo "SKIPPED: $barrier: $needs is not installed"
-    exit 77
-fi
 . "$(dirname "$0")/require_barrier.sh"
+command -v "$needs" >/dev/null || barrier_lost "$wbrt" "$barrier" "$needs is not installed"
 require_barrier "$wbrt" "$barrier"
 
 tmp=$(mktemp -d)

@@ -6,7 +6,8 @@
 #     by root (AT_SECURE=1), which prints one line about it; LD_PRELOAD of the preload is
 #     not loaded into a setgid program at all (glibc).  Root only, and a filesystem that
 #     honours setgid, or SKIPPED for this part.
-#  2. fds: no descriptor of wbrt survives exec, under every available barrier and mode;
+#  2. fds: no descriptor of wbrt survives exec, under every available barrier and mode (a
+#     barrier WBRT_TEST_BARRIERS lists must be available, in this part and the next);
 #  3. files: the statistics files refuse a symlink planted in their place, and are made 0600;
 #  4. signals: the program's own SIGSEGV, SIGBUS, SIGUSR1 and SIGPWR handlers run, under every
 #     barrier; a stop signal sent from outside is ignored.
@@ -19,6 +20,22 @@ dir=$(mktemp -d "$PWD/security.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 chmod 755 "$dir"
 barriers=$("$wbrt" probe | awk '$2 == "available" { printf "%s ", $1 }')
+. "$(dirname "$0")/require_barrier.sh"
+listed=$(listed_barriers "$wbrt") || exit 2
+
+# Fails unless some barrier is available and every kernel barrier WBRT_TEST_BARRIERS lists
+# is (the software ones are builds, not for the preload).
+check_barriers() {
+    local b state
+    [ -n "$barriers" ] || fail "$wbrt probe lists no available barrier"
+    for b in $listed; do
+        state=$(barrier_state "$wbrt" "$b")
+        case $state in
+          available|software:*) ;;
+          *) fail "$b: unavailable, but WBRT_TEST_BARRIERS lists it: $state" ;;
+        esac
+    done
+}
 
 case $part in
 secure)
@@ -62,6 +79,7 @@ fi
 
 ;;
 fds) # the list after exec is the one the shell gave us
+check_barriers
 "$prog" listfds >"$dir/fds.expected"
 runs=0
 for setting in $(for b in $barriers; do echo "WBRT_BARRIER=$b"; done) \
@@ -92,6 +110,7 @@ echo "files: planted symlinks refused with an error (WBRT_STATS_FILE, --stats=FI
 
 ;;
 signals) # with collections stopping the program's threads
+check_barriers
 for b in $barriers; do
     for stop in PWR USR2; do
         arg=; [ $stop = USR2 ] && arg=pwr   # a SIGPWR handler only when it is not the stop signal
