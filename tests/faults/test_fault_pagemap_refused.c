@@ -6,7 +6,11 @@
  *         barrier with exactly one line on stderr naming PAGEMAP_SCAN and ENOTTY.
  *   after wb_init (uffd-async attached, then the ioctl starts failing): every harvest
  *         reports every page instead, with one line on stderr, and nothing is lost.
- * Both run the model-checked workload.  Barrier-specific (uffd-async is the only user of
+ * Both run the model-checked workload.
+ *   a collector test (test_alloc, run from the same build directory) forced to uffd-async:
+ *         skipped, naming PAGEMAP_SCAN, unless WBRT_TEST_BARRIERS lists uffd-async: then
+ *         it fails, with the same reason (a broken barrier must not pass as a missing one).
+ * Barrier-specific (uffd-async is the only user of
  * PAGEMAP_SCAN for its write barrier): runs once, not per barrier; skipped where
  * uffd-async is unavailable anyway. */
 #include "fault_child.h"
@@ -16,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,11 +128,54 @@ static void test_refused_after_init(void **state)
                               "(ENOTTY)); this collection scans every page");
 }
 
+/* Execs test_alloc, the program beside this one, with PAGEMAP_SCAN refused. */
+static void test_alloc_child(void *arg)
+{
+    char path[PATH_MAX], *slash;
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    (void)arg;
+    assert_true(n > 0);
+    path[n] = '\0';
+    slash = strrchr(path, '/');
+    assert_non_null(slash);
+    snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "test_alloc");
+    refuse_pagemap_scan();
+    execl(path, path, (char *)NULL);
+    fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+    _exit(127);
+}
+
+/* Runs test_alloc under uffd-async with PAGEMAP_SCAN refused and WBRT_TEST_BARRIERS=list;
+ * fails unless it exited with code and printed one line starting with prefix and
+ * naming the reason. */
+static void check_test_alloc(const char *list, int code, const char *prefix)
+{
+    struct wbt_child c;
+    char line[1024];
+    const char *env[] = {"WBRT_BARRIER=uffd-async", "WBRT_VERIFY=1", list, NULL};
+    wbt_fork(&c, env, test_alloc_child, NULL);
+    print_message("%s: %s", list, c.out);
+    if (!wbt_exited(&c, code))
+        fail_msg("%s: test_alloc's wait status %#x, not exit %d", list, c.status, code);
+    assert_int_equal(fault_lines(c.out, prefix, line, sizeof line), 1);
+    assert_non_null(strstr(line, "PAGEMAP_SCAN on /proc/self/pagemap: Inappropriate ioctl for device (ENOTTY)"));
+}
+
+static void test_refused_required(void **state)
+{
+    (void)state;
+    need_uffd_async();
+    check_test_alloc("WBRT_TEST_BARRIERS=uffd-async", 1,
+                     "FAILED: uffd-async: unavailable, but WBRT_TEST_BARRIERS lists it: ");
+    check_test_alloc("WBRT_TEST_BARRIERS=", WBT_SKIP, "SKIPPED: uffd-async: ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_at_init),
         cmocka_unit_test(test_refused_after_init),
+        cmocka_unit_test(test_refused_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
