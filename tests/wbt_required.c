@@ -57,7 +57,8 @@ int wbt_required(const char *barrier)
 int wbt_unavailable(const char *barrier, const char *why)
 {
     if (wbt_required(barrier)) {
-        printf("FAILED: %s: unavailable, but %s lists it: %s\n", barrier, WBT_REQUIRED_VAR, why);
+        printf("FAILED: %s: %s (%s lists %s: a failure, not a skip)\n", barrier, why, WBT_REQUIRED_VAR,
+               barrier);
         fflush(stdout);
         return 1;
     }

@@ -34,7 +34,7 @@ barrier_lost() {
     local listed
     listed=$(listed_barriers "$1") || exit 2
     if grep -qxF -- "$2" <<<"$listed"; then
-        echo "FAILED: $2: unavailable, but WBRT_TEST_BARRIERS lists it: $3"
+        echo "FAILED: $2: $3 (WBRT_TEST_BARRIERS lists $2: a failure, not a skip)"
         exit 1
     fi
     echo "SKIPPED: $2: $3"

@@ -32,7 +32,7 @@ check_barriers() {
         state=$(barrier_state "$wbrt" "$b")
         case $state in
           available|software:*) ;;
-          *) fail "$b: unavailable, but WBRT_TEST_BARRIERS lists it: $state" ;;
+          *) fail "$b: $state (WBRT_TEST_BARRIERS lists $b)" ;;
         esac
     done
 }
