@@ -13,7 +13,7 @@ barrier_state() {
 # listed_barriers WBRT: the barriers WBRT_TEST_BARRIERS lists, one a line.  A name that is
 # not a barrier (of `WBRT probe`) is an error naming the variable and the accepted names.
 listed_barriers() {
-    local names b
+    local names b items
     names=$("$1" probe | awk '$1 != "auto:" { print $1 }')
     [ -n "$names" ] || { echo "$1 probe lists no barrier" >&2; return 2; }
     IFS=, read -ra items <<<"${WBRT_TEST_BARRIERS:-}"
