@@ -46,8 +46,9 @@ static int fail(const char *fmt, const char *arg)
     return 2;
 }
 
-/* A library next to this executable (build tree), or in ../lib (an installed bin/):
- * name is "libwbrt-preload.so" or "gc-compat/libgc.so.1". */
+/* A library next to this executable (build tree), or in wbrt's private library directory
+ * (installed: WBRT_PRIVATE_FROM_BIN, relative to bin/): name is "libwbrt-preload.so" or
+ * "gc-compat/libgc.so.1". */
 static int find_library(const char *name, char *out, size_t len)
 {
     char self[PATH_MAX];
@@ -57,10 +58,10 @@ static int find_library(const char *name, char *out, size_t len)
     self[n] = 0;
     char *slash = strrchr(self, '/');
     *slash = 0;
-    const char *candidates[] = {"%s/%s", "%s/../lib/%s"};
+    const char *candidates[] = {"%s/%s", "%s/" WBRT_PRIVATE_FROM_BIN "/%s"};
     for (size_t i = 0; i < 2; i++) {
-        snprintf(out, len, candidates[i], self, name);
-        if (access(out, R_OK) == 0)
+        int w = snprintf(out, len, candidates[i], self, name);
+        if (w > 0 && (size_t)w < len && access(out, R_OK) == 0)
             return 0;
     }
     return -1;
