@@ -77,7 +77,7 @@ static bool page_points_young(size_t pg)
 static void harvest(void)
 {
     if (barrier_used())
-        G.barrier->harvest(&H.dirty, (void *)barrier_base(), barrier_used());
+        G.stats.barrier_pages_total += G.barrier->harvest(&H.dirty, (void *)barrier_base(), barrier_used());
 }
 
 static void young_cycle(uintptr_t sp)

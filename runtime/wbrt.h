@@ -86,6 +86,8 @@ struct wb_stats {
     uint64_t bytes_allocated;     /* total since wb_init */
     uint64_t peak_heap_bytes;     /* most heap pages ever in use at once, bytes */
     uint64_t dirty_pages_total;   /* dirty pages summed over every collection */
+    uint64_t barrier_pages_total; /* pages a kernel barrier reported written, summed over every
+                                     collection (0 under none and the software barriers) */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

@@ -61,6 +61,7 @@ static void churn(void)
 int main(void)
 {
     GC_INIT();
+    gct_enable_incremental();
     GC_set_warn_proc(on_warn);
     GCT_CHECK("warn function set", GC_get_warn_proc() == on_warn);
 
@@ -94,7 +95,10 @@ int main(void)
 
     size_t total = GC_get_total_bytes();
     churn();
-    GCT_CHECK("total bytes grew by at least what was allocated", GC_get_total_bytes() - total >= 100000 * sizeof(struct obj));
+    /* Less a page: wbrt counts a page's free slots when a thread takes it to allocate
+     * from, so part of the first page was counted before `total` was read. */
+    GCT_CHECK("total bytes grew by at least what was allocated, less a page",
+              GC_get_total_bytes() - total >= 100000 * sizeof(struct obj) - 4096);
     GCT_CHECK("heap size non-zero", GC_get_heap_size() > 0);
     GCT_CHECK("free bytes within the heap", GC_get_free_bytes() <= GC_get_heap_size());
     GC_word n0 = GC_get_gc_no();

@@ -129,6 +129,7 @@ static __attribute__((noinline)) int unregistered(long id)
 int main(void)
 {
     GC_INIT();
+    gct_enable_incremental();
     GC_set_finalize_on_demand(1);
     GC_set_warn_proc(quiet);
     char msg[80];

@@ -105,12 +105,13 @@ int main(void)
     GCT_CHECK("finalized >= 90 of 100", finalized >= 90);
     GCT_CHECK("each finalizer found its link cleared", saw_cleared == finalized);
 
-    /* Young objects dying in the generational mode while their links are in old memory. */
-    GC_enable_incremental();
+    /* Young objects dying (in the incremental runs: in the generational mode) while their
+     * links are in old memory. */
+    gct_enable_incremental();
     make(2 * N, N, 0);
     churn();
     collect();
-    GCT_CHECK("incremental: links cleared >= 990 of 1000", count(2 * N, 3 * N, 1, -1) >= N - 10);
+    GCT_CHECK("links of young objects cleared >= 990 of 1000", count(2 * N, 3 * N, 1, -1) >= N - 10);
 
     /* A link inside an object that dies with its target is forgotten (the slot may be
      * reused: clearing it later would corrupt another object); one in a kept holder is

@@ -59,6 +59,7 @@ static int bytes_kept(void)
 int main(void)
 {
     GC_INIT();
+    gct_enable_incremental();
     struct cell ***chains = GC_MALLOC(CHAINS * sizeof *chains);
     GCT_CHECK("chains of 500 reallocs keep every pointer", grow_chains(chains, 500));
     GCT_CHECK("bytes kept through growing and shrinking", bytes_kept());

@@ -56,6 +56,7 @@ static int raw_thread_run(void);
 int main(void)
 {
     GC_INIT();
+    gct_enable_incremental();
     GC_allow_register_threads();
     struct GC_stack_base sb;
     GC_get_stack_base(&sb);

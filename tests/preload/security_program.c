@@ -8,10 +8,14 @@
  *           the end of a file) and, with `pwr`, SIGPWR handlers between barrier faults and
  *           collections; then SIGBUS, SIGPWR and SIGUSR1 (sent to each of two allocating
  *           threads that collections stop): every handler must run exactly once per event,
- *           the writes made around them and the threads' lists stay intact. */
+ *           the writes made around them and the threads' lists stay intact.
+ * The allocating threads always do a set number of rounds (5000 nodes each) before they are
+ * stopped: what a run covers depends on steps done, never on how long it ran. */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,11 +23,13 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ROUNDS 200
 #define WORKERS 2
+#define CHURN_ROUNDS 32 /* per worker, about 2.5 MB allocated: collections under WBRT_YOUNG_BYTES=1M */
+
+static sem_t rounds_done[WORKERS]; /* one post per round a worker finished */
 
 struct node { struct node *next; uint64_t value; };
 
@@ -38,7 +44,8 @@ static void fail(const char *what)
 /* Builds and drops lists; keeps every 8th node and checks the kept list at the end. */
 static void *worker(void *arg)
 {
-    uint64_t seed = (uintptr_t)arg, kept_sum = 0, n_kept = 0;
+    int id = (int)(uintptr_t)arg;
+    uint64_t seed = (uint64_t)id + 1, kept_sum = 0, n_kept = 0;
     struct node *kept = NULL;
     do {
         struct node *list = NULL;
@@ -59,6 +66,7 @@ static void *worker(void *arg)
                 free(n);
             }
         }
+        sem_post(&rounds_done[id]);
     } while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE));
     for (struct node *n = kept; n; n = n->next)
         kept_sum -= n->value, n_kept--;
@@ -67,17 +75,23 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void run_workers(pthread_t *t, int n)
+static void run_workers(pthread_t *t)
 {
-    for (long i = 0; i < n; i++)
-        if (pthread_create(&t[i], NULL, worker, (void *)(i + 1)) != 0)
+    for (int i = 0; i < WORKERS; i++)
+        if (sem_init(&rounds_done[i], 0, 0) != 0 || pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)i) != 0)
             fail("pthread_create");
 }
 
-static void join_workers(pthread_t *t, int n)
+/* Once each worker has finished at least min_rounds rounds, stops and joins them. */
+static void join_workers(pthread_t *t, int min_rounds)
 {
+    for (int i = 0; i < WORKERS; i++)
+        for (int r = 0; r < min_rounds; r++)
+            while (sem_wait(&rounds_done[i]) != 0)
+                if (errno != EINTR)
+                    fail("sem_wait");
     __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < WORKERS; i++)
         pthread_join(t[i], NULL);
 }
 
@@ -103,14 +117,13 @@ static void list_fds(void)
 static void churn(void)
 {
     pthread_t t[WORKERS];
-    run_workers(t, WORKERS);
-    struct timespec ts = {0, 200 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    join_workers(t, WORKERS);
+    run_workers(t);
+    join_workers(t, CHURN_ROUNDS);
 }
 
 static volatile sig_atomic_t segv_runs, bus_runs, pwr_runs;
 static int usr1_runs;
+static sem_t usr1_ran; /* posted by the SIGUSR1 handler (sem_post is async-signal-safe) */
 static char *volatile ro_page, *volatile past_eof;
 static sigjmp_buf bus_jump;
 
@@ -141,7 +154,12 @@ static __attribute__((noinline)) void take_sigbus(void)
     }
 }
 
-static void on_usr1(int sig) { (void)sig; __atomic_add_fetch(&usr1_runs, 1, __ATOMIC_RELAXED); }
+static void on_usr1(int sig)
+{
+    (void)sig;
+    __atomic_add_fetch(&usr1_runs, 1, __ATOMIC_RELAXED);
+    sem_post(&usr1_ran);
+}
 static void on_pwr(int sig) { (void)sig; pwr_runs++; }
 
 static void handle(int sig, void (*fn)(int, siginfo_t *, void *), void (*plain)(int))
@@ -186,22 +204,24 @@ static int signals(int with_pwr)
     /* With two allocating threads that collections stop and that take barrier faults
      * meanwhile (none may reach our handler): signals to them and our own faults. */
     pthread_t t[WORKERS];
-    run_workers(t, WORKERS);
+    if (sem_init(&usr1_ran, 0, 0) != 0)
+        fail("sem_init");
+    run_workers(t);
     for (int r = 0; r < ROUNDS; r++) {
         mprotect(ro_page, 4096, PROT_READ);
         ro_page[ROUNDS + r] = (char)r;             /* the program's own fault */
         take_sigbus();
         for (int i = 0; i < WORKERS; i++) {
-            int before = __atomic_load_n(&usr1_runs, __ATOMIC_RELAXED);
+            /* One SIGUSR1 at a time, so that none merges with a pending one. */
             pthread_kill(t[i], SIGUSR1);
-            struct timespec ts = {0, 100 * 1000};
-            for (int w = 0; w < 100000 && __atomic_load_n(&usr1_runs, __ATOMIC_RELAXED) == before; w++)
-                nanosleep(&ts, NULL);
+            while (sem_wait(&usr1_ran) != 0)
+                if (errno != EINTR)
+                    fail("sem_wait");
         }
         if (with_pwr)
             raise(SIGPWR);
     }
-    join_workers(t, WORKERS);
+    join_workers(t, 1);
     for (int r = 0; r < ROUNDS; r++)
         if (ro_page[r] != (char)r || ro_page[ROUNDS + r] != (char)r || old[(r * 4096 + r) % (1 << 16)] != (char)r)
             fail("a write done in or after a handler was lost");

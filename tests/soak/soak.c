@@ -1,6 +1,7 @@
 /* soak: runs the randomized mutator in each configuration (tenure age 0 and 2, one and
  * eight mutator threads), each in a fresh process with its own wb_init, and prints what
- * it checked.  Usage in README "Soak test".  SPDX-License-Identifier: GPL-2.0-or-later */
+ * it checked.  It prints its seed first; --seed S replays it (a failure prints the whole
+ * command).  Usage in README "Soak test".  SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -17,6 +18,11 @@
 /* A full collection may keep what stale stack words point to (measured: a few objects
  * in ten thousand): a leak is more. */
 #define SOAK_LEAK_SLACK (2u << 20)
+/* A phase ends when its time is up and not before it made this much progress, so that a
+ * slow machine runs longer instead of checking little (a stalled one meets ctest's TIMEOUT). */
+#define SOAK_MIN_STEPS 1000      /* per mutator thread */
+#define SOAK_MIN_YOUNG 1         /* young collections */
+#define SOAK_MIN_LEAK_CHECKS 2   /* full collections with every thread parked */
 
 struct soak_config soak_cfg;
 
@@ -114,6 +120,18 @@ static void progress(double t_now)
     fflush(stdout);
 }
 
+/* Thread 0, every thread parked: has this phase made its minimum progress? */
+static int progress_made(void)
+{
+    struct wb_stats s;
+
+    wb_get_stats(&s);
+    for (int i = 0; i < soak_cfg.threads; i++)
+        if (g_thread[i]->n.steps < SOAK_MIN_STEPS)
+            return 0;
+    return s.young_collections >= SOAK_MIN_YOUNG && g_leak_checks >= SOAK_MIN_LEAK_CHECKS;
+}
+
 /* Every thread comes here when thread 0 bumps g_sync; returns 1 when the run is over. */
 static int gather(struct soak_thread *t)
 {
@@ -125,7 +143,7 @@ static int gather(struct soak_thread *t)
             progress(n);
             g_next_progress = n + g_progress_every;
         }
-        g_stop = n - g_start >= soak_cfg.seconds;
+        g_stop = n - g_start >= soak_cfg.seconds && progress_made();
         g_next_sync = n + g_sync_every;
     }
     pthread_barrier_wait(&g_barrier);
@@ -286,7 +304,10 @@ static void usage(const char *argv0)
             "usage: %s [--seconds N] [--seed S] [--threads N] [--progress N] [--soak]\n"
             "  runs tenure age 0 and 2, 1 and N (default 8) mutator threads, N/4 seconds each\n"
             "  --soak: 4 hours unless --seconds says otherwise, a progress line every 60 s\n"
-            "  --phase TENURE,THREADS: that one configuration, in this process\n", argv0);
+            "  a configuration runs on past its time until each thread did %d steps, with\n"
+            "  %d young collection(s) and %d leak checks\n"
+            "  --phase TENURE,THREADS: that one configuration, in this process\n",
+            argv0, SOAK_MIN_STEPS, SOAK_MIN_YOUNG, SOAK_MIN_LEAK_CHECKS);
     exit(2);
 }
 
