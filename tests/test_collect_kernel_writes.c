@@ -22,7 +22,7 @@ enum { YOUNG = 256, PAYLOAD = 64, ROUNDS = 4, PREAD_ROUNDS = 20 };
 enum route { ROUTE_READ, ROUTE_PREAD, ROUTE_IO_URING };
 static const char *const route_name[] = { "read", "pread", "io_uring" };
 
-/* io_uring_enter(2) (liburing waits there); read(2) and pread64(2). */
+/* Where the reader blocks: read(2), or io_uring_enter(2) (liburing waits for the read there). */
 static const long in_read[] = { SYS_read, -1 }, in_uring[] = { SYS_io_uring_enter, -1 };
 
 /* The kernel copies n bytes of fd to dst: a pipe (read, io_uring, at its current
@@ -130,6 +130,7 @@ static __attribute__((noinline)) wbt_hidden kernel_write_round(enum route route,
     wbt_hidden y = young_address_at(g_msg, 0, seed);
     int fd[2], is_pipe = route != ROUTE_PREAD;
     pthread_t feeder;
+    ssize_t got;
     struct feeder f = { 0, (pid_t)syscall(SYS_gettid), route == ROUTE_READ ? in_read : in_uring, c };
 
     wbt_fill(g_msg + sizeof(void *), PAYLOAD, seed + 1);
@@ -147,8 +148,10 @@ static __attribute__((noinline)) wbt_hidden kernel_write_round(enum route route,
     }
     wb_prepare_kernel_write(holder_at(off), MSG);
     errno = 0;
-    if (kernel_copy(route, fd[0], is_pipe, holder_at(off), MSG) != MSG)
-        fail_msg("%s into an old object at offset %zu: %s", route_name[route], off, strerror(errno));
+    got = kernel_copy(route, fd[0], is_pipe, holder_at(off), MSG);
+    if (got != MSG)
+        fail_msg("%s of %d bytes into an old object at offset %zu: %zd (%s)", route_name[route], MSG, off,
+                 got, strerror(errno));
     if (is_pipe) {
         assert_int_equal(pthread_join(feeder, NULL), 0);
         close(fd[1]);
@@ -158,10 +161,16 @@ static __attribute__((noinline)) wbt_hidden kernel_write_round(enum route route,
     return y;
 }
 
+/* Where round r of rounds writes in the holder: spread over its pages, word-aligned. */
+static size_t round_offset(int r, int rounds)
+{
+    return (size_t)r * (HOLDER - MSG) / (size_t)(rounds - 1) / 8 * 8;
+}
+
 static void check_kernel_writes_while_collecting(enum route route)
 {
     struct wbt_collector c;
-    wbt_hidden y[ROUNDS * PREAD_ROUNDS];
+    wbt_hidden y[PREAD_ROUNDS];   /* the most rounds */
     int rounds = route == ROUTE_PREAD ? PREAD_ROUNDS : ROUNDS;
     struct wb_stats st;
 
@@ -171,15 +180,14 @@ static void check_kernel_writes_while_collecting(enum route route)
     wb_collect(WB_COLLECT_FULL);   /* old: its pages are armed */
     wbt_collector_start(&c, WB_COLLECT_YOUNG);
     for (int r = 0; r < rounds; r++) {
-        size_t off = (size_t)r * (HOLDER - MSG) / (size_t)(rounds - 1) / 8 * 8;   /* every page */
-        y[r] = kernel_write_round(route, &c, off, 100 * (uint64_t)r);
+        y[r] = kernel_write_round(route, &c, round_offset(r, rounds), 100 * (uint64_t)r);
     }
     wbt_scrub_stack();
     wbt_await_collections(&c.count, 2);   /* the young objects' only references: the holder */
     wbt_collector_stop(&c);
     wbt_churn(YOUNG, 500);
     for (int r = 0; r < rounds; r++) {
-        size_t off = (size_t)r * (HOLDER - MSG) / (size_t)(rounds - 1) / 8 * 8;
+        size_t off = round_offset(r, rounds);
         assert_holds(holder_at(off), y[r], 100 * (uint64_t)r);
         assert_true(wbt_intact(holder_at(off + sizeof(void *)), PAYLOAD, 100 * (uint64_t)r + 1));
     }
@@ -262,19 +270,33 @@ static __attribute__((noinline)) void assert_range(const wbt_hidden *y)
     }
     assert_memory_equal(lo, expect, RANGE_LEN);
     free(expect);
+    expect = malloc(OBJ);
+    assert_non_null(expect);
+    wbt_fill(expect, OBJ, 900 + OBJS - 1);
     assert_true(wbt_intact(g_objs[0], RANGE_LO, 900));
-    assert_true(wbt_intact((char *)g_objs[OBJS - 1] + RANGE_HI - (OBJS - 1) * RUN,
-                           OBJ - (RANGE_HI - (OBJS - 1) * RUN), 900 + OBJS - 1));
+    assert_memory_equal((char *)g_objs[0] + RANGE_HI, expect + RANGE_HI - (OBJS - 1) * RUN,
+                        OBJ - (RANGE_HI - (OBJS - 1) * RUN));
+    free(expect);
 }
+
+/* In a fresh process (WBT_FRESH_PROCESS, first in the test: it runs the test of that
+ * name), whose empty heap puts the runs side by side. */
+#define PREPARED_RANGE_TEST(name, route)                                                  \
+    static void name(void **state)                                                      \
+    {                                                                                   \
+        (void)state;                                                                    \
+        WBT_NEEDS_KERNEL_BARRIER("the kernel's writes bypass WB_STORE");                \
+        WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=64M");                                      \
+        check_prepared_range(route);                                                    \
+    }
 
 static void check_prepared_range(enum route route)
 {
     unsigned char *buf = malloc(RANGE_LEN);
     wbt_hidden y[POINTERS];
+    ssize_t got;
     int fd[2];
 
-    WBT_NEEDS_KERNEL_BARRIER("the kernel's writes bypass WB_STORE");
-    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=64M");   /* a fresh heap puts the runs side by side */
     assert_non_null(buf);
     new_adjacent_old_objects();
     range_content(buf, y);
@@ -291,9 +313,9 @@ static void check_prepared_range(enum route route)
     free(buf);
     wb_prepare_kernel_write((char *)g_objs[0] + RANGE_LO, RANGE_LEN);
     errno = 0;
-    if (kernel_copy(route, fd[0], route != ROUTE_PREAD, (char *)g_objs[0] + RANGE_LO, RANGE_LEN) !=
-        (ssize_t)RANGE_LEN)
-        fail_msg("%s over %zu prepared bytes: %s", route_name[route], RANGE_LEN, strerror(errno));
+    got = kernel_copy(route, fd[0], route != ROUTE_PREAD, (char *)g_objs[0] + RANGE_LO, RANGE_LEN);
+    if (got != (ssize_t)RANGE_LEN)
+        fail_msg("%s over %zu prepared bytes: %zd (%s)", route_name[route], RANGE_LEN, got, strerror(errno));
     close(fd[0]);
     if (fd[1] != fd[0])
         close(fd[1]);
@@ -306,23 +328,9 @@ static void check_prepared_range(enum route route)
     wb_prepare_kernel_write(NULL, 0);
 }
 
-static void test_collect_prepared_range_read(void **state)
-{
-    (void)state;
-    check_prepared_range(ROUTE_READ);
-}
-
-static void test_collect_prepared_range_pread(void **state)
-{
-    (void)state;
-    check_prepared_range(ROUTE_PREAD);
-}
-
-static void test_collect_prepared_range_io_uring(void **state)
-{
-    (void)state;
-    check_prepared_range(ROUTE_IO_URING);
-}
+PREPARED_RANGE_TEST(test_collect_prepared_range_read, ROUTE_READ)
+PREPARED_RANGE_TEST(test_collect_prepared_range_pread, ROUTE_PREAD)
+PREPARED_RANGE_TEST(test_collect_prepared_range_io_uring, ROUTE_IO_URING)
 
 int main(void)
 {
