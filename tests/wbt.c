@@ -101,6 +101,7 @@ int wbt_respawn(const char *test, const char *const *env)
 {
     const char *only = getenv(WBT_CHILD_VAR);
     struct wbt_child *c;
+    char run_line[256];
 
     if (only != NULL && strcmp(only, test) == 0)
         return 0;
@@ -111,6 +112,12 @@ int wbt_respawn(const char *test, const char *const *env)
         fprintf(stderr, "%s in a fresh process (status 0x%x):\n%s\n", test, c->status, c->out);
         free(c);
         fail_msg("%s failed in its fresh process", test);
+    }
+    /* The filter names the caller: called from a helper, the fresh process runs no test. */
+    snprintf(run_line, sizeof run_line, "[ RUN      ] %s\n", test);
+    if (strstr(c->out, run_line) == NULL) {
+        free(c);
+        fail_msg("no test named %s ran in the fresh process (WBT_FRESH_PROCESS outside a test?)", test);
     }
     free(c);
     return 1;
