@@ -131,11 +131,20 @@ void wb_remove_roots(void *lo, void *hi)
     pthread_mutex_unlock(&H.lock);
 }
 
+void gc_prepare_kernel_write(const void *p, size_t n)
+{
+    if (G.initialised && n != 0)
+        G.barrier->prepare_kernel_write((void *)p, n);
+}
+
+/* Kept prepared: a program's blocking read(2) must not find the range protected again by
+ * another thread's collection (EFAULT under mprotect). */
 void wb_prepare_kernel_write(void *p, size_t n)
 {
-    if (!G.initialised || n == 0)
+    if (!G.initialised)
         return;
-    G.barrier->prepare_kernel_write(p, n);
+    gc_keep_prepared(p, n);
+    gc_prepare_kernel_write(p, n);
 }
 
 void wb_get_stats(struct wb_stats *s)

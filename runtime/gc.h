@@ -46,6 +46,11 @@ void gc_kernel_write_end(void);
 /* The calling thread's signal stack is [p, p + n) in the heap (n = 0: not any more): the
  * kernel writes signal frames there, so it is kept writable like a call's buffer. */
 void gc_signal_stack(const void *p, size_t n);
+/* wb_prepare_kernel_write: [p, p + n) stays prepared for the calling thread, also across
+ * other threads' collections, until its next call (n = 0: none). */
+void gc_keep_prepared(const void *p, size_t n);
+/* Prepares [p, p + n) for one kernel write, without keeping it prepared. */
+void gc_prepare_kernel_write(const void *p, size_t n);
 
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);

@@ -280,7 +280,7 @@ void gc_kernel_write_begin(const void *p, size_t n)
         me->kw_lo = me->kw_hi && me->kw_lo < lo ? me->kw_lo : lo;
         me->kw_hi = me->kw_hi > hi ? me->kw_hi : hi;
     }
-    wb_prepare_kernel_write((void *)p, n);
+    gc_prepare_kernel_write(p, n);
 }
 
 void gc_kernel_write_end(void)
@@ -297,7 +297,21 @@ void gc_signal_stack(const void *p, size_t n)
         me->alt_lo = (uintptr_t)p;
         me->alt_hi = (uintptr_t)p + n;
     }
-    wb_prepare_kernel_write((void *)p, n);
+    gc_prepare_kernel_write(p, n);
+}
+
+void gc_keep_prepared(const void *p, size_t n)
+{
+    struct wb_thread *me = thread_self();
+    if (!me)
+        return;
+    /* No range while it changes: a collection stopping this thread in between re-prepares
+     * nothing of it, and the caller prepares the new range after this. */
+    me->prep_hi = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    me->prep_lo = (uintptr_t)p;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    me->prep_hi = n ? (uintptr_t)p + n : 0;
 }
 
 void threads_reprepare_kernel_writes(void)
@@ -307,5 +321,7 @@ void threads_reprepare_kernel_writes(void)
             G.barrier->prepare_kernel_write((void *)t->kw_lo, t->kw_hi - t->kw_lo);
         if (t->alt_hi)
             G.barrier->prepare_kernel_write((void *)t->alt_lo, t->alt_hi - t->alt_lo);
+        if (t->prep_hi)
+            G.barrier->prepare_kernel_write((void *)t->prep_lo, t->prep_hi - t->prep_lo);
     }
 }

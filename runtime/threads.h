@@ -22,6 +22,7 @@ struct wb_thread {
     void *(*start)(void *);        /* pthread_create arguments, scanned until the thread runs */
     void *arg;
     uintptr_t kw_lo, kw_hi;        /* heap range a wrapped system call may be writing */
+    uintptr_t prep_lo, prep_hi;    /* the thread's last wb_prepare_kernel_write range */
     uintptr_t alt_lo, alt_hi;      /* its signal stack, if in the heap (the kernel writes frames there) */
     struct wb_thread *next;
     struct tlab tlab[2][NCLASS];   /* [atomic][class] */

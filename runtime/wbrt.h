@@ -63,8 +63,10 @@ WB_API int wb_perm_set_root(int i, void *p);
 WB_API void wb_add_roots(void *lo, void *hi);
 WB_API void wb_remove_roots(void *lo, void *hi);
 
-/* Make [p, p+n) safe for a kernel write (read(2), recv(2), ...) under barriers that
- * protect pages (mprotect): without it such a call may fail with EFAULT. */
+/* Make [p, p+n) safe for a kernel write (read(2), recv(2), io_uring, ...) under barriers
+ * that protect pages (mprotect): without it such a call may fail with EFAULT.  The range
+ * stays safe, even while other threads collect, until the calling thread's next call
+ * (n = 0 ends it); the pages it covers are scanned at every young collection meanwhile. */
 WB_API void wb_prepare_kernel_write(void *p, size_t n);
 
 struct wb_stats {

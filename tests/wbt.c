@@ -101,6 +101,7 @@ int wbt_respawn(const char *test, const char *const *env)
 {
     const char *only = getenv(WBT_CHILD_VAR);
     struct wbt_child *c;
+    char run_line[256];
 
     if (only != NULL && strcmp(only, test) == 0)
         return 0;
@@ -111,6 +112,12 @@ int wbt_respawn(const char *test, const char *const *env)
         fprintf(stderr, "%s in a fresh process (status 0x%x):\n%s\n", test, c->status, c->out);
         free(c);
         fail_msg("%s failed in its fresh process", test);
+    }
+    /* The filter names the caller: called from a helper, the fresh process runs no test. */
+    snprintf(run_line, sizeof run_line, "[ RUN      ] %s\n", test);
+    if (strstr(c->out, run_line) == NULL) {
+        free(c);
+        fail_msg("no test named %s ran in the fresh process (WBT_FRESH_PROCESS outside a test?)", test);
     }
     free(c);
     return 1;
@@ -228,4 +235,57 @@ int wbt_remove_tree(const char *dir)
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+static void *collector_loop(void *arg)
+{
+    struct wbt_collector *c = arg;
+
+    while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+        wb_collect(c->kind);
+        __atomic_add_fetch(&c->count, 1, __ATOMIC_RELEASE);
+        sched_yield();   /* lets the mutators at the heap lock between collections */
+    }
+    return NULL;
+}
+
+void wbt_collector_start(struct wbt_collector *c, int kind)
+{
+    c->kind = kind;
+    c->stop = 0;
+    c->count = 0;
+    assert_int_equal(pthread_create(&c->thread, NULL, collector_loop, c), 0);
+}
+
+void wbt_collector_stop(struct wbt_collector *c)
+{
+    __atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
+    assert_int_equal(pthread_join(c->thread, NULL), 0);
+}
+
+/* The first field of /proc/self/task/<tid>/syscall: the call's number, or -1 ("running"). */
+static long current_syscall(pid_t tid)
+{
+    char path[64], buf[64] = "";
+    FILE *f;
+    long nr = -1;
+
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    if (fgets(buf, sizeof buf, f) != NULL && sscanf(buf, "%ld", &nr) != 1)
+        nr = -1;
+    fclose(f);
+    return nr;
+}
+
+void wbt_await_syscall(pid_t tid, const long *nrs)
+{
+    for (;;) {
+        long nr = current_syscall(tid);
+        for (const long *p = nrs; *p >= 0; p++)
+            if (nr == *p)
+                return;
+        sched_yield();
+    }
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <pthread.h>
+#include <sys/types.h>
 #include <cmocka.h>
 #include "wbrt.h"
 #include "wbt_required.h"
@@ -93,6 +95,20 @@ void wbt_churn(size_t n, int count);
 /* In a mutator thread: waits until *collections (which a collecting thread bumps after
  * each collection) has grown by n, so that at least n collections overlap its work. */
 void wbt_await_collections(int *collections, int n);
+
+/* A thread that runs collections of kind back to back (yielding in between) and bumps
+ * count after each, until wbt_collector_stop() joins it: "another thread collects" for
+ * wbt_await_collections(&c->count, n). */
+struct wbt_collector {
+    pthread_t thread;
+    int kind, stop, count;
+};
+void wbt_collector_start(struct wbt_collector *c, int kind);
+void wbt_collector_stop(struct wbt_collector *c);
+
+/* Waits until thread tid of this process is blocked in one of the system calls nrs[]
+ * (a list ended by -1), as /proc/self/task/<tid>/syscall shows: an event, not a delay. */
+void wbt_await_syscall(pid_t tid, const long *nrs);
 
 /* Fails unless none of the n objects h[] pointed to is live any more (call it right after
  * a collection, before allocating again, so that their memory cannot be in use anew). */
