@@ -97,6 +97,69 @@ static void test_zeroed_after_reuse(void **state)
     }
 }
 
+/* The thread that frees an object gets its slot back at once: the next allocation of
+ * the class returns it, zeroed unless atomic. */
+static void test_free_reuses_slot(void **state)
+{
+    static const size_t sizes[] = { 16, 48, 256, 2048 };
+
+    (void)state;
+    for (int atomic = 0; atomic < 2; atomic++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            size_t n = sizes[s];
+            void *p = atomic ? wb_malloc_atomic(n) : wb_malloc(n);
+
+            assert_non_null(p);
+            memset(p, 0xa5, n);
+            wb_free(p);
+            assert_int_equal(wb_size(p), 0);
+            void *q = atomic ? wb_malloc_atomic(n) : wb_malloc(n);
+            assert_ptr_equal(q, p);
+            assert_true(wb_size(q) >= n);
+            if (!atomic)
+                check_fresh(q, n);
+        }
+}
+
+enum { REUSE_MAX = 4096, REUSE_SIZE = 1300 };
+static wbt_hidden reuse_got[REUSE_MAX];
+
+/* Allocates into reuse_got until slot h came back, and a few more; returns the count.
+ * Out of line: no register of the test keeps h's address through its collection. */
+static __attribute__((noinline)) int alloc_until_reused(wbt_hidden h)
+{
+    int n = 0, at = -1;
+
+    while (n < REUSE_MAX && (at < 0 || n < at + 4)) {
+        void *q = wb_malloc(REUSE_SIZE);
+        assert_non_null(q);
+        if (wbt_hide(q) == h)
+            at = n;
+        reuse_got[n++] = wbt_hide(q);
+    }
+    assert_true(at >= 0);
+    return n;
+}
+
+/* An old object freed by the program leaves its slot marked old in the side tables; the
+ * young object that reuses the slot must be young: a young collection reclaims it.  The
+ * slot comes back once the pages with free slots listed before it are used up. */
+static void test_reused_old_slot_is_young(void **state)
+{
+    (void)state;
+    void *old = wb_malloc(REUSE_SIZE);
+    assert_non_null(old);
+    wb_collect(WB_COLLECT_YOUNG);   /* promotes it */
+    wbt_hidden h = wbt_hide(old);
+    wb_free(old);
+    old = NULL;
+    int n = alloc_until_reused(h);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(wb_size(wbt_reveal(reuse_got[i])), 0);
+}
+
 static void test_atomic(void **state)
 {
     (void)state;
@@ -279,6 +342,8 @@ int main(void)
         cmocka_unit_test(test_small_sizes),
         cmocka_unit_test(test_large_sizes),
         cmocka_unit_test(test_zeroed_after_reuse),
+        cmocka_unit_test(test_free_reuses_slot),
+        cmocka_unit_test(test_reused_old_slot_is_young),
         cmocka_unit_test(test_atomic),
         cmocka_unit_test(test_calloc_zeroed),
         cmocka_unit_test(test_realloc_keeps_contents),
