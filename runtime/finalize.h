@@ -10,11 +10,17 @@
 
 typedef void (*fin_fn)(void *obj, void *cd);
 
-/* Registration (each takes H.lock).  obj must be the start of a live heap object.
- * ordered: objects reachable from obj are finalized only after obj (bdwgc's
- * GC_register_finalizer); else in any order.  fn NULL removes the registration.  The
- * previous fn and cd go to *ofn and *ocd when those are not NULL. */
-void fin_register(uintptr_t obj, fin_fn fn, void *cd, bool ordered, fin_fn *ofn, void **ocd);
+/* The order of finalization.  FIN_ORDERED: objects reachable from obj are finalized
+ * only after obj, and obj is never finalized while it reaches itself (bdwgc's
+ * GC_register_finalizer); FIN_IGNORE_SELF: the same, but obj's pointers into itself do
+ * not count (..._ignore_self); FIN_UNORDERED: in any order (..._no_order). */
+enum fin_order { FIN_UNORDERED, FIN_ORDERED, FIN_IGNORE_SELF };
+
+/* Registration (each takes H.lock).  obj must be the start of a live heap object.  fn
+ * NULL removes the registration.  The previous fn and cd go to *ofn and *ocd when those
+ * are not NULL. */
+void fin_register(uintptr_t obj, fin_fn fn, void *cd, enum fin_order order, fin_fn *ofn,
+                  void **ocd);
 /* An object freed explicitly is not finalized. */
 void fin_forget(uintptr_t obj);
 /* *link is set to NULL once obj is found unreachable.  0 registered, 1 link was

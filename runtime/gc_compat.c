@@ -32,9 +32,12 @@ void GC_init(void)
         abort();
     }
     gc_set_full_only(!__atomic_load_n(&incremental, __ATOMIC_RELAXED));
+    gc_compat_heap_init();
     gc_compat_thread_registered();
     __atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
 }
+
+int GC_is_init_called(void) { return __atomic_load_n(&inited, __ATOMIC_ACQUIRE); }
 
 void gc_compat_ready(void)
 {
@@ -76,15 +79,49 @@ void *GC_malloc_atomic(size_t n)
     return allocated(wb_malloc_atomic(n), n);
 }
 
-void *GC_malloc_uncollectable(size_t n)
+/* wbrt keeps an object for a pointer anywhere into it: a pointer to its first page is
+ * one such. */
+void *GC_malloc_ignore_off_page(size_t n) { return GC_malloc(n); }
+void *GC_malloc_atomic_ignore_off_page(size_t n) { return GC_malloc_atomic(n); }
+
+static void *uncollectable(void *p, size_t n)
 {
-    gc_compat_ready();
-    void *p = wb_malloc(n);
     if (p && uncollectable_add((uintptr_t)p) != 0) {
         wb_free(p);
         p = NULL;
     }
     return allocated(p, n);
+}
+
+void *GC_malloc_uncollectable(size_t n)
+{
+    gc_compat_ready();
+    return uncollectable(wb_malloc(n), n);
+}
+
+void *GC_malloc_atomic_uncollectable(size_t n)
+{
+    gc_compat_ready();
+    return uncollectable(wb_malloc_atomic(n), n);
+}
+
+/* Enough objects of n bytes to fill about a page, linked through their first words (the
+ * last one's is NULL); the rest of each is zeroed.  The list head, on this stack, keeps
+ * the objects already allocated while the others are. */
+void *GC_malloc_many(size_t n)
+{
+    gc_compat_ready();
+    if (n < sizeof(void *))
+        n = sizeof(void *);
+    void *head = NULL;
+    for (size_t count = n < WB_PAGE_SIZE / 2 ? WB_PAGE_SIZE / n : 1; count > 0; count--) {
+        void *p = wb_malloc(n);
+        if (!p)
+            break;
+        *(void **)p = head;
+        head = p;
+    }
+    return allocated(head, n);
 }
 
 void GC_free(void *p)
@@ -187,14 +224,7 @@ static struct wb_stats stats(void)
     return s;
 }
 
-size_t GC_get_heap_size(void) { return stats().heap_bytes; }
 size_t GC_get_total_bytes(void) { return stats().bytes_allocated; }
-
-size_t GC_get_free_bytes(void)
-{
-    struct wb_stats s = stats();
-    return s.heap_bytes > s.live_bytes ? s.heap_bytes - s.live_bytes : 0;
-}
 
 GC_word GC_get_gc_no(void)
 {

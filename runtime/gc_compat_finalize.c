@@ -10,7 +10,7 @@
 
 static int on_demand;
 
-static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, bool ordered,
+static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, enum fin_order order,
                                GC_finalization_proc *ofn, void **ocd)
 {
     gc_compat_ready();
@@ -22,19 +22,25 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, boo
             *ocd = NULL;
         return;
     }
-    fin_register((uintptr_t)obj, fn, cd, ordered, ofn, ocd);
+    fin_register((uintptr_t)obj, fn, cd, order, ofn, ocd);
 }
 
 void GC_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
                            GC_finalization_proc *ofn, void **ocd)
 {
-    register_finalizer(obj, fn, cd, true, ofn, ocd);
+    register_finalizer(obj, fn, cd, FIN_ORDERED, ofn, ocd);
+}
+
+void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn, void *cd,
+                                       GC_finalization_proc *ofn, void **ocd)
+{
+    register_finalizer(obj, fn, cd, FIN_IGNORE_SELF, ofn, ocd);
 }
 
 void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
                                     GC_finalization_proc *ofn, void **ocd)
 {
-    register_finalizer(obj, fn, cd, false, ofn, ocd);
+    register_finalizer(obj, fn, cd, FIN_UNORDERED, ofn, ocd);
 }
 
 int GC_invoke_finalizers(void) { return (int)finalize_run(); }

@@ -28,6 +28,8 @@ typedef long GC_signed_word;
  * main thread before creating threads.  Settings come from the WBRT_* environment. */
 WBRT_GC_API void GC_init(void);
 #define GC_INIT() GC_init()
+/* 1 once GC_init has run (explicitly or by the first allocation). */
+WBRT_GC_API int GC_is_init_called(void);
 
 /* Allocation.  GC_malloc memory is zeroed and scanned; GC_malloc_atomic memory is
  * neither; uncollectable memory is scanned and freed only by GC_free.  On failure the
@@ -47,6 +49,22 @@ WBRT_GC_API char *GC_strndup(const char *s, size_t n) __attribute__((malloc));
 #define GC_STRDUP(s) GC_strdup(s)
 #define GC_STRNDUP(s, n) GC_strndup((s), (n))
 #define GC_NEW(t) ((t *)GC_MALLOC(sizeof(t)))
+/* Uncollectable and neither zeroed nor scanned. */
+WBRT_GC_API void *GC_malloc_atomic_uncollectable(size_t n) __attribute__((malloc, alloc_size(1)));
+/* For large objects the program keeps a pointer to within their first page: with wbrt
+ * the same as GC_malloc and GC_malloc_atomic (any pointer into an object keeps it, when
+ * interior pointers count at all). */
+WBRT_GC_API void *GC_malloc_ignore_off_page(size_t n) __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void *GC_malloc_atomic_ignore_off_page(size_t n) __attribute__((malloc, alloc_size(1)));
+#define GC_MALLOC_ATOMIC_UNCOLLECTABLE(n) GC_malloc_atomic_uncollectable(n)
+#define GC_MALLOC_IGNORE_OFF_PAGE(n) GC_malloc_ignore_off_page(n)
+#define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(n) GC_malloc_atomic_ignore_off_page(n)
+/* Several GC_malloc(n) objects at once (about a page of them), linked through their
+ * first words (GC_NEXT; the last one's is NULL), otherwise zeroed.  NULL if none could
+ * be allocated. */
+WBRT_GC_API void *GC_malloc_many(size_t n);
+#define GC_NEXT(p) (*(void **)(p))
+
 #define GC_NEW_ATOMIC(t) ((t *)GC_MALLOC_ATOMIC(sizeof(t)))
 
 /* Start of the heap object containing p (interior pointers too), or NULL. */
@@ -67,6 +85,37 @@ WBRT_GC_API void GC_disable(void);
 WBRT_GC_API void GC_enable(void);
 /* The heap may not exceed n bytes of pages in use; beyond, allocation fails. */
 WBRT_GC_API void GC_set_max_heap_size(GC_word n);
+/* Heap growth.  GC_expand_hp: the heap may fill to n bytes more than its size before an
+ * automatic collection is due (1; 0 if that passes the maximum heap size).  With
+ * GC_set_dont_expand(1), an automatic collection comes before the heap grows beyond what
+ * it holds (by more than a sixteenth of WBRT_YOUNG_BYTES).  Without incremental mode, at
+ * least 2 * live / GC_free_space_divisor bytes (default 3) are allocated between
+ * collections, and at least WBRT_YOUNG_BYTES. */
+WBRT_GC_API int GC_expand_hp(size_t n);
+WBRT_GC_API void GC_set_dont_expand(int on);
+WBRT_GC_API int GC_get_dont_expand(void);
+WBRT_GC_API extern GC_word GC_free_space_divisor;
+WBRT_GC_API void GC_set_free_space_divisor(GC_word d);
+WBRT_GC_API GC_word GC_get_free_space_divisor(void);
+
+/* Interior pointers.  By default a pointer anywhere into an object keeps it.  After
+ * GC_set_all_interior_pointers(0) (or GC_all_interior_pointers = 0 before GC_init) a word
+ * in the heap, the data segments or registered roots keeps an object only if it points
+ * at its start or at a displacement registered with GC_register_displacement (below 4096
+ * bytes); stacks and registers still keep what they point into. */
+WBRT_GC_API extern int GC_all_interior_pointers;
+WBRT_GC_API void GC_set_all_interior_pointers(int on);
+WBRT_GC_API int GC_get_all_interior_pointers(void);
+WBRT_GC_API void GC_register_displacement(size_t offset);
+#define GC_REGISTER_DISPLACEMENT(n) GC_register_displacement(n)
+/* GC_set_no_dls(1) (or GC_no_dls = 1 before GC_init): no data segment is a root, the
+ * main program's included (as with bdwgc on Linux): the program registers its roots. */
+WBRT_GC_API extern int GC_no_dls;
+WBRT_GC_API void GC_set_no_dls(int on);
+WBRT_GC_API int GC_get_no_dls(void);
+/* Every heap object lies in [least, greatest) (set by GC_init). */
+WBRT_GC_API extern void *GC_least_plausible_heap_addr;
+WBRT_GC_API extern void *GC_greatest_plausible_heap_addr;
 
 /* Statistics: heap pages in use, the part of them not live after the last collection,
  * bytes allocated since start, collections so far. */
@@ -74,6 +123,13 @@ WBRT_GC_API size_t GC_get_heap_size(void);
 WBRT_GC_API size_t GC_get_free_bytes(void);
 WBRT_GC_API size_t GC_get_total_bytes(void);
 WBRT_GC_API GC_word GC_get_gc_no(void);
+/* The heap size (pages in use, or what GC_expand_hp asked for if more), its free part,
+ * 0 unmapped bytes (wbrt's heap size leaves out decommitted pages), the bytes allocated
+ * since the last collection and since start; any pointer may be NULL. */
+WBRT_GC_API size_t GC_get_bytes_since_gc(void);
+WBRT_GC_API void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes,
+                                        GC_word *unmapped_bytes, GC_word *bytes_since_gc,
+                                        GC_word *total_bytes);
 
 /* Warnings go through the warn function (msg is a printf format taking arg). */
 typedef void (*GC_warn_proc)(char *msg, GC_word arg);
@@ -100,7 +156,13 @@ WBRT_GC_API void GC_register_finalizer(void *obj, GC_finalization_proc fn, void 
                                        GC_finalization_proc *ofn, void **ocd);
 WBRT_GC_API void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
                                                 GC_finalization_proc *ofn, void **ocd);
+/* ..._ignore_self: as GC_register_finalizer, but obj's pointers into itself do not
+ * count (an object that reaches itself only that way is finalized). */
+WBRT_GC_API void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn, void *cd,
+                                                   GC_finalization_proc *ofn, void **ocd);
 #define GC_REGISTER_FINALIZER(p, f, d, of, od) GC_register_finalizer((p), (f), (d), (of), (od))
+#define GC_REGISTER_FINALIZER_IGNORE_SELF(p, f, d, of, od) \
+    GC_register_finalizer_ignore_self((p), (f), (d), (of), (od))
 #define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) \
     GC_register_finalizer_no_order((p), (f), (d), (of), (od))
 /* GC_invoke_finalizers runs the waiting finalizers and returns how many ran;
@@ -141,10 +203,14 @@ WBRT_GC_API int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
                                   void *(*start)(void *), void *arg);
 WBRT_GC_API int GC_pthread_join(pthread_t t, void **ret);
 WBRT_GC_API int GC_pthread_detach(pthread_t t);
+#include <signal.h>
+/* pthread_sigmask, except that wbrt's stop signal (WBRT_STOP_SIGNAL) stays unblocked. */
+WBRT_GC_API int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 #ifndef GC_NO_THREAD_REDIRECTS
 #define pthread_create GC_pthread_create
 #define pthread_join GC_pthread_join
 #define pthread_detach GC_pthread_detach
+#define pthread_sigmask GC_pthread_sigmask
 #endif
 #endif
 
