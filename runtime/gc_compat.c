@@ -7,6 +7,7 @@
 #include "gc.h"
 #include "gc_compat.h"
 #include "finalize.h"
+#include "heap.h"
 #include "uncollectable.h"
 
 static int inited, incremental;
@@ -20,6 +21,11 @@ static void *oom_null(size_t n)
 {
     (void)n;
     return NULL;
+}
+
+void GC_ignore_warn_proc(char *msg, GC_word arg)
+{
+    (void)msg, (void)arg;
 }
 
 static GC_warn_proc warn_fn = warn_stderr;
@@ -239,3 +245,25 @@ GC_oom_func GC_get_oom_fn(void) { return oom_fn; }
 
 void GC_add_roots(void *low, void *high_plus_1) { wb_add_roots(low, high_plus_1); }
 void GC_remove_roots(void *low, void *high_plus_1) { wb_remove_roots(low, high_plus_1); }
+void GC_clear_roots(void) { wb_remove_roots(NULL, (void *)UINTPTR_MAX); }
+
+/* wbrt returns the pages of freed runs to the kernel after every collection. */
+void GC_gcollect_and_unmap(void) { GC_gcollect(); }
+
+unsigned GC_get_version(void)
+{
+    return GC_VERSION_MAJOR << 16 | GC_VERSION_MINOR << 8 | GC_VERSION_MICRO;
+}
+
+/* A failed allocation fails after the one full collection it makes. */
+GC_word GC_get_max_retries(void) { return 0; }
+
+/* H.lock is the allocation lock: no collection can start while fn runs. */
+void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd)
+{
+    gc_compat_ready();
+    pthread_mutex_lock(&H.lock);
+    void *r = fn(cd);
+    pthread_mutex_unlock(&H.lock);
+    return r;
+}

@@ -127,3 +127,9 @@ void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes, GC_word *un
     if (total_bytes)
         *total_bytes = GC_get_total_bytes();
 }
+
+int GC_is_heap_ptr(const void *p)
+{
+    gc_compat_ready();
+    return in_heap((uintptr_t)p) && (uintptr_t)p >= page_addr(own_first_page());
+}

@@ -24,6 +24,23 @@ int GC_get_stack_base(struct GC_stack_base *sb)
     return GC_SUCCESS;
 }
 
+void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg)
+{
+    struct GC_stack_base sb;
+    if (GC_get_stack_base(&sb) != GC_SUCCESS)
+        sb.mem_base = __builtin_frame_address(0); /* bdwgc's answer without the bounds */
+    return fn(&sb, arg);
+}
+
+/* One thread marks. */
+int GC_get_parallel(void) { return 0; }
+
+int GC_get_suspend_signal(void)
+{
+    gc_compat_ready();
+    return G.cfg.stop_signal;
+}
+
 void GC_allow_register_threads(void) { gc_compat_ready(); }
 
 int GC_register_my_thread(const struct GC_stack_base *sb)

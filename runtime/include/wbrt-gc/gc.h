@@ -24,6 +24,13 @@ typedef long GC_signed_word;
 #define GC_NO_MEMORY 2
 #define GC_UNIMPLEMENTED 3
 
+/* The bdwgc API level this header follows (GC_get_version: major << 16 | minor << 8 |
+ * micro). */
+#define GC_VERSION_MAJOR 8
+#define GC_VERSION_MINOR 2
+#define GC_VERSION_MICRO 2
+WBRT_GC_API unsigned GC_get_version(void);
+
 /* Initialisation: optional (the first allocation initialises), but call it from the
  * main thread before creating threads.  Settings come from the WBRT_* environment. */
 WBRT_GC_API void GC_init(void);
@@ -77,6 +84,8 @@ WBRT_GC_API size_t GC_size(const void *p);
  * collection is full.  GC_collect_a_little collects if allocation has made one due;
  * it returns 0 (no collection is ever left in progress). */
 WBRT_GC_API void GC_gcollect(void);
+/* The same: wbrt returns freed pages to the kernel after every collection. */
+WBRT_GC_API void GC_gcollect_and_unmap(void);
 WBRT_GC_API int GC_collect_a_little(void);
 WBRT_GC_API void GC_enable_incremental(void);
 WBRT_GC_API int GC_is_incremental_mode(void);
@@ -134,6 +143,7 @@ WBRT_GC_API void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes,
 /* Warnings go through the warn function (msg is a printf format taking arg). */
 typedef void (*GC_warn_proc)(char *msg, GC_word arg);
 WBRT_GC_API void GC_set_warn_proc(GC_warn_proc fn);
+WBRT_GC_API void GC_ignore_warn_proc(char *msg, GC_word arg); /* a warn function: silence */
 WBRT_GC_API GC_warn_proc GC_get_warn_proc(void);
 /* Called with the size when an allocation fails; its result is returned instead. */
 typedef void *(*GC_oom_func)(size_t bytes_requested);
@@ -143,6 +153,25 @@ WBRT_GC_API GC_oom_func GC_get_oom_fn(void);
 /* Extra roots: the words in [low, high_plus_1) are scanned. */
 WBRT_GC_API void GC_add_roots(void *low, void *high_plus_1);
 WBRT_GC_API void GC_remove_roots(void *low, void *high_plus_1);
+/* Removes every range GC_add_roots added. */
+WBRT_GC_API void GC_clear_roots(void);
+/* Non-zero if p lies in a page of the collected heap (an object or not). */
+WBRT_GC_API int GC_is_heap_ptr(const void *p);
+
+/* Calls fn(cd) with the allocation lock held (no collection starts meanwhile; fn must
+ * not allocate nor call GC_* functions) and returns its result. */
+typedef void *(*GC_fn_type)(void *cd);
+WBRT_GC_API void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd);
+/* 0: a failed allocation fails after the one full collection it makes. */
+WBRT_GC_API GC_word GC_get_max_retries(void);
+
+struct GC_stack_base {
+    void *mem_base; /* the stack's highest address */
+};
+WBRT_GC_API int GC_get_stack_base(struct GC_stack_base *sb);
+/* Calls fn with the calling thread's stack base and arg; returns its result. */
+typedef void *(*GC_stack_base_func)(struct GC_stack_base *sb, void *arg);
+WBRT_GC_API void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg);
 
 /* Finalization.  fn(obj, cd) runs once obj is unreachable; obj must be the start of a
  * collected object.  With GC_register_finalizer, an object reachable from another
@@ -189,11 +218,11 @@ WBRT_GC_API int GC_unregister_disappearing_link(void **link);
 /* Every thread wbrt sees is registered by itself (pthread_create is interposed, and a
  * thread that allocates is registered): these exist so that bdwgc programs build, and
  * report what bdwgc would. */
-struct GC_stack_base {
-    void *mem_base; /* the stack's highest address */
-};
-WBRT_GC_API int GC_get_stack_base(struct GC_stack_base *sb);
 WBRT_GC_API void GC_allow_register_threads(void);
+/* 0: no marker threads besides the collecting one. */
+WBRT_GC_API int GC_get_parallel(void);
+/* The signal that stops threads for a collection (WBRT_STOP_SIGNAL). */
+WBRT_GC_API int GC_get_suspend_signal(void);
 /* GC_SUCCESS, or GC_DUPLICATE if the thread was registered with the GC_* calls already
  * (made by GC_pthread_create, or the thread that called GC_init). */
 WBRT_GC_API int GC_register_my_thread(const struct GC_stack_base *sb);
