@@ -201,17 +201,11 @@ int gc_expand_heap(size_t bytes)
     return rc;
 }
 
-void gc_set_free_space_divisor(unsigned d)
+void gc_set_growth(unsigned divisor, bool dont_expand)
 {
     pthread_mutex_lock(&H.lock);
-    G.free_space_divisor = d;
-    pthread_mutex_unlock(&H.lock);
-}
-
-void gc_set_dont_expand(bool on)
-{
-    pthread_mutex_lock(&H.lock);
-    G.dont_expand = on;
+    G.free_space_divisor = divisor;
+    G.dont_expand = dont_expand;
     pthread_mutex_unlock(&H.lock);
 }
 

@@ -75,8 +75,8 @@ void gc_set_max_heap(size_t bytes);       /* 0: no limit */
 /* Raises heap_target by bytes (from the larger of it and the heap in use): 0, or -1 if
  * that would pass the heap's limit. */
 int gc_expand_heap(size_t bytes);
-void gc_set_free_space_divisor(unsigned d); /* 0: wbrt's own budget only (full-only mode) */
-void gc_set_dont_expand(bool on);
+/* divisor 0: wbrt's own budget only (in full-only mode). */
+void gc_set_growth(unsigned divisor, bool dont_expand);
 /* Bytes allocated since the last collection. */
 size_t gc_alloc_since_collect(void);
 /* Zeroed, scanned memory at a multiple of align (a power of two); NULL + ENOMEM. */

@@ -14,6 +14,7 @@
  * them), and read them. */
 int GC_all_interior_pointers = 1;
 int GC_no_dls = 0;
+static int dont_expand;
 /* bdwgc's default; it spaces the collections of a large heap as bdwgc does. */
 GC_word GC_free_space_divisor = 3;
 void *GC_least_plausible_heap_addr, *GC_greatest_plausible_heap_addr;
@@ -24,17 +25,23 @@ void gc_compat_heap_init(void)
     mark_set_interior(GC_all_interior_pointers != 0);
     pthread_mutex_unlock(&H.lock);
     roots_data_segments(!GC_no_dls);
-    gc_set_free_space_divisor(GC_free_space_divisor > ~0u ? ~0u : (unsigned)GC_free_space_divisor);
+    gc_set_growth(GC_free_space_divisor > ~0u ? ~0u : (unsigned)GC_free_space_divisor, dont_expand);
     /* The whole reservation: every heap object lies in it, wherever the heap grows. */
     GC_least_plausible_heap_addr = (void *)H.base;
     GC_greatest_plausible_heap_addr = (void *)(H.base + (H.npages << WB_PAGE_SHIFT));
 }
 
+/* Before GC_init, which applies them, settings only go to the variables. */
+static void settings_changed(void)
+{
+    if (GC_is_init_called())
+        gc_compat_heap_init();
+}
+
 void GC_set_all_interior_pointers(int on)
 {
     GC_all_interior_pointers = on != 0;
-    if (GC_is_init_called())
-        gc_compat_heap_init();
+    settings_changed();
 }
 
 int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
@@ -60,13 +67,10 @@ void GC_set_no_dls(int on)
 
 int GC_get_no_dls(void) { return GC_no_dls; }
 
-static int dont_expand;
-
 void GC_set_dont_expand(int on)
 {
-    gc_compat_ready();
     dont_expand = on != 0;
-    gc_set_dont_expand(dont_expand);
+    settings_changed();
 }
 
 int GC_get_dont_expand(void) { return dont_expand; }
@@ -78,8 +82,7 @@ void GC_set_free_space_divisor(GC_word d)
         abort();
     }
     GC_free_space_divisor = d;
-    if (GC_is_init_called())
-        gc_compat_heap_init();
+    settings_changed();
 }
 
 GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }
