@@ -78,6 +78,29 @@ int link_unregister(void **link)
     return e != NULL;
 }
 
+int link_move(void **link, void **to)
+{
+    int rc = 0, fresh;
+    pthread_mutex_lock(&H.lock);
+    struct side_entry *e = side_find(&links, (uintptr_t)link);
+    if (!e) {
+        rc = 3;
+    } else if (link != to) {
+        uintptr_t obj = e->v[0];
+        /* Insert first (it may move entries), so that a failure leaves link registered. */
+        if (side_find(&links, (uintptr_t)to))
+            rc = 1;
+        else if (!(e = side_insert(&links, (uintptr_t)to, &fresh)))
+            rc = 2;
+        else {
+            e->v[0] = obj;
+            side_remove(side_find(&links, (uintptr_t)link));
+        }
+    }
+    pthread_mutex_unlock(&H.lock);
+    return rc;
+}
+
 enum state { GONE, DEAD, LIVE };
 
 /* A registered object: freed explicitly since (GONE), unreachable so far (DEAD), LIVE. */

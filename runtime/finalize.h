@@ -28,6 +28,10 @@ void fin_forget(uintptr_t obj);
 int link_register(void **link, uintptr_t obj);
 /* 1 if link was registered, 0 if not. */
 int link_unregister(void **link);
+/* The registration of link now watches the word at to (which keeps its content): 0 (also
+ * when to is link and link is registered), 1 to is registered already, 2 out of memory,
+ * 3 link was not registered. */
+int link_move(void **link, void **to);
 
 /* World stopped, marking done: clear the links of unreachable objects, then pick the
  * finalizable objects that are ready and mark what they reach (they live until their

@@ -48,13 +48,18 @@ int GC_should_invoke_finalizers(void) { return finalize_ready() != 0; }
 void GC_set_finalize_on_demand(int on) { __atomic_store_n(&on_demand, on != 0, __ATOMIC_RELAXED); }
 int GC_get_finalize_on_demand(void) { return __atomic_load_n(&on_demand, __ATOMIC_RELAXED); }
 
-int GC_general_register_disappearing_link(void **link, const void *obj)
+static void check_link(const char *call, void **link, const void *arg)
 {
     if (!link || ((uintptr_t)link & (sizeof(void *) - 1))) {
-        fprintf(stderr, "wbrt: GC_general_register_disappearing_link(%p, %p): the link is not "
-                "an aligned word\n", (void *)link, obj);
+        fprintf(stderr, "wbrt: %s(%p, %p): the link is not an aligned word\n", call,
+                (void *)link, arg);
         abort();
     }
+}
+
+int GC_general_register_disappearing_link(void **link, const void *obj)
+{
+    check_link("GC_general_register_disappearing_link", link, obj);
     gc_compat_ready();
     void *base = wb_base(obj);
     /* An object outside the heap never becomes unreachable: its link never clears. */
@@ -62,3 +67,10 @@ int GC_general_register_disappearing_link(void **link, const void *obj)
 }
 
 int GC_unregister_disappearing_link(void **link) { return link_unregister(link); }
+
+int GC_move_disappearing_link(void **link, void **new_link)
+{
+    static const int result[] = { GC_SUCCESS, GC_DUPLICATE, GC_NO_MEMORY, GC_NOT_FOUND };
+    check_link("GC_move_disappearing_link", new_link, link);
+    return result[link_move(link, new_link)];
+}

@@ -1,5 +1,5 @@
-/* Smaller calls Debian's libgc users import: roots cleared, the allocation lock, the
- * stack base, heap pointers, the suspend signal, unmapping collections, the version.
+/* Smaller calls Debian's libgc users import: roots cleared, links moved, the allocation
+ * lock, the stack base, heap pointers, the suspend signal, unmapping collections, the version.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define GC_THREADS
 #include <gc.h>
@@ -11,6 +11,45 @@
 #define N 200
 
 static void **links; /* atomic: keeps nothing */
+
+/* Moved links: the new word is cleared when the object dies, the old one is not.  Each
+ * object i has words moved[4i..4i+3]. */
+static void **moved;
+
+static __attribute__((noinline)) void make_moved(int results[4])
+{
+    for (int i = 0; i < N; i++) {
+        void **m = moved + 4 * i;
+        void *obj = GC_MALLOC(64), *other = GC_MALLOC(64);
+        m[0] = m[1] = obj;
+        m[2] = other;
+        GC_general_register_disappearing_link(&m[0], obj);
+        GC_general_register_disappearing_link(&m[2], other);
+        int r[4] = { GC_move_disappearing_link(&m[0], &m[1]), GC_move_disappearing_link(&m[0], &m[3]),
+                     GC_move_disappearing_link(&m[1], &m[2]), GC_move_disappearing_link(&m[1], &m[1]) };
+        for (int k = 0; k < 4; k++)
+            results[k] &= r[k] == (int[]){ GC_SUCCESS, GC_NOT_FOUND, GC_DUPLICATE, GC_SUCCESS }[k];
+    }
+}
+
+static void check_move(void)
+{
+    int r[4] = { 1, 1, 1, 1 };
+    moved = GC_MALLOC_ATOMIC(4 * N * sizeof *moved);
+    make_moved(r);
+    GCT_CHECK("GC_move_disappearing_link: results", r[0] && r[1] && r[2] && r[3]);
+    for (int round = 0; round < 2; round++) {
+        gct_clear_stack();
+        GC_gcollect();
+    }
+    long cleared = 0, old_kept = 0;
+    for (int i = 0; i < N; i++) {
+        cleared += moved[4 * i + 1] == NULL;
+        old_kept += moved[4 * i] != NULL;
+    }
+    GCT_CHECK("GC_move_disappearing_link: the new words are cleared", cleared > N / 2);
+    GCT_CHECK("GC_move_disappearing_link: the old ones are not", old_kept == N);
+}
 
 static void *under_lock(void *cd)
 {
@@ -50,6 +89,7 @@ int main(void)
         gone += links[i] == NULL;
     GCT_CHECK("GC_clear_roots: the range no longer keeps them", gone > N / 2);
 
+    check_move();
     char c;
     GCT_CHECK("GC_call_with_alloc_lock: fn's result", GC_call_with_alloc_lock(under_lock, &c) == &c + 1);
     GCT_CHECK("GC_call_with_stack_base: the stack base above fn's frame",

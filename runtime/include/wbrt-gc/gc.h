@@ -23,6 +23,7 @@ typedef long GC_signed_word;
 #define GC_DUPLICATE 1
 #define GC_NO_MEMORY 2
 #define GC_UNIMPLEMENTED 3
+#define GC_NOT_FOUND 4
 
 /* The bdwgc API level this header follows (GC_get_version: major << 16 | minor << 8 |
  * micro). */
@@ -208,6 +209,10 @@ WBRT_GC_API int GC_get_finalize_on_demand(void);
  * object is collected.  Unregister: 1 if link was registered, else 0. */
 WBRT_GC_API int GC_general_register_disappearing_link(void **link, const void *obj);
 WBRT_GC_API int GC_unregister_disappearing_link(void **link);
+/* The registration of link moves to new_link (whose content stays as it is): GC_SUCCESS
+ * (also if new_link is link, registered), GC_DUPLICATE if new_link is registered already,
+ * GC_NOT_FOUND if link is not, GC_NO_MEMORY. */
+WBRT_GC_API int GC_move_disappearing_link(void **link, void **new_link);
 #define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) \
     GC_general_register_disappearing_link((link), (obj))
 #define GC_HIDE_POINTER(p) (~(GC_word)(p))
