@@ -194,3 +194,32 @@ void gc_set_max_heap(size_t bytes)
     H.max_pages = bytes >> WB_PAGE_SHIFT;
     pthread_mutex_unlock(&H.lock);
 }
+
+int gc_expand_heap(size_t bytes)
+{
+    pthread_mutex_lock(&H.lock);
+    size_t now = H.pages_in_use << WB_PAGE_SHIFT;
+    size_t from = G.heap_target > now ? G.heap_target : now, to = from + bytes;
+    size_t limit = H.max_pages ? H.max_pages : H.npages; /* the reservation at most */
+    int rc = to < from || (to >> WB_PAGE_SHIFT) > limit ? -1 : 0;
+    if (rc == 0)
+        G.heap_target = to;
+    pthread_mutex_unlock(&H.lock);
+    return rc;
+}
+
+void gc_set_growth(unsigned divisor, bool dont_expand)
+{
+    pthread_mutex_lock(&H.lock);
+    G.free_space_divisor = divisor;
+    G.dont_expand = dont_expand;
+    pthread_mutex_unlock(&H.lock);
+}
+
+size_t gc_alloc_since_collect(void)
+{
+    pthread_mutex_lock(&H.lock);
+    size_t n = G.alloc_since;
+    pthread_mutex_unlock(&H.lock);
+    return n;
+}

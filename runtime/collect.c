@@ -244,8 +244,27 @@ void gc_collect_locked(int kind)
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last);
 }
 
+/* Allocation between automatic collections: WBRT_YOUNG_BYTES, or more to let the heap
+ * reach the size the program asked for (heap_target), or when every collection is full at
+ * least live/divisor times 2 as bdwgc's free space divisor promises; with dont_expand, no
+ * more than the free space left in the heap (at least a sixteenth of the young budget, so
+ * that a full heap still grows). */
+static size_t collect_budget(void)
+{
+    size_t due = G.cfg.young_bytes, live = G.old_bytes;
+    if (G.full_only && G.free_space_divisor && 2 * live / G.free_space_divisor > due)
+        due = 2 * live / G.free_space_divisor;
+    if (G.dont_expand) {
+        size_t heap = H.pages_in_use << WB_PAGE_SHIFT, floor = G.cfg.young_bytes / 16;
+        due = heap > live + floor ? heap - live : floor;
+    }
+    if (G.heap_target > live + due)
+        due = G.heap_target - live;
+    return due;
+}
+
 void gc_maybe_collect(void)
 {
-    if (G.alloc_since >= G.cfg.young_bytes && !gc_no_collect)
+    if (G.alloc_since >= collect_budget() && !gc_no_collect)
         gc_collect_locked(G.full_only ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
 }

@@ -12,7 +12,7 @@
 #include "side_table.h"
 #include "vm.h"
 
-/* fins: key obj, v = {fn, cd, ordered}.  links: key link address, v[0] = obj. */
+/* fins: key obj, v = {fn, cd, enum fin_order}.  links: key link address, v[0] = obj. */
 static struct side_table fins, links;
 
 struct ready { uintptr_t obj, fn, cd; };
@@ -24,7 +24,8 @@ static size_t ready_count; /* queue.n - queue.head, read without the lock */
 
 static bool young_cycle;
 
-void fin_register(uintptr_t obj, fin_fn fn, void *cd, bool ordered, fin_fn *ofn, void **ocd)
+void fin_register(uintptr_t obj, fin_fn fn, void *cd, enum fin_order order, fin_fn *ofn,
+                  void **ocd)
 {
     fin_fn old_fn = NULL;
     void *old_cd = NULL;
@@ -37,7 +38,7 @@ void fin_register(uintptr_t obj, fin_fn fn, void *cd, bool ordered, fin_fn *ofn,
     }
     int fresh;
     if (fn && (e = side_insert(&fins, obj, &fresh)))
-        *e = (struct side_entry){ obj, { (uintptr_t)fn, (uintptr_t)cd, ordered } };
+        *e = (struct side_entry){ obj, { (uintptr_t)fn, (uintptr_t)cd, order } };
     pthread_mutex_unlock(&H.lock);
     if (ofn)
         *ofn = old_fn;
@@ -75,6 +76,29 @@ int link_unregister(void **link)
         side_remove(e);
     pthread_mutex_unlock(&H.lock);
     return e != NULL;
+}
+
+int link_move(void **link, void **to)
+{
+    int rc = 0, fresh;
+    pthread_mutex_lock(&H.lock);
+    struct side_entry *e = side_find(&links, (uintptr_t)link);
+    if (!e) {
+        rc = 3;
+    } else if (link != to) {
+        uintptr_t obj = e->v[0];
+        /* Insert first (it may move entries), so that a failure leaves link registered. */
+        if (side_find(&links, (uintptr_t)to))
+            rc = 1;
+        else if (!(e = side_insert(&links, (uintptr_t)to, &fresh)))
+            rc = 2;
+        else {
+            e->v[0] = obj;
+            side_remove(side_find(&links, (uintptr_t)link));
+        }
+    }
+    pthread_mutex_unlock(&H.lock);
+    return rc;
 }
 
 enum state { GONE, DEAD, LIVE };
@@ -128,12 +152,20 @@ static void enqueue(const struct side_entry *e)
     side_remove((struct side_entry *)e);
 }
 
-/* Mark the words of obj, not obj itself. */
-static void mark_contents(uintptr_t obj)
+/* Mark the words of obj, not obj itself; with FIN_IGNORE_SELF, not the words that point
+ * into obj either. */
+static void mark_contents(uintptr_t obj, enum fin_order order)
 {
     size_t size;
-    if (!(H.pages[page_of(obj)].flags & PF_ATOMIC) && heap_object(obj, &size) == obj)
+    if ((H.pages[page_of(obj)].flags & PF_ATOMIC) || heap_object(obj, &size) != obj)
+        return;
+    if (order != FIN_IGNORE_SELF) {
         mark_range(obj, obj + size);
+        return;
+    }
+    for (const uintptr_t *p = (const uintptr_t *)obj; p < (const uintptr_t *)(obj + size); p++)
+        if (*p - obj >= size)
+            mark_word(*p);
 }
 
 void finalize_after_mark(bool young)
@@ -149,8 +181,8 @@ void finalize_after_mark(bool young)
         enum state s = state_of(e->key);
         if (s == GONE)
             side_remove(e);
-        else if (s == DEAD && e->v[2])
-            mark_contents(e->key);
+        else if (s == DEAD && e->v[2] != FIN_UNORDERED)
+            mark_contents(e->key, (enum fin_order)e->v[2]);
     }
     mark_finish();
     size_t first = queue.n;

@@ -10,11 +10,17 @@
 
 typedef void (*fin_fn)(void *obj, void *cd);
 
-/* Registration (each takes H.lock).  obj must be the start of a live heap object.
- * ordered: objects reachable from obj are finalized only after obj (bdwgc's
- * GC_register_finalizer); else in any order.  fn NULL removes the registration.  The
- * previous fn and cd go to *ofn and *ocd when those are not NULL. */
-void fin_register(uintptr_t obj, fin_fn fn, void *cd, bool ordered, fin_fn *ofn, void **ocd);
+/* The order of finalization.  FIN_ORDERED: objects reachable from obj are finalized
+ * only after obj, and obj is never finalized while it reaches itself (bdwgc's
+ * GC_register_finalizer); FIN_IGNORE_SELF: the same, but obj's pointers into itself do
+ * not count (..._ignore_self); FIN_UNORDERED: in any order (..._no_order). */
+enum fin_order { FIN_UNORDERED, FIN_ORDERED, FIN_IGNORE_SELF };
+
+/* Registration (each takes H.lock).  obj must be the start of a live heap object.  fn
+ * NULL removes the registration.  The previous fn and cd go to *ofn and *ocd when those
+ * are not NULL. */
+void fin_register(uintptr_t obj, fin_fn fn, void *cd, enum fin_order order, fin_fn *ofn,
+                  void **ocd);
 /* An object freed explicitly is not finalized. */
 void fin_forget(uintptr_t obj);
 /* *link is set to NULL once obj is found unreachable.  0 registered, 1 link was
@@ -22,6 +28,10 @@ void fin_forget(uintptr_t obj);
 int link_register(void **link, uintptr_t obj);
 /* 1 if link was registered, 0 if not. */
 int link_unregister(void **link);
+/* The registration of link now watches the word at to (which keeps its content): 0 (also
+ * when to is link and link is registered), 1 to is registered already, 2 out of memory,
+ * 3 link was not registered. */
+int link_move(void **link, void **to);
 
 /* World stopped, marking done: clear the links of unreachable objects, then pick the
  * finalizable objects that are ready and mark what they reach (they live until their

@@ -20,7 +20,12 @@ struct gc {
     bool full_due;
     bool reattach_due;
     bool full_only;        /* every automatic collection is full (bdwgc's non-incremental mode) */
-    int disabled;          /* collections suspended while > 0 (bdwgc's GC_disable) */     /* forked child: the barrier's kernel state may not have been inherited */
+    int disabled;          /* collections suspended while > 0 (bdwgc's GC_disable) */
+    /* bdwgc's heap settings (0: unset), which move when an automatic collection is due
+     * (collect_budget in collect.c). */
+    size_t heap_target;    /* GC_expand_hp: the heap may fill to this before collecting */
+    unsigned free_space_divisor;
+    bool dont_expand;     /* forked child: the barrier's kernel state may not have been inherited */
     struct wb_stats stats;
 };
 
@@ -77,6 +82,13 @@ void gc_set_full_only(bool on);
 void gc_disable_collections(int delta);   /* +1 / -1 */
 void gc_collect_if_due(void);
 void gc_set_max_heap(size_t bytes);       /* 0: no limit */
+/* Raises heap_target by bytes (from the larger of it and the heap in use): 0, or -1 if
+ * that would pass the heap's limit. */
+int gc_expand_heap(size_t bytes);
+/* divisor 0: wbrt's own budget only (in full-only mode). */
+void gc_set_growth(unsigned divisor, bool dont_expand);
+/* Bytes allocated since the last collection. */
+size_t gc_alloc_since_collect(void);
 /* Zeroed, scanned memory at a multiple of align (a power of two); NULL + ENOMEM. */
 void *alloc_aligned(size_t align, size_t n);
 

@@ -7,6 +7,7 @@
 #include "gc.h"
 #include "gc_compat.h"
 #include "finalize.h"
+#include "heap.h"
 #include "uncollectable.h"
 
 static int inited, incremental;
@@ -22,6 +23,11 @@ static void *oom_null(size_t n)
     return NULL;
 }
 
+void GC_ignore_warn_proc(char *msg, GC_word arg)
+{
+    (void)msg, (void)arg;
+}
+
 static GC_warn_proc warn_fn = warn_stderr;
 static GC_oom_func oom_fn = oom_null;
 
@@ -32,9 +38,12 @@ void GC_init(void)
         abort();
     }
     gc_set_full_only(!__atomic_load_n(&incremental, __ATOMIC_RELAXED));
+    gc_compat_heap_init();
     gc_compat_thread_registered();
     __atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
 }
+
+int GC_is_init_called(void) { return __atomic_load_n(&inited, __ATOMIC_ACQUIRE); }
 
 void gc_compat_ready(void)
 {
@@ -76,15 +85,49 @@ void *GC_malloc_atomic(size_t n)
     return allocated(wb_malloc_atomic(n), n);
 }
 
-void *GC_malloc_uncollectable(size_t n)
+/* wbrt keeps an object for a pointer anywhere into it: a pointer to its first page is
+ * one such. */
+void *GC_malloc_ignore_off_page(size_t n) { return GC_malloc(n); }
+void *GC_malloc_atomic_ignore_off_page(size_t n) { return GC_malloc_atomic(n); }
+
+static void *uncollectable(void *p, size_t n)
 {
-    gc_compat_ready();
-    void *p = wb_malloc(n);
     if (p && uncollectable_add((uintptr_t)p) != 0) {
         wb_free(p);
         p = NULL;
     }
     return allocated(p, n);
+}
+
+void *GC_malloc_uncollectable(size_t n)
+{
+    gc_compat_ready();
+    return uncollectable(wb_malloc(n), n);
+}
+
+void *GC_malloc_atomic_uncollectable(size_t n)
+{
+    gc_compat_ready();
+    return uncollectable(wb_malloc_atomic(n), n);
+}
+
+/* Enough objects of n bytes to fill about a page, linked through their first words (the
+ * last one's is NULL); the rest of each is zeroed.  The list head, on this stack, keeps
+ * the objects already allocated while the others are. */
+void *GC_malloc_many(size_t n)
+{
+    gc_compat_ready();
+    if (n < sizeof(void *))
+        n = sizeof(void *);
+    void *head = NULL;
+    for (size_t count = n < WB_PAGE_SIZE / 2 ? WB_PAGE_SIZE / n : 1; count > 0; count--) {
+        void *p = wb_malloc(n);
+        if (!p)
+            break;
+        *(void **)p = head;
+        head = p;
+    }
+    return allocated(head, n);
 }
 
 void GC_free(void *p)
@@ -187,14 +230,7 @@ static struct wb_stats stats(void)
     return s;
 }
 
-size_t GC_get_heap_size(void) { return stats().heap_bytes; }
 size_t GC_get_total_bytes(void) { return stats().bytes_allocated; }
-
-size_t GC_get_free_bytes(void)
-{
-    struct wb_stats s = stats();
-    return s.heap_bytes > s.live_bytes ? s.heap_bytes - s.live_bytes : 0;
-}
 
 GC_word GC_get_gc_no(void)
 {
@@ -209,3 +245,25 @@ GC_oom_func GC_get_oom_fn(void) { return oom_fn; }
 
 void GC_add_roots(void *low, void *high_plus_1) { wb_add_roots(low, high_plus_1); }
 void GC_remove_roots(void *low, void *high_plus_1) { wb_remove_roots(low, high_plus_1); }
+void GC_clear_roots(void) { wb_remove_roots(NULL, (void *)UINTPTR_MAX); }
+
+/* wbrt returns the pages of freed runs to the kernel after every collection. */
+void GC_gcollect_and_unmap(void) { GC_gcollect(); }
+
+unsigned GC_get_version(void)
+{
+    return GC_VERSION_MAJOR << 16 | GC_VERSION_MINOR << 8 | GC_VERSION_MICRO;
+}
+
+/* A failed allocation fails after the one full collection it makes. */
+GC_word GC_get_max_retries(void) { return 0; }
+
+/* H.lock is the allocation lock: no collection can start while fn runs. */
+void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd)
+{
+    gc_compat_ready();
+    pthread_mutex_lock(&H.lock);
+    void *r = fn(cd);
+    pthread_mutex_unlock(&H.lock);
+    return r;
+}

@@ -7,6 +7,8 @@ void gc_compat_ready(void);
 /* After an allocation or a collection: run the finalizers that wait, unless on demand
  * only or already inside one on this thread. */
 void gc_compat_after_collect(void);
+/* At GC_init: apply the heap settings bdwgc's data symbols hold. */
+void gc_compat_heap_init(void);
 /* The calling thread counts as registered through the GC_* calls. */
 void gc_compat_thread_registered(void);
 

@@ -10,7 +10,7 @@
 
 static int on_demand;
 
-static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, bool ordered,
+static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, enum fin_order order,
                                GC_finalization_proc *ofn, void **ocd)
 {
     gc_compat_ready();
@@ -22,19 +22,25 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, boo
             *ocd = NULL;
         return;
     }
-    fin_register((uintptr_t)obj, fn, cd, ordered, ofn, ocd);
+    fin_register((uintptr_t)obj, fn, cd, order, ofn, ocd);
 }
 
 void GC_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
                            GC_finalization_proc *ofn, void **ocd)
 {
-    register_finalizer(obj, fn, cd, true, ofn, ocd);
+    register_finalizer(obj, fn, cd, FIN_ORDERED, ofn, ocd);
+}
+
+void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn, void *cd,
+                                       GC_finalization_proc *ofn, void **ocd)
+{
+    register_finalizer(obj, fn, cd, FIN_IGNORE_SELF, ofn, ocd);
 }
 
 void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
                                     GC_finalization_proc *ofn, void **ocd)
 {
-    register_finalizer(obj, fn, cd, false, ofn, ocd);
+    register_finalizer(obj, fn, cd, FIN_UNORDERED, ofn, ocd);
 }
 
 int GC_invoke_finalizers(void) { return (int)finalize_run(); }
@@ -42,13 +48,18 @@ int GC_should_invoke_finalizers(void) { return finalize_ready() != 0; }
 void GC_set_finalize_on_demand(int on) { __atomic_store_n(&on_demand, on != 0, __ATOMIC_RELAXED); }
 int GC_get_finalize_on_demand(void) { return __atomic_load_n(&on_demand, __ATOMIC_RELAXED); }
 
-int GC_general_register_disappearing_link(void **link, const void *obj)
+static void check_link(const char *call, void **link, const void *arg)
 {
     if (!link || ((uintptr_t)link & (sizeof(void *) - 1))) {
-        fprintf(stderr, "wbrt: GC_general_register_disappearing_link(%p, %p): the link is not "
-                "an aligned word\n", (void *)link, obj);
+        fprintf(stderr, "wbrt: %s(%p, %p): the link is not an aligned word\n", call,
+                (void *)link, arg);
         abort();
     }
+}
+
+int GC_general_register_disappearing_link(void **link, const void *obj)
+{
+    check_link("GC_general_register_disappearing_link", link, obj);
     gc_compat_ready();
     void *base = wb_base(obj);
     /* An object outside the heap never becomes unreachable: its link never clears. */
@@ -56,3 +67,10 @@ int GC_general_register_disappearing_link(void **link, const void *obj)
 }
 
 int GC_unregister_disappearing_link(void **link) { return link_unregister(link); }
+
+int GC_move_disappearing_link(void **link, void **new_link)
+{
+    static const int result[] = { GC_SUCCESS, GC_DUPLICATE, GC_NO_MEMORY, GC_NOT_FOUND };
+    check_link("GC_move_disappearing_link", new_link, link);
+    return result[link_move(link, new_link)];
+}

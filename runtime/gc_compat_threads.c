@@ -5,6 +5,7 @@
 #define GC_NO_THREAD_REDIRECTS
 #include "include/wbrt-gc/gc.h"
 #include <errno.h>
+#include "gc.h"
 #include "gc_compat.h"
 #include "segments.h"
 #include "threads.h"
@@ -21,6 +22,23 @@ int GC_get_stack_base(struct GC_stack_base *sb)
         return GC_UNIMPLEMENTED;
     sb->mem_base = (void *)hi;
     return GC_SUCCESS;
+}
+
+void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg)
+{
+    struct GC_stack_base sb;
+    if (GC_get_stack_base(&sb) != GC_SUCCESS)
+        sb.mem_base = __builtin_frame_address(0); /* bdwgc's answer without the bounds */
+    return fn(&sb, arg);
+}
+
+/* One thread marks. */
+int GC_get_parallel(void) { return 0; }
+
+int GC_get_suspend_signal(void)
+{
+    gc_compat_ready();
+    return G.cfg.stop_signal;
 }
 
 void GC_allow_register_threads(void) { gc_compat_ready(); }
@@ -67,3 +85,17 @@ int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void
 
 int GC_pthread_join(pthread_t t, void **ret) { return pthread_join(t, ret); }
 int GC_pthread_detach(pthread_t t) { return pthread_detach(t); }
+
+/* A thread that blocked the stop signal would hold every collection until it unblocked
+ * it: the signal is left out of what the program blocks. */
+int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    sigset_t copy;
+    gc_compat_ready();
+    if (set && how != SIG_UNBLOCK && sigismember(set, G.cfg.stop_signal) == 1) {
+        copy = *set;
+        sigdelset(&copy, G.cfg.stop_signal);
+        set = &copy;
+    }
+    return pthread_sigmask(how, set, old);
+}

@@ -1,5 +1,5 @@
 /* Conservative marking: any aligned word that points into a live object (interior
- * pointers included) marks it.  The mark stack is mmap'd and bounded; when it is full an
+ * pointers included, unless the program turned them off) marks it.  The mark stack is mmap'd and bounded; when it is full an
  * object is marked but not pushed, and mark_finish rescans marked objects until no push
  * was dropped, so deep structures never recurse on the C stack.
  * SPDX-License-Identifier: GPL-2.0-or-later */
@@ -17,7 +17,24 @@ static struct {
     struct range *stack;
     size_t n, cap, max;
     bool overflow, young, check_freed, skip_perm;
+    bool starts_only; /* a word keeps an object only at its start or a displacement */
 } M;
+
+/* bdwgc's GC_set_all_interior_pointers(0) and GC_register_displacement: offsets into an
+ * object that still keep it (bit n: offset n).  Stacks keep interior pointers anyway. */
+static bool interior = true;
+static uint64_t displacements[MARK_DISPLACEMENT_MAX / 64];
+
+void mark_set_interior(bool on) { interior = on; }
+bool mark_interior(void) { return interior; }
+
+int mark_add_displacement(size_t offset)
+{
+    if (offset >= MARK_DISPLACEMENT_MAX)
+        return -1;
+    bit_set(displacements, offset);
+    return 0;
+}
 
 void mark_begin(bool young, bool check_freed, bool skip_perm, size_t stack_max)
 {
@@ -27,6 +44,7 @@ void mark_begin(bool young, bool check_freed, bool skip_perm, size_t stack_max)
     M.max = stack_max;
     M.n = 0;
     M.overflow = false;
+    M.starts_only = !interior;
 }
 
 static bool grow(void)
@@ -75,6 +93,9 @@ static inline __attribute__((always_inline)) void mark_one(uintptr_t w)
     uintptr_t obj = heap_slot(w, &size, &pg);
     if (!obj || (M.skip_perm && (H.pages[pg].flags & PF_PERM)))
         return;
+    if (__builtin_expect(M.starts_only, 0) && w != obj &&
+        (w - obj >= MARK_DISPLACEMENT_MAX || !bit_test(displacements, w - obj)))
+        return;
     size_t g = gran_of(obj);
     /* An old bit left on a free slot also means "nothing young here"; a mark bit implies
      * allocated. */
@@ -101,6 +122,14 @@ void mark_range(uintptr_t lo, uintptr_t hi)
 {
     for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8)
         mark_one(*(const uintptr_t *)p);
+}
+
+void mark_stack_range(uintptr_t lo, uintptr_t hi)
+{
+    bool starts_only = M.starts_only;
+    M.starts_only = false;
+    mark_range(lo, hi);
+    M.starts_only = starts_only;
 }
 
 static void drain(void)

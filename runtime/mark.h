@@ -12,6 +12,18 @@
 void mark_begin(bool young, bool check_freed, bool skip_perm, size_t stack_max);
 void mark_word(uintptr_t w);
 void mark_range(uintptr_t lo, uintptr_t hi);
+/* A thread's stack or registers: interior pointers keep their object even when
+ * mark_set_interior(false) (as in bdwgc). */
+void mark_stack_range(uintptr_t lo, uintptr_t hi);
+
+/* Interior pointers from the heap and the data segments (on by default).  Off: a word
+ * keeps an object only if it points at its start or at a registered displacement
+ * (an offset below MARK_DISPLACEMENT_MAX; mark_add_displacement: 0, or -1 if too big).
+ * Set while no collection runs (H.lock held). */
+#define MARK_DISPLACEMENT_MAX 4096
+void mark_set_interior(bool on);
+bool mark_interior(void);
+int mark_add_displacement(size_t offset);
 /* Trace until the stack is empty, recovering from overflow by rescanning marked objects. */
 void mark_finish(void);
 

@@ -17,6 +17,7 @@ struct ranges {
 };
 
 static struct ranges segments, registered;
+static bool data_segments = true; /* off: bdwgc's GC_no_dls */
 
 /* Programs that were not written for a collector (the preload) keep heap pointers in
  * memory of their own: every anonymous writable mapping but the library's is a root. */
@@ -40,6 +41,10 @@ static int reserve(struct ranges *a, size_t cap)
 void roots_refresh(void)
 {
     size_t n;
+    if (!data_segments) {
+        segments.n = 0;
+        return;
+    }
     while ((n = os_writable_segments(segments.r, segments.cap)) > segments.cap)
         if (reserve(&segments, n * 2) != 0)
             break;
@@ -53,6 +58,7 @@ static void push(struct ranges *a, uintptr_t lo, uintptr_t hi)
 }
 
 void roots_scan_mappings(void) { scan_mappings = true; }
+void roots_data_segments(bool scan) { data_segments = scan; }
 
 /* [lo, hi) minus the library's own mappings (own[], sorted) into mappings. */
 static void add_mapping(uintptr_t lo, uintptr_t hi, void *ctx)
@@ -123,35 +129,40 @@ void roots_remove(uintptr_t lo, uintptr_t hi)
     registered.n = keep;
 }
 
-/* Calls fn for every root range until it returns true; true if one did. */
-static bool each_root(uintptr_t my_sp, bool (*fn)(uintptr_t lo, uintptr_t hi, void *ctx), void *ctx)
+/* Calls fn for every root range (stack: a thread's stack or start argument) until it
+ * returns true; true if one did. */
+typedef bool root_fn(uintptr_t lo, uintptr_t hi, bool stack, void *ctx);
+static bool each_root(uintptr_t my_sp, root_fn *fn, void *ctx)
 {
     pthread_t me = pthread_self();
     for (struct wb_thread *t = threads_first(); t; t = t->next) {
-        if (fn((uintptr_t)&t->arg, (uintptr_t)(&t->arg + 1), ctx))
+        if (fn((uintptr_t)&t->arg, (uintptr_t)(&t->arg + 1), true, ctx))
             return true;
         if (!t->running)
             continue;
         uintptr_t lo = pthread_equal(t->tid, me) ? my_sp : t->sp;
-        if (fn(lo, t->stack_hi, ctx))
+        if (fn(lo, t->stack_hi, true, ctx))
             return true;
     }
     for (size_t i = 0; i < segments.n; i++)
-        if (fn(segments.r[i].lo, segments.r[i].hi, ctx))
+        if (fn(segments.r[i].lo, segments.r[i].hi, false, ctx))
             return true;
     for (size_t i = 0; i < registered.n; i++)
-        if (fn(registered.r[i].lo, registered.r[i].hi, ctx))
+        if (fn(registered.r[i].lo, registered.r[i].hi, false, ctx))
             return true;
     for (size_t i = 0; i < mappings.n; i++)
-        if (fn(mappings.r[i].lo, mappings.r[i].hi, ctx))
+        if (fn(mappings.r[i].lo, mappings.r[i].hi, false, ctx))
             return true;
     return false;
 }
 
-static bool mark_root(uintptr_t lo, uintptr_t hi, void *ctx)
+static bool mark_root(uintptr_t lo, uintptr_t hi, bool stack, void *ctx)
 {
     (void)ctx;
-    mark_range(lo, hi);
+    if (stack)
+        mark_stack_range(lo, hi);
+    else
+        mark_range(lo, hi);
     return false;
 }
 
@@ -164,8 +175,9 @@ void roots_mark(uintptr_t my_sp)
     uncollectable_mark();
 }
 
-static bool points_into(uintptr_t lo, uintptr_t hi, void *ctx)
+static bool points_into(uintptr_t lo, uintptr_t hi, bool stack, void *ctx)
 {
+    (void)stack;
     const uintptr_t *target = ctx;
     for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
         uintptr_t w = *(const uintptr_t *)p;

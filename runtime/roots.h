@@ -15,6 +15,9 @@ bool roots_hold(uintptr_t my_sp, uintptr_t lo, uintptr_t hi);
 /* From now on every anonymous writable private mapping that is not the library's own is
  * a root too (for programs that were not written for a collector). */
 void roots_scan_mappings(void);
+/* Whether the writable segments of the loaded objects (the program's and its libraries'
+ * globals) are roots: by default they are.  Takes effect at the next collection. */
+void roots_data_segments(bool scan);
 /* H.lock held. */
 void roots_add(uintptr_t lo, uintptr_t hi);
 void roots_remove(uintptr_t lo, uintptr_t hi);

@@ -23,11 +23,21 @@ typedef long GC_signed_word;
 #define GC_DUPLICATE 1
 #define GC_NO_MEMORY 2
 #define GC_UNIMPLEMENTED 3
+#define GC_NOT_FOUND 4
+
+/* The bdwgc API level this header follows (GC_get_version: major << 16 | minor << 8 |
+ * micro). */
+#define GC_VERSION_MAJOR 8
+#define GC_VERSION_MINOR 2
+#define GC_VERSION_MICRO 2
+WBRT_GC_API unsigned GC_get_version(void);
 
 /* Initialisation: optional (the first allocation initialises), but call it from the
  * main thread before creating threads.  Settings come from the WBRT_* environment. */
 WBRT_GC_API void GC_init(void);
 #define GC_INIT() GC_init()
+/* 1 once GC_init has run (explicitly or by the first allocation). */
+WBRT_GC_API int GC_is_init_called(void);
 
 /* Allocation.  GC_malloc memory is zeroed and scanned; GC_malloc_atomic memory is
  * neither; uncollectable memory is scanned and freed only by GC_free.  On failure the
@@ -47,6 +57,22 @@ WBRT_GC_API char *GC_strndup(const char *s, size_t n) __attribute__((malloc));
 #define GC_STRDUP(s) GC_strdup(s)
 #define GC_STRNDUP(s, n) GC_strndup((s), (n))
 #define GC_NEW(t) ((t *)GC_MALLOC(sizeof(t)))
+/* Uncollectable and neither zeroed nor scanned. */
+WBRT_GC_API void *GC_malloc_atomic_uncollectable(size_t n) __attribute__((malloc, alloc_size(1)));
+/* For large objects the program keeps a pointer to within their first page: with wbrt
+ * the same as GC_malloc and GC_malloc_atomic (any pointer into an object keeps it, when
+ * interior pointers count at all). */
+WBRT_GC_API void *GC_malloc_ignore_off_page(size_t n) __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void *GC_malloc_atomic_ignore_off_page(size_t n) __attribute__((malloc, alloc_size(1)));
+#define GC_MALLOC_ATOMIC_UNCOLLECTABLE(n) GC_malloc_atomic_uncollectable(n)
+#define GC_MALLOC_IGNORE_OFF_PAGE(n) GC_malloc_ignore_off_page(n)
+#define GC_MALLOC_ATOMIC_IGNORE_OFF_PAGE(n) GC_malloc_atomic_ignore_off_page(n)
+/* Several GC_malloc(n) objects at once (about a page of them), linked through their
+ * first words (GC_NEXT; the last one's is NULL), otherwise zeroed.  NULL if none could
+ * be allocated. */
+WBRT_GC_API void *GC_malloc_many(size_t n);
+#define GC_NEXT(p) (*(void **)(p))
+
 #define GC_NEW_ATOMIC(t) ((t *)GC_MALLOC_ATOMIC(sizeof(t)))
 
 /* Start of the heap object containing p (interior pointers too), or NULL. */
@@ -59,6 +85,8 @@ WBRT_GC_API size_t GC_size(const void *p);
  * collection is full.  GC_collect_a_little collects if allocation has made one due;
  * it returns 0 (no collection is ever left in progress). */
 WBRT_GC_API void GC_gcollect(void);
+/* The same: wbrt returns freed pages to the kernel after every collection. */
+WBRT_GC_API void GC_gcollect_and_unmap(void);
 WBRT_GC_API int GC_collect_a_little(void);
 WBRT_GC_API void GC_enable_incremental(void);
 WBRT_GC_API int GC_is_incremental_mode(void);
@@ -67,6 +95,37 @@ WBRT_GC_API void GC_disable(void);
 WBRT_GC_API void GC_enable(void);
 /* The heap may not exceed n bytes of pages in use; beyond, allocation fails. */
 WBRT_GC_API void GC_set_max_heap_size(GC_word n);
+/* Heap growth.  GC_expand_hp: the heap may fill to n bytes more than its size before an
+ * automatic collection is due (1; 0 if that passes the maximum heap size).  With
+ * GC_set_dont_expand(1), an automatic collection comes before the heap grows beyond what
+ * it holds (by more than a sixteenth of WBRT_YOUNG_BYTES).  Without incremental mode, at
+ * least 2 * live / GC_free_space_divisor bytes (default 3) are allocated between
+ * collections, and at least WBRT_YOUNG_BYTES. */
+WBRT_GC_API int GC_expand_hp(size_t n);
+WBRT_GC_API void GC_set_dont_expand(int on);
+WBRT_GC_API int GC_get_dont_expand(void);
+WBRT_GC_API extern GC_word GC_free_space_divisor;
+WBRT_GC_API void GC_set_free_space_divisor(GC_word d);
+WBRT_GC_API GC_word GC_get_free_space_divisor(void);
+
+/* Interior pointers.  By default a pointer anywhere into an object keeps it.  After
+ * GC_set_all_interior_pointers(0) (or GC_all_interior_pointers = 0 before GC_init) a word
+ * in the heap, the data segments or registered roots keeps an object only if it points
+ * at its start or at a displacement registered with GC_register_displacement (below 4096
+ * bytes); stacks and registers still keep what they point into. */
+WBRT_GC_API extern int GC_all_interior_pointers;
+WBRT_GC_API void GC_set_all_interior_pointers(int on);
+WBRT_GC_API int GC_get_all_interior_pointers(void);
+WBRT_GC_API void GC_register_displacement(size_t offset);
+#define GC_REGISTER_DISPLACEMENT(n) GC_register_displacement(n)
+/* GC_set_no_dls(1) (or GC_no_dls = 1 before GC_init): no data segment is a root, the
+ * main program's included (as with bdwgc on Linux): the program registers its roots. */
+WBRT_GC_API extern int GC_no_dls;
+WBRT_GC_API void GC_set_no_dls(int on);
+WBRT_GC_API int GC_get_no_dls(void);
+/* Every heap object lies in [least, greatest) (set by GC_init). */
+WBRT_GC_API extern void *GC_least_plausible_heap_addr;
+WBRT_GC_API extern void *GC_greatest_plausible_heap_addr;
 
 /* Statistics: heap pages in use, the part of them not live after the last collection,
  * bytes allocated since start, collections so far. */
@@ -74,10 +133,18 @@ WBRT_GC_API size_t GC_get_heap_size(void);
 WBRT_GC_API size_t GC_get_free_bytes(void);
 WBRT_GC_API size_t GC_get_total_bytes(void);
 WBRT_GC_API GC_word GC_get_gc_no(void);
+/* The heap size (pages in use, or what GC_expand_hp asked for if more), its free part,
+ * 0 unmapped bytes (wbrt's heap size leaves out decommitted pages), the bytes allocated
+ * since the last collection and since start; any pointer may be NULL. */
+WBRT_GC_API size_t GC_get_bytes_since_gc(void);
+WBRT_GC_API void GC_get_heap_usage_safe(GC_word *heap_size, GC_word *free_bytes,
+                                        GC_word *unmapped_bytes, GC_word *bytes_since_gc,
+                                        GC_word *total_bytes);
 
 /* Warnings go through the warn function (msg is a printf format taking arg). */
 typedef void (*GC_warn_proc)(char *msg, GC_word arg);
 WBRT_GC_API void GC_set_warn_proc(GC_warn_proc fn);
+WBRT_GC_API void GC_ignore_warn_proc(char *msg, GC_word arg); /* a warn function: silence */
 WBRT_GC_API GC_warn_proc GC_get_warn_proc(void);
 /* Called with the size when an allocation fails; its result is returned instead. */
 typedef void *(*GC_oom_func)(size_t bytes_requested);
@@ -87,6 +154,25 @@ WBRT_GC_API GC_oom_func GC_get_oom_fn(void);
 /* Extra roots: the words in [low, high_plus_1) are scanned. */
 WBRT_GC_API void GC_add_roots(void *low, void *high_plus_1);
 WBRT_GC_API void GC_remove_roots(void *low, void *high_plus_1);
+/* Removes every range GC_add_roots added. */
+WBRT_GC_API void GC_clear_roots(void);
+/* Non-zero if p lies in a page of the collected heap (an object or not). */
+WBRT_GC_API int GC_is_heap_ptr(const void *p);
+
+/* Calls fn(cd) with the allocation lock held (no collection starts meanwhile; fn must
+ * not allocate nor call GC_* functions) and returns its result. */
+typedef void *(*GC_fn_type)(void *cd);
+WBRT_GC_API void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd);
+/* 0: a failed allocation fails after the one full collection it makes. */
+WBRT_GC_API GC_word GC_get_max_retries(void);
+
+struct GC_stack_base {
+    void *mem_base; /* the stack's highest address */
+};
+WBRT_GC_API int GC_get_stack_base(struct GC_stack_base *sb);
+/* Calls fn with the calling thread's stack base and arg; returns its result. */
+typedef void *(*GC_stack_base_func)(struct GC_stack_base *sb, void *arg);
+WBRT_GC_API void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg);
 
 /* Finalization.  fn(obj, cd) runs once obj is unreachable; obj must be the start of a
  * collected object.  With GC_register_finalizer, an object reachable from another
@@ -100,7 +186,13 @@ WBRT_GC_API void GC_register_finalizer(void *obj, GC_finalization_proc fn, void 
                                        GC_finalization_proc *ofn, void **ocd);
 WBRT_GC_API void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
                                                 GC_finalization_proc *ofn, void **ocd);
+/* ..._ignore_self: as GC_register_finalizer, but obj's pointers into itself do not
+ * count (an object that reaches itself only that way is finalized). */
+WBRT_GC_API void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn, void *cd,
+                                                   GC_finalization_proc *ofn, void **ocd);
 #define GC_REGISTER_FINALIZER(p, f, d, of, od) GC_register_finalizer((p), (f), (d), (of), (od))
+#define GC_REGISTER_FINALIZER_IGNORE_SELF(p, f, d, of, od) \
+    GC_register_finalizer_ignore_self((p), (f), (d), (of), (od))
 #define GC_REGISTER_FINALIZER_NO_ORDER(p, f, d, of, od) \
     GC_register_finalizer_no_order((p), (f), (d), (of), (od))
 /* GC_invoke_finalizers runs the waiting finalizers and returns how many ran;
@@ -117,6 +209,10 @@ WBRT_GC_API int GC_get_finalize_on_demand(void);
  * object is collected.  Unregister: 1 if link was registered, else 0. */
 WBRT_GC_API int GC_general_register_disappearing_link(void **link, const void *obj);
 WBRT_GC_API int GC_unregister_disappearing_link(void **link);
+/* The registration of link moves to new_link (whose content stays as it is): GC_SUCCESS
+ * (also if new_link is link, registered), GC_DUPLICATE if new_link is registered already,
+ * GC_NOT_FOUND if link is not, GC_NO_MEMORY. */
+WBRT_GC_API int GC_move_disappearing_link(void **link, void **new_link);
 #define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) \
     GC_general_register_disappearing_link((link), (obj))
 #define GC_HIDE_POINTER(p) (~(GC_word)(p))
@@ -127,11 +223,11 @@ WBRT_GC_API int GC_unregister_disappearing_link(void **link);
 /* Every thread wbrt sees is registered by itself (pthread_create is interposed, and a
  * thread that allocates is registered): these exist so that bdwgc programs build, and
  * report what bdwgc would. */
-struct GC_stack_base {
-    void *mem_base; /* the stack's highest address */
-};
-WBRT_GC_API int GC_get_stack_base(struct GC_stack_base *sb);
 WBRT_GC_API void GC_allow_register_threads(void);
+/* 0: no marker threads besides the collecting one. */
+WBRT_GC_API int GC_get_parallel(void);
+/* The signal that stops threads for a collection (WBRT_STOP_SIGNAL). */
+WBRT_GC_API int GC_get_suspend_signal(void);
 /* GC_SUCCESS, or GC_DUPLICATE if the thread was registered with the GC_* calls already
  * (made by GC_pthread_create, or the thread that called GC_init). */
 WBRT_GC_API int GC_register_my_thread(const struct GC_stack_base *sb);
@@ -141,10 +237,14 @@ WBRT_GC_API int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
                                   void *(*start)(void *), void *arg);
 WBRT_GC_API int GC_pthread_join(pthread_t t, void **ret);
 WBRT_GC_API int GC_pthread_detach(pthread_t t);
+#include <signal.h>
+/* pthread_sigmask, except that wbrt's stop signal (WBRT_STOP_SIGNAL) stays unblocked. */
+WBRT_GC_API int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 #ifndef GC_NO_THREAD_REDIRECTS
 #define pthread_create GC_pthread_create
 #define pthread_join GC_pthread_join
 #define pthread_detach GC_pthread_detach
+#define pthread_sigmask GC_pthread_sigmask
 #endif
 #endif
 
