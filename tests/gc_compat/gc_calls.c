@@ -178,6 +178,7 @@ static void check_heap(void)
 int main(void)
 {
     GC_INIT();
+    gct_enable_incremental();
     lists = GC_MALLOC(LISTS * sizeof *lists);
     GC_add_roots(&lists, &lists + 1);
     check_many(16);

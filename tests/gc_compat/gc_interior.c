@@ -50,6 +50,7 @@ int main(void)
     GC_set_all_interior_pointers(0);
     GC_set_no_dls(1);
     GC_INIT();
+    gct_enable_incremental();
     GCT_CHECK("interior pointers: off as set", GC_get_all_interior_pointers() == 0);
     GCT_CHECK("no_dls: on as set", GC_get_no_dls() == 1);
     GC_REGISTER_DISPLACEMENT(DISPLACEMENT);

@@ -65,6 +65,7 @@ static void *stack_base(struct GC_stack_base *sb, void *arg)
 int main(void)
 {
     GC_INIT();
+    gct_enable_incremental();
     /* malloc'd memory, which neither collector scans unless registered */
     void **roots = malloc(N * sizeof *roots);
     links = GC_MALLOC_ATOMIC(N * sizeof *links);

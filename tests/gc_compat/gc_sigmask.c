@@ -33,6 +33,7 @@ static void *blocker(void *arg)
 int main(void)
 {
     GC_INIT();
+    gct_enable_incremental();
     pthread_t t;
     pthread_create(&t, NULL, blocker, NULL);
     pthread_mutex_lock(&lock);
@@ -40,8 +41,13 @@ int main(void)
         pthread_cond_wait(&cond, &lock);
     pthread_mutex_unlock(&lock);
     GCT_CHECK("the other signals are blocked as asked", blocked == 2);
-    for (int i = 0; i < 3; i++)
-        GC_gcollect();
+    void **keep = GC_MALLOC(3 * sizeof *keep);
+    for (int i = 0; i < 3; i++) {
+        GC_gcollect();            /* keep is old from here on */
+        keep[i] = GC_MALLOC(64);  /* a store into an old object, for the barrier to see */
+        for (int j = 0; j < 256; j++)
+            (void)GC_MALLOC(64);  /* allocation enough for young collections when incremental */
+    }
     __atomic_store_n(&collected, 1, __ATOMIC_RELEASE);
     pthread_join(t, NULL);
     GCT_CHECK("collections completed while a thread blocked all signals", 1);
