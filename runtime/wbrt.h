@@ -86,6 +86,14 @@ struct wb_stats {
     uint64_t bytes_allocated;     /* total since wb_init */
     uint64_t peak_heap_bytes;     /* most heap pages ever in use at once, bytes */
     uint64_t dirty_pages_total;   /* dirty pages summed over every collection */
+    uint64_t pages_scanned_total; /* pages_scanned_last summed over every young collection */
+    uint64_t harvested_pages_total; /* pages the barrier reported written, summed (a fault-driven
+                                       barrier took a fault for each that it had protected) */
+    uint64_t hot_pages_last;      /* old pages the last collection left unprotected because they are
+                                     written at every cycle: scanned as dirty instead (README, "Arming policy") */
+    uint64_t hot_pages_total;     /* hot_pages_last summed over every collection */
+    uint64_t fault_cost_ns;       /* one barrier fault, measured at start-up (0: no policy) */
+    uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

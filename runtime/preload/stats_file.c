@@ -22,6 +22,8 @@ static void forked_child(void)
     memset(&G.stats, 0, sizeof G.stats);
     G.stats.live_bytes = keep.live_bytes;
     G.stats.old_bytes = keep.old_bytes;
+    G.stats.fault_cost_ns = keep.fault_cost_ns;     /* measurements, not counts */
+    G.stats.scan_cost_ns = keep.scan_cost_ns;
     faults_before_fork = G.barrier ? G.barrier->faults() : 0;
 }
 
