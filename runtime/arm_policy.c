@@ -1,9 +1,10 @@
 /* The arming policy.  Protecting an old page saves scanning it at each young collection
  * while it stays clean, and costs a fault each time it is written.  A page that is
- * written again in the cycle right after it was armed is "hot": while a fault costs more
- * than a scan of the page (both measured here, on this machine), it stays writable and
- * is scanned as dirty, and is armed again after 2, 4, 8 ... 64 young collections to see
- * whether it has cooled.  Pages a thread allocates into are never armed.  WBRT_ARM=always
+ * written again in the cycle right after it was armed is "hot": with p the share of the
+ * pages armed at one young collection that were written again by the next (this
+ * program's), it stays writable and is scanned as dirty while p x fault > (1 - p) x scan
+ * (a fault, and scanning one page's old objects, both measured on this machine), and is
+ * armed again after 2, 4, 8 ... 64 young collections to see whether it has cooled.  Pages a thread allocates into are never armed.  WBRT_ARM=always
  * turns hotness off (every old page armed, as before the policy), =hot ignores the costs.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "arm_policy.h"
@@ -26,6 +27,10 @@ struct page_heat {
 };
 
 static struct page_heat *heat;
+/* For p: pages armed by young collection armed_gc, and how many of them the next one
+ * found written. */
+static size_t armed, rewritten;
+static uint64_t armed_gc;
 /* Policy on: a kernel barrier that tracks pages (none scans everything; a software
  * barrier's tables cost no fault). */
 static bool active;
@@ -78,16 +83,42 @@ void policy_init(void)
 
 void policy_saw_write(size_t pg)
 {
-    if (active && heat[pg].armed_at && heat[pg].armed_at + 1 == (uint32_t)G.gc_no)
+    if (active && heat[pg].armed_at && heat[pg].armed_at + 1 == (uint32_t)G.gc_no) {
         heat[pg].flags |= REWRITTEN;
+        rewritten++;
+    }
 }
 
-void policy_note_scan(uint64_t ns, size_t pages)
+/* Smoothed: one cycle may be preempted, or unusual. */
+static void smooth(uint64_t *avg, uint64_t sample)
 {
-    if (!pages)
-        return;
-    uint64_t sample = ns / pages, *cost = &G.stats.scan_cost_ns;
-    *cost = *cost ? (3 * *cost + sample) / 4 : sample;  /* smoothed: one cycle may be preempted */
+    *avg = *avg ? (3 * *avg + sample) / 4 : sample;
+}
+
+void policy_scanned(uint64_t ns, size_t pages)
+{
+    if (pages)
+        smooth(&G.stats.scan_cost_ns, ns / pages);
+    if (armed && armed_gc + 1 == G.gc_no)
+        smooth(&G.stats.rewrite_permille, 1000 * rewritten / armed);
+    armed = rewritten = 0;
+    armed_gc = G.gc_no;
+}
+
+/* Keeping a page that was just written again writable pays if p x fault > (1 - p) x scan. */
+static bool keep_hot(void)
+{
+    if (G.cfg.arm != ARM_BY_COST)
+        return G.cfg.arm == ARM_HOT;
+    uint64_t p = G.stats.rewrite_permille;
+    return p * G.stats.fault_cost_ns > (1000 - p) * G.stats.scan_cost_ns;
+}
+
+static enum arm_choice arm(struct page_heat *h)
+{
+    h->armed_at = (uint32_t)G.gc_no;
+    armed++;
+    return ARM_PROTECT;
 }
 
 enum arm_choice policy_decide(size_t pg, bool young)
@@ -107,25 +138,22 @@ enum arm_choice policy_decide(size_t pg, bool young)
         if (!young || --h->wait)
             return ARM_KEEP;
         G.stats.hot_pages_last--;       /* cooled off enough to try arming it again */
-        h->armed_at = (uint32_t)G.gc_no;
-        return ARM_PROTECT;
+        return arm(h);
     }
     if (!young)
         return ARM_PROTECT;
-    bool rewritten = h->flags & REWRITTEN;
+    bool again = h->flags & REWRITTEN;
     h->flags &= (uint8_t)~REWRITTEN;
-    if (rewritten && (G.cfg.arm == ARM_HOT ||
-                      (G.cfg.arm == ARM_BY_COST && G.stats.fault_cost_ns > G.stats.scan_cost_ns))) {
+    if (again && keep_hot()) {
         if (h->level < LEVEL_MAX)
             h->level++;
         h->wait = (uint16_t)(1u << h->level);
         G.stats.hot_pages_last++;
         return ARM_KEEP;
     }
-    if (!rewritten && h->level)
+    if (!again && h->level)
         h->level--;                     /* written again, but not at once: cooling */
-    h->armed_at = (uint32_t)G.gc_no;
-    return ARM_PROTECT;
+    return arm(h);
 }
 
 void policy_forget(size_t pg, size_t n)

@@ -19,8 +19,8 @@ enum arm_choice {
 void policy_init(void);
 /* Young collection: page pg was reported written (called for every dirty page). */
 void policy_saw_write(size_t pg);
-/* Young collection: scanning `pages` old pages as roots took ns. */
-void policy_note_scan(uint64_t ns, size_t pages);
+/* Young collection, after its root scan: scanning `pages` old pages took ns. */
+void policy_scanned(uint64_t ns, size_t pages);
 /* After the sweep: what to do with page pg (young: a dirty page at a young collection;
  * else any page at a full one). */
 enum arm_choice policy_decide(size_t pg, bool young);

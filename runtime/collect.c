@@ -135,7 +135,7 @@ static void young_cycle(uintptr_t sp)
         policy_saw_write(pg);
         scanned += scan_old_page(pg);
     }
-    policy_note_scan(now_ns() - t0, scanned);
+    policy_scanned(now_ns() - t0, scanned);
     G.stats.remembered_last =
         G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
@@ -274,12 +274,12 @@ void gc_collect_locked(int kind)
     G.stats.old_bytes = G.old_bytes;
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: %s collection %llu: %.3f ms, live %zu KiB, old %zu KiB, dirty pages %llu, "
-                "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us)\n",
+                "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us, rewritten %.1f%%)\n",
                 global ? "global" : full ? "full" : "young", (unsigned long long)G.gc_no, pause / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
                 (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3,
-                G.stats.scan_cost_ns / 1e3);
+                G.stats.scan_cost_ns / 1e3, G.stats.rewrite_permille / 10.0);
 }
 
 void gc_maybe_collect(void)

@@ -94,6 +94,8 @@ struct wb_stats {
     uint64_t hot_pages_total;     /* hot_pages_last summed over every collection */
     uint64_t fault_cost_ns;       /* one barrier fault, measured at start-up (0: no policy) */
     uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */
+    uint64_t rewrite_permille;    /* of the pages a young collection armed, how many (per 1000) the
+                                     next one found written again (smoothed) */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);
