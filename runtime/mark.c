@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "gc.h"
 #include "heap.h"
+#include "pagemap.h"
 #include "vm.h"
 
 struct range { uintptr_t lo, hi; };
@@ -94,10 +95,22 @@ void mark_word(uintptr_t w)
         push(obj, obj + size);
 }
 
-void mark_range(uintptr_t lo, uintptr_t hi)
+static void mark_words(void *unused, uintptr_t lo, uintptr_t hi)
 {
+    (void)unused;
     for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8)
         mark_word(*(const uintptr_t *)p);
+}
+
+/* From this size on, a range is read only where the kernel has its pages: a big buffer
+ * mostly never written reads as zero elsewhere, and reading it would map every page. */
+#define SPARSE_MIN ((uintptr_t)64 << WB_PAGE_SHIFT)
+
+void mark_range(uintptr_t lo, uintptr_t hi)
+{
+    if (hi - lo >= SPARSE_MIN && pagemap_populated(lo, hi, mark_words, NULL) == 0)
+        return;
+    mark_words(NULL, lo, hi);     /* (after a failure, again what was marked: harmless) */
 }
 
 static void drain(void)
