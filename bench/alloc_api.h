@@ -65,6 +65,16 @@ struct ba_stats {
     uint64_t old_bytes;            /* wbrt: after the last collection; bdwgc: its heap size */
 };
 
+/* xorshift64 on *state: a fixed seed makes every configuration do the same work. */
+static inline uint64_t ba_xorshift(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 static inline double ba_now_s(void)
 {
     struct timespec ts;

@@ -19,13 +19,9 @@ struct entry {
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
-/* xorshift64: fixed seed, so every configuration updates the same buckets. */
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return ba_xorshift(&rng);
 }
 
 static void usage(void)

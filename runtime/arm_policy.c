@@ -8,7 +8,6 @@
  * turns hotness off (every old page armed, as before the policy), =hot ignores the costs.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "arm_policy.h"
-#include <time.h>
 #include "gc.h"
 #include "heap.h"
 #include "page_scan.h"
@@ -35,13 +34,6 @@ static uint64_t armed_gc;
  * barrier's tables cost no fault). */
 static bool active;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Times a first write to each of PROBE_PAGES armed pages at the end of the reservation
  * (never handed out this early), then leaves them as they were: unarmed, not dirty,
  * decommitted.  The median resists a preemption in the middle. */
@@ -54,9 +46,9 @@ static uint64_t measure_fault_ns(void)
         p[i << WB_PAGE_SHIFT] = 1;          /* populated: time the barrier, not first touch */
     G.barrier->arm((void *)p, len);
     for (size_t i = 0; i < PROBE_PAGES; i++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = gc_now_ns();
         p[i << WB_PAGE_SHIFT] = 2;
-        t[i] = now_ns() - t0;
+        t[i] = gc_now_ns() - t0;
     }
     G.barrier->harvest(&H.dirty, (void *)p, len);
     G.barrier->disarm((void *)p, len);

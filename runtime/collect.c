@@ -18,7 +18,7 @@
 struct gc G;
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
-static uint64_t now_ns(void)
+uint64_t gc_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -129,13 +129,13 @@ static void young_cycle(uintptr_t sp)
     mark_begin(true, false, true, G.cfg.mark_stack_max);
     roots_mark(sp);
     size_t scanned = 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gc_now_ns();
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
         policy_saw_write(pg);
         scanned += scan_old_page(pg);
     }
-    policy_scanned(now_ns() - t0, scanned);
+    policy_scanned(gc_now_ns() - t0, scanned);
     G.stats.remembered_last =
         G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
@@ -243,7 +243,7 @@ void gc_collect_locked(int kind)
     if (me)
         tlab_release_all(me); /* so that its half-used pages are swept like any other */
     roots_refresh();
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gc_now_ns();
     threads_stop_world();
     __builtin_unwind_init(); /* our own callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
@@ -258,7 +258,7 @@ void gc_collect_locked(int kind)
         verify_reachable(sp, global);
     threads_reprepare_kernel_writes();
     threads_start_world();
-    uint64_t pause = now_ns() - t0;
+    uint64_t pause = gc_now_ns() - t0;
     heap_decommit_pending(G.gc_no);
     G.alloc_since = 0;
     if (G.old_bytes - G.old_after_full >= full_trigger())

@@ -47,6 +47,8 @@ void gc_kernel_write_end(void);
  * kernel writes signal frames there, so it is kept writable like a call's buffer. */
 void gc_signal_stack(const void *p, size_t n);
 
+/* CLOCK_MONOTONIC, ns: the collector's timings. */
+uint64_t gc_now_ns(void);
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
 /* H.lock held; kind is WB_COLLECT_YOUNG, _FULL or _GLOBAL (perm space too). */
