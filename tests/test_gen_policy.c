@@ -114,22 +114,6 @@ static void test_gen_hot_page_cools(void **state)
         assert_true(st.barrier_faults > faults);
 }
 
-/* VmRSS of this process, KiB. */
-static long rss_kib(void)
-{
-    char line[256];
-    long kib = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-
-    assert_non_null(f);
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    fclose(f);
-    assert_true(kib >= 0);
-    return kib;
-}
-
 /* Committing the buffer would cost 2 GiB; the side tables that describe it (page
  * descriptors, bitmaps, the verifier's tables) take up to ~80 MiB. */
 enum { BIG_GIB = 2, RSS_SLACK_KIB = 128 * 1024 };
@@ -154,13 +138,13 @@ static void test_gen_big_untouched_buffer(void **state)
 
     (void)state;
     WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
-    long before = rss_kib();
+    long before = (long)wbt_status_kib("VmRSS");
     wbt_hidden big = wbt_hide(big_buffer());
     wbt_hidden y = wbt_store_new(wbt_reveal(big), (void **)((char *)wbt_reveal(big) + at), YOUNG, 7);
     wbt_scrub_stack();
     wb_collect(WB_COLLECT_YOUNG);               /* scans the young buffer, promotes it */
     wbt_assert_live(y, YOUNG, 7);
-    long after_young = rss_kib();
+    long after_young = (long)wbt_status_kib("VmRSS");
     print_message("%s: VmRSS %ld KiB before, %ld KiB after a young collection\n", wb_barrier_name(),
                   before, after_young);
     assert_true(after_young - before < RSS_SLACK_KIB);
@@ -172,7 +156,7 @@ static void test_gen_big_untouched_buffer(void **state)
     wb_collect(WB_COLLECT_YOUNG);
     wb_get_stats(&st);
     wbt_assert_live(z, YOUNG, 8);
-    long after_old = rss_kib();
+    long after_old = (long)wbt_status_kib("VmRSS");
     print_message("%s: old buffer: %llu pages scanned, VmRSS %ld KiB\n", wb_barrier_name(),
                   (unsigned long long)st.pages_scanned_last, after_old);
     assert_true(st.pages_scanned_last <= 16);

@@ -230,3 +230,18 @@ int wbt_remove_tree(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
+
+size_t wbt_status_kib(const char *name)
+{
+    char line[256];
+    size_t n = strlen(name), kib = 0;
+    int found = 0;
+    FILE *f = fopen("/proc/self/status", "re");
+
+    assert_non_null(f);
+    while (!found && fgets(line, sizeof line, f))
+        found = strncmp(line, name, n) == 0 && line[n] == ':' && sscanf(line + n + 1, "%zu kB", &kib) == 1;
+    fclose(f);
+    assert_true(found);
+    return kib;
+}
