@@ -61,9 +61,19 @@ struct ba_stats {
     uint64_t young, full;          /* wbrt's split of them (bdwgc: all counted as full) */
     double pause_total_ms, pause_max_ms;   /* world stopped by the collector */
     double young_pause_total_ms, young_pause_max_ms;   /* wbrt's young collections only */
-    uint64_t dirty_pages_last, pages_scanned_last, remembered_last, faults;
+    uint64_t dirty_pages_last, pages_scanned_last, remembered_last, faults, hot_pages_last;
     uint64_t old_bytes;            /* wbrt: after the last collection; bdwgc: its heap size */
 };
+
+/* xorshift64 on *state: a fixed seed makes every configuration do the same work. */
+static inline uint64_t ba_xorshift(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
 
 static inline double ba_now_s(void)
 {
@@ -225,6 +235,7 @@ static inline void ba_get_stats(struct ba_stats *o)
     o->pages_scanned_last = s.pages_scanned_last;
     o->remembered_last = s.remembered_last;
     o->faults = s.barrier_faults;
+    o->hot_pages_last = s.hot_pages_last;
     o->old_bytes = s.old_bytes;
 #elif BA_IS_BDWGC
     o->gcs = o->full = GC_get_gc_no() - ba_bdwgc.gc_no0;
@@ -277,7 +288,7 @@ static inline void ba_print_common(const char *workload, double time_s, const st
 struct ba_cycles {
     struct ba_stats before, prev;
     double pause_max_ms, young_pause_max_ms;
-    uint64_t scanned_sum;
+    uint64_t scanned_sum, hot_sum;
     struct ba_poll per;
 };
 
@@ -297,6 +308,7 @@ static inline void ba_cycle_end(struct ba_cycles *c)
     c->pause_max_ms = pause > c->pause_max_ms ? pause : c->pause_max_ms;
     c->young_pause_max_ms = young_pause > c->young_pause_max_ms ? young_pause : c->young_pause_max_ms;
     c->scanned_sum += s.pages_scanned_last;
+    c->hot_sum += s.hot_pages_last;
     c->per.samples++;
     c->per.dirty_sum += s.dirty_pages_last;
     c->per.remembered_sum += s.remembered_last;
@@ -316,7 +328,8 @@ static inline void ba_cycles_print(const char *workload, double time_s, const st
     d.pause_max_ms = c->pause_max_ms;
     d.young_pause_max_ms = c->young_pause_max_ms;
     ba_print_common(workload, time_s, &d, &c->per);
-    printf(" pages_scanned_mean=%.1f", c->per.samples ? (double)c->scanned_sum / (double)c->per.samples : 0.0);
+    double n = c->per.samples ? (double)c->per.samples : 1.0;
+    printf(" pages_scanned_mean=%.1f hot_pages_mean=%.1f", (double)c->scanned_sum / n, (double)c->hot_sum / n);
 }
 
 #endif

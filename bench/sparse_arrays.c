@@ -18,13 +18,9 @@ struct leaf {
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
-/* xorshift64: fixed seed, so every configuration writes the same slots. */
 static uint64_t rnd(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return ba_xorshift(&rng);
 }
 
 static struct leaf *new_leaf(uint64_t slot)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 int pagemap_open(void)
@@ -59,6 +60,75 @@ int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_r
     /* Not a file page, and present or swapped out (a file page is never swapped). */
     return scan_for(fd, start, end, 0, PAGE_IS_FILE, PAGE_IS_FILE, PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
                     buf, nbuf, fn, ctx);
+}
+
+/* Entry bits 63 and 62: the page is present, or swapped out. */
+#define PAGEMAP_PRESENT_OR_SWAPPED ((uint64_t)3 << 62)
+
+struct clip {
+    uintptr_t lo, hi;
+    pagemap_region_fn fn;
+    void *ctx;
+};
+
+static void clipped(void *ctx, uintptr_t start, uintptr_t end)
+{
+    const struct clip *c = ctx;
+    start = start > c->lo ? start : c->lo;
+    end = end < c->hi ? end : c->hi;
+    if (start < end)
+        c->fn(c->ctx, start, end);
+}
+
+/* Without PAGEMAP_SCAN: the entries, a chunk at a time. */
+static int populated_from_entries(int fd, uintptr_t start, uintptr_t end, struct clip *c)
+{
+    uint64_t e[512];
+    for (uintptr_t a = start; a < end;) {
+        size_t n = (end - a) >> PAGEMAP_PAGE_SHIFT;
+        n = n < 512 ? n : 512;
+        if (pagemap_read(fd, a, e, n) < 0)
+            return -1;
+        for (size_t i = 0; i < n;) {
+            size_t run = i;
+            while (i < n && (e[i] & PAGEMAP_PRESENT_OR_SWAPPED))
+                i++;
+            if (i > run)
+                clipped(c, a + (run << PAGEMAP_PAGE_SHIFT), a + (i << PAGEMAP_PAGE_SHIFT));
+            while (i < n && !(e[i] & PAGEMAP_PRESENT_OR_SWAPPED))
+                i++;
+        }
+        a += n << PAGEMAP_PAGE_SHIFT;
+    }
+    return 0;
+}
+
+int pagemap_populated(uintptr_t lo, uintptr_t hi, pagemap_region_fn fn, void *ctx)
+{
+    static int fd = -1;
+    static pid_t owner;
+    static int no_scan;
+    struct page_region buf[64];
+    struct clip c = {lo, hi, fn, ctx};
+    uintptr_t page = ((uintptr_t)1 << PAGEMAP_PAGE_SHIFT) - 1;
+    uintptr_t start = lo & ~page, end = (hi + page) & ~page;
+    /* the fd reads the address space of the process that opened it: not a forked child's */
+    if (fd < 0 || owner != getpid()) {
+        if (fd >= 0)
+            close(fd);
+        if ((fd = pagemap_open()) < 0)
+            return -1;
+        owner = getpid();
+    }
+    if (!no_scan) {
+        if (scan_for(fd, start, end, 0, 0, 0, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, buf,
+                     sizeof buf / sizeof *buf, clipped, &c) == 0)
+            return 0;
+        if (errno != ENOTTY && errno != EINVAL)
+            return -1;
+        no_scan = 1;    /* a kernel before 6.7 */
+    }
+    return populated_from_entries(fd, start, end, &c);
 }
 
 int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n)

@@ -32,6 +32,13 @@ int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_
 int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_region *buf,
                            size_t nbuf, pagemap_region_fn fn, void *ctx);
 
+/* Calls fn for each run of [lo, hi) (clipped to it) whose pages are populated: in memory
+ * or in swap.  The others were never written (or were given back) and read as zero.
+ * Uses PAGEMAP_SCAN, or the pagemap entries where that ioctl is missing; opens
+ * /proc/self/pagemap once per process.  0, or -1 with errno (runs before the failure may
+ * have been reported).  Not async-signal-safe; one caller at a time. */
+int pagemap_populated(uintptr_t lo, uintptr_t hi, pagemap_region_fn fn, void *ctx);
+
 /* Reads the entries of the n pages from page-aligned addr into buf with one pread.
  * 0, or -1 with errno (EIO for a short read). */
 int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "gc.h"
+#include "arm_policy.h"
 #include "heap.h"
 #include "perm.h"
 #include "roots.h"
@@ -66,9 +67,10 @@ static int init_locked(const struct wb_options *opt)
         G.barrier->detach();
         return gc_error(err, "wb_init: WBRT_IMAGE=%s", why);
     }
+    policy_init();
     if (G.cfg.verbose)
-        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s\n",
-                (H.npages << WB_PAGE_SHIFT) >> 20, (void *)H.base, b->name);
+        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s, fault %.2f us\n",
+                (H.npages << WB_PAGE_SHIFT) >> 20, (void *)H.base, G.barrier->name, G.stats.fault_cost_ns / 1e3);
     __atomic_store_n(&G.initialised, 1, __ATOMIC_RELEASE);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "mark.h"
 #include "roots.h"
 #include "page_scan.h"
+#include "arm_policy.h"
 #include "perm.h"
 #include "remembered.h"
 #include "sweep.h"
@@ -17,7 +18,7 @@
 struct gc G;
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
-static uint64_t now_ns(void)
+uint64_t gc_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -39,31 +40,39 @@ static void arm_run(size_t pg, size_t n)
         verify_note_armed(pg, n);
 }
 
-/* Arm the runs of pages that hold old objects: the dirty ones, or all of them. */
-static void arm_old_runs(bool only_dirty)
-{
-    size_t run = 0, len = 0;
-    size_t first = own_first_page();      /* perm pages are not the barrier's */
-    size_t pg = only_dirty ? dirty_map_next(&H.dirty, first, H.top) : first;
-    while (pg < H.top) {
-        if (page_has_old(pg)) {
-            if (len && run + len == pg) {
-                len++;
-            } else {
-                if (len)
-                    arm_run(run, len);
-                run = pg, len = 1;
-            }
-        }
-        pg = only_dirty ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1;
-    }
-    if (len)
-        arm_run(run, len);
-}
-
-static void disarm_run(size_t pg, size_t n)
+static void unprotect_run(size_t pg, size_t n)
 {
     G.barrier->disarm((void *)page_addr(pg), n << WB_PAGE_SHIFT);
+}
+
+/* Freed pages: writable for the allocator, and what the policy learned of them is void. */
+static void disarm_run(size_t pg, size_t n)
+{
+    unprotect_run(pg, n);
+    policy_forget(pg, n);
+}
+
+/* Adjacent pages handed to the barrier in one call. */
+struct run {
+    size_t pg, n;
+    void (*fn)(size_t pg, size_t n);
+};
+
+static void run_flush(struct run *r)
+{
+    if (r->n)
+        r->fn(r->pg, r->n);
+    r->n = 0;
+}
+
+static void run_add(struct run *r, size_t pg)
+{
+    if (r->n && r->pg + r->n == pg) {
+        r->n++;
+        return;
+    }
+    run_flush(r);
+    r->pg = pg, r->n = 1;
 }
 
 /* Does an old object on page pg still point at a young object?  (tenure: then the page
@@ -71,6 +80,35 @@ static void disarm_run(size_t pg, size_t n)
 static bool page_points_young(size_t pg)
 {
     return old_page_young_slot(pg, NULL, NULL) != 0;
+}
+
+/* After the sweep, as the policy decides: arm the pages whose old objects are worth
+ * tracking, leave the others writable (a young collection's harvest protected every
+ * page written), and keep the hot ones in the dirty map for the next young collection.
+ * A young collection looks at the dirty pages only (the others are armed and clean
+ * still) and leaves in the map only the kept pages and, with tenuring, those whose old
+ * objects still point at young survivors; a full one looks at every page, the map clear. */
+static void arm_pages(bool young)
+{
+    struct run arm = {.fn = arm_run}, open = {.fn = unprotect_run};
+    size_t first = own_first_page();      /* perm pages are not the barrier's */
+    G.stats.hot_pages_last = 0;
+    for (size_t pg = young ? dirty_map_next(&H.dirty, 1, H.top) : first; pg < H.top;
+         pg = young ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
+        bool tracked = pg >= first && H.pages[pg].kind != PK_FREE;
+        enum arm_choice c = tracked ? policy_decide(pg, young) : ARM_SKIP;
+        if (c == ARM_PROTECT)
+            run_add(&arm, pg);
+        else if (c == ARM_KEEP || (young && tracked))
+            run_add(&open, pg);
+        if (c == ARM_KEEP)
+            dirty_map_set(&H.dirty, pg);
+        else if (young && !(G.cfg.tenure_age > 0 && page_points_young(pg)))
+            dirty_map_clear_range(&H.dirty, pg, 1);
+    }
+    run_flush(&arm);
+    run_flush(&open);
+    G.stats.hot_pages_total += G.stats.hot_pages_last;
 }
 
 /* What the barrier saw, into the dirty map (nothing to ask while no page is handed out). */
@@ -91,9 +129,13 @@ static void young_cycle(uintptr_t sp)
     mark_begin(true, false, true, G.cfg.mark_stack_max);
     roots_mark(sp);
     size_t scanned = 0;
+    uint64_t t0 = gc_now_ns();
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
-         pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1)
+         pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
+        policy_saw_write(pg);
         scanned += scan_old_page(pg);
+    }
+    policy_scanned(gc_now_ns() - t0, scanned);
     G.stats.remembered_last =
         G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
@@ -114,18 +156,10 @@ static void young_cycle(uintptr_t sp)
     G.stats.dirty_pages_last = dirty;
     G.stats.dirty_pages_total += dirty;
     G.stats.pages_scanned_last = scanned;
+    G.stats.pages_scanned_total += scanned;
     G.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.old_bytes + r.young_bytes;
-    arm_old_runs(true);
-    if (G.cfg.tenure_age > 0) {
-        /* pages whose old objects still point at young survivors stay dirty */
-        for (size_t pg = dirty_map_next(&H.dirty, 1, H.top); pg < H.top;
-             pg = dirty_map_next(&H.dirty, pg + 1, H.top))
-            if (!page_points_young(pg))
-                dirty_map_clear_range(&H.dirty, pg, 1);
-    } else {
-        dirty_map_clear_range(&H.dirty, 0, H.top);
-    }
+    arm_pages(true);
     G.stats.young_collections++;
 }
 
@@ -162,7 +196,7 @@ static void full_cycle(uintptr_t sp, bool global)
     G.old_bytes = G.old_after_full = r.live_bytes;
     G.stats.live_bytes = r.live_bytes;
     G.stats.pages_scanned_last = 0;
-    arm_old_runs(false);
+    arm_pages(false);
     G.full_due = false;
     G.stats.full_collections++;
 }
@@ -196,6 +230,7 @@ void gc_attach_barrier(const char *when)
         fprintf(stderr, "wbrt: barrier %s lost %s (%s); using none\n", G.barrier->name, when, why);
         G.barrier = &barrier_none;
     }
+    policy_init();
 }
 
 void gc_collect_locked(int kind)
@@ -208,7 +243,7 @@ void gc_collect_locked(int kind)
     if (me)
         tlab_release_all(me); /* so that its half-used pages are swept like any other */
     roots_refresh();
-    uint64_t t0 = now_ns();
+    uint64_t t0 = gc_now_ns();
     threads_stop_world();
     __builtin_unwind_init(); /* our own callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
@@ -223,7 +258,7 @@ void gc_collect_locked(int kind)
         verify_reachable(sp, global);
     threads_reprepare_kernel_writes();
     threads_start_world();
-    uint64_t pause = now_ns() - t0;
+    uint64_t pause = gc_now_ns() - t0;
     heap_decommit_pending(G.gc_no);
     G.alloc_since = 0;
     if (G.old_bytes - G.old_after_full >= full_trigger())
@@ -238,10 +273,13 @@ void gc_collect_locked(int kind)
     }
     G.stats.old_bytes = G.old_bytes;
     if (G.cfg.verbose)
-        fprintf(stderr, "wbrt: %s collection %llu: %.3f ms, live %zu KiB, old %zu KiB, dirty pages %llu, scanned %llu\n",
+        fprintf(stderr, "wbrt: %s collection %llu: %.3f ms, live %zu KiB, old %zu KiB, dirty pages %llu, "
+                "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us, rewritten %.1f%%)\n",
                 global ? "global" : full ? "full" : "young", (unsigned long long)G.gc_no, pause / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.old_bytes >> 10,
-                (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last);
+                (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
+                (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3,
+                G.stats.scan_cost_ns / 1e3, G.stats.rewrite_permille / 10.0);
 }
 
 /* Allocation between automatic collections: WBRT_YOUNG_BYTES, or more to let the heap

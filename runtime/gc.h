@@ -62,6 +62,8 @@ void gc_keep_prepared(const void *p, size_t n);
 /* Prepares [p, p + n) for one kernel write, without keeping it prepared. */
 void gc_prepare_kernel_write(const void *p, size_t n);
 
+/* CLOCK_MONOTONIC, ns: the collector's timings. */
+uint64_t gc_now_ns(void);
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
 /* H.lock held; kind is WB_COLLECT_YOUNG, _FULL or _GLOBAL (perm space too). */

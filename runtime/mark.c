@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "gc.h"
 #include "heap.h"
+#include "pagemap.h"
 #include "vm.h"
 
 struct range { uintptr_t lo, hi; };
@@ -118,8 +119,9 @@ static inline __attribute__((always_inline)) void mark_one(uintptr_t w)
 
 void mark_word(uintptr_t w) { mark_one(w); }
 
-void mark_range(uintptr_t lo, uintptr_t hi)
+static void mark_words(void *unused, uintptr_t lo, uintptr_t hi)
 {
+    (void)unused;
     for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8)
         mark_one(*(const uintptr_t *)p);
 }
@@ -130,6 +132,17 @@ void mark_stack_range(uintptr_t lo, uintptr_t hi)
     M.starts_only = false;
     mark_range(lo, hi);
     M.starts_only = starts_only;
+}
+
+/* From this size on, a range is read only where the kernel has its pages: a big buffer
+ * mostly never written reads as zero elsewhere, and reading it would map every page. */
+#define SPARSE_MIN ((uintptr_t)64 << WB_PAGE_SHIFT)
+
+void mark_range(uintptr_t lo, uintptr_t hi)
+{
+    if (hi - lo >= SPARSE_MIN && pagemap_populated(lo, hi, mark_words, NULL) == 0)
+        return;
+    mark_words(NULL, lo, hi);     /* (after a failure, again what was marked: harmless) */
 }
 
 static void drain(void)

@@ -120,14 +120,15 @@ static int value_string(const char *var, const char *v, char *field, size_t len,
 }
 
 enum option_var { V_HEAP_MAX, V_YOUNG_BYTES, V_FULL_MIN, V_MARK_STACK_MAX, V_HEAP_GROWTH, V_TENURE_AGE,
-                  V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_COUNT };
+                  V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_ARM, V_COUNT };
 
 const char *const options_vars[] = {
     [V_HEAP_MAX] = "WBRT_HEAP_MAX", [V_YOUNG_BYTES] = "WBRT_YOUNG_BYTES", [V_FULL_MIN] = "WBRT_FULL_MIN",
     [V_MARK_STACK_MAX] = "WBRT_MARK_STACK_MAX", [V_HEAP_GROWTH] = "WBRT_HEAP_GROWTH",
     [V_TENURE_AGE] = "WBRT_TENURE_AGE", [V_VERIFY] = "WBRT_VERIFY", [V_VERBOSE] = "WBRT_VERBOSE",
     [V_ON_BAD_FREE] = "WBRT_ON_BAD_FREE", [V_STOP_SIGNAL] = "WBRT_STOP_SIGNAL",
-    [V_BARRIER] = "WBRT_BARRIER", [V_IMAGE] = "WBRT_IMAGE", [V_COUNT] = NULL,
+    [V_BARRIER] = "WBRT_BARRIER", [V_IMAGE] = "WBRT_IMAGE", [V_ARM] = "WBRT_ARM",
+    [V_COUNT] = NULL,
 };
 
 int options_parse(struct wbrt_config *c, const char *var, const char *s, char *why, size_t whylen)
@@ -175,6 +176,16 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
     case V_IMAGE:
         return value_string(var, s, c->image, sizeof c->image, "(too long)",
                             "the path of a heap image saved by wb_perm_save", why, whylen);
+    case V_ARM:
+        if (strcmp(s, "cost") == 0)
+            c->arm = ARM_BY_COST;
+        else if (strcmp(s, "always") == 0)
+            c->arm = ARM_ALWAYS;
+        else if (strcmp(s, "hot") == 0)
+            c->arm = ARM_HOT;
+        else
+            return bad(why, whylen, var, s, "cost, always or hot");
+        return 0;
     case V_COUNT:
         break;
     }

@@ -7,6 +7,9 @@
 struct wb_options;
 
 enum bad_free_action { BAD_FREE_ABORT, BAD_FREE_IGNORE };
+/* WBRT_ARM: pages written at every cycle are kept writable when a fault costs more than a
+ * page scan (cost), never (always arm: the policy off), or whatever the costs (hot). */
+enum arm_mode { ARM_BY_COST, ARM_ALWAYS, ARM_HOT };
 
 struct wbrt_config {
     size_t heap_max;
@@ -21,6 +24,7 @@ struct wbrt_config {
     size_t mark_stack_max;
     char image[4096];          /* WBRT_IMAGE: heap image to load as perm space, "" for none */
     int stop_signal;      /* stops the other threads for a collection */
+    enum arm_mode arm;
 };
 
 /* PWR, XCPU, USR1, USR2 (SIG prefix optional) or RTMIN+N: the signal, or -1. */

@@ -90,6 +90,14 @@ struct wb_stats {
     uint64_t dirty_pages_total;   /* dirty pages summed over every collection */
     uint64_t barrier_pages_total; /* pages a kernel barrier reported written, summed over every
                                      collection (0 under none and the software barriers) */
+    uint64_t pages_scanned_total; /* pages_scanned_last summed over every young collection */
+    uint64_t hot_pages_last;      /* old pages the last collection left unprotected because they are
+                                     written at every cycle: scanned as dirty instead (README, "Arming policy") */
+    uint64_t hot_pages_total;     /* hot_pages_last summed over every collection */
+    uint64_t fault_cost_ns;       /* one barrier fault, measured at start-up (0: no policy) */
+    uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */
+    uint64_t rewrite_permille;    /* of the pages a young collection armed, how many (per 1000) the
+                                     next one found written again (smoothed) */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

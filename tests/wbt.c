@@ -289,3 +289,18 @@ void wbt_await_syscall(pid_t tid, const long *nrs)
         sched_yield();
     }
 }
+
+size_t wbt_status_kib(const char *name)
+{
+    char line[256];
+    size_t n = strlen(name), kib = 0;
+    int found = 0;
+    FILE *f = fopen("/proc/self/status", "re");
+
+    assert_non_null(f);
+    while (!found && fgets(line, sizeof line, f))
+        found = strncmp(line, name, n) == 0 && line[n] == ':' && sscanf(line + n + 1, "%zu kB", &kib) == 1;
+    fclose(f);
+    assert_true(found);
+    return kib;
+}

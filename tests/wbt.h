@@ -114,6 +114,10 @@ void wbt_await_syscall(pid_t tid, const long *nrs);
  * a collection, before allocating again, so that their memory cannot be in use anew). */
 void wbt_assert_reclaimed(const wbt_hidden *h, size_t n);
 
+/* A "Vm...:" field of /proc/self/status (name without the colon, e.g. "VmRSS"), in KiB;
+ * fails the test if it is missing. */
+size_t wbt_status_kib(const char *name);
+
 /* rm -rf dir (a test's scratch directory): 0, or -1 if that failed. */
 int wbt_remove_tree(const char *dir);
 

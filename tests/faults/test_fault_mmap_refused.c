@@ -42,27 +42,13 @@ static __attribute__((noinline)) void impossible_requests(void)
     refusals += 3;
 }
 
-static size_t vm_size(void)
-{
-    char line[256];
-    size_t kb = 0;
-    FILE *f = fopen("/proc/self/status", "re");
-    assert_non_null(f);
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
-            break;
-    fclose(f);
-    assert_true(kb > 0);
-    return kb << 10;
-}
-
 static void child(void *arg)
 {
     (void)arg;
     wbt_init();
     fw_build(256);
     fw_round(1);
-    struct rlimit as = {vm_size() + HEADROOM, RLIM_INFINITY};
+    struct rlimit as = {(wbt_status_kib("VmSize") << 10) + HEADROOM, RLIM_INFINITY};
     assert_int_equal(setrlimit(RLIMIT_AS, &as), 0);
     void *p = mmap(NULL, (size_t)64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(p == MAP_FAILED && errno == ENOMEM);

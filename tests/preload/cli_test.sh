@@ -24,6 +24,7 @@ bad() { # bad VARIABLE SETTINGS...: the preloaded program stops at start, naming
 }
 bad WBRT_MODE WBRT_MODE=fast
 bad WBRT_STOP_SIGNAL WBRT_STOP_SIGNAL=KILL
+bad WBRT_ARM WBRT_ARM=sometimes
 bad WBRT_STATS_INTERVAL WBRT_MODE=stats WBRT_STATS_INTERVAL=0
 bad WBRT_LEAK_SIGNAL WBRT_MODE=leak WBRT_LEAK_SIGNAL=nope
 "$wbrt" run --mode bogus -- true 2>/dev/null; check "--mode bogus" 2 $?

@@ -1,0 +1,30 @@
+/* Which old pages the barrier protects after a collection: protection pays only where
+ * the fault it may cost is dearer than scanning the page as dirty.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef WBRT_ARM_POLICY_H
+#define WBRT_ARM_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum arm_choice {
+    ARM_SKIP,    /* nothing to track (no old object, or no pointers): leave it writable */
+    ARM_PROTECT, /* arm the barrier on it */
+    ARM_KEEP,    /* leave it writable and keep it in the dirty map (hot, or being filled) */
+};
+
+/* After the barrier is attached (heap locked, no other thread allocating yet or the world
+ * stopped): allocates the page table and measures the barrier's fault cost once. */
+void policy_init(void);
+/* Young collection: page pg was reported written (called for every dirty page). */
+void policy_saw_write(size_t pg);
+/* Young collection, after its root scan: scanning `pages` old pages took ns. */
+void policy_scanned(uint64_t ns, size_t pages);
+/* After the sweep: what to do with page pg (young: a dirty page at a young collection;
+ * else any page at a full one). */
+enum arm_choice policy_decide(size_t pg, bool young);
+/* The barrier no longer tracks [pg, pg+n) (freed): forget what was learned of it. */
+void policy_forget(size_t pg, size_t n);
+
+#endif
