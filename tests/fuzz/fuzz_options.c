@@ -14,7 +14,7 @@
 #define VALUE_MAX 8192
 
 /* What a variable should become: its kind and bounds, as documented in the README. */
-enum kind { SIZE, INT, BAD_FREE, SIGNAL, STRING };
+enum kind { SIZE, INT, BAD_FREE, SIGNAL, STRING, ARM };
 static const struct spec {
     const char *name;
     enum kind kind;
@@ -32,6 +32,7 @@ static const struct spec {
     {"WBRT_STOP_SIGNAL", SIGNAL, 0, 0},
     {"WBRT_BARRIER", STRING, 0, 32},
     {"WBRT_IMAGE", STRING, 0, 4096},
+    {"WBRT_ARM", ARM, 0, 0},
 };
 #define NSPECS (sizeof specs / sizeof specs[0])
 
@@ -90,6 +91,13 @@ static bool expect(const struct spec *sp, const char *s, unsigned long long *val
     }
     case STRING:
         return len < sp->hi;
+    case ARM: {
+        static const char *const modes[] = {[ARM_BY_COST] = "cost", [ARM_ALWAYS] = "always", [ARM_HOT] = "hot"};
+        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+            if (strcmp(s, modes[i]) == 0)
+                return *val = i, true;
+        return false;
+    }
     }
     return false;
 }
@@ -109,6 +117,7 @@ static bool holds(const struct wbrt_config *c, const struct spec *sp, const char
     if (!strcmp(n, "ON_BAD_FREE")) return c->on_bad_free == val;
     if (!strcmp(n, "STOP_SIGNAL")) return (unsigned long long)c->stop_signal == val;
     if (!strcmp(n, "BARRIER")) return strcmp(c->barrier, s) == 0;
+    if (!strcmp(n, "ARM")) return (unsigned long long)c->arm == val;
     return strcmp(c->image, s) == 0;
 }
 

@@ -12,13 +12,17 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int blocked, collected;
 
-/* Blocks everything, then waits (running, not in a system call that the collector could
+/* Blocks every signal it may, then waits (running, not in a system call that the collector could
  * count as safe) until the other thread has collected. */
 static void *blocker(void *arg)
 {
     sigset_t all, now;
     (void)arg;
     sigfillset(&all);
+    /* Not the synchronous fault signals: blocked, a fault kills the process (bdwgc's
+     * incremental mode and wbrt's mprotect barrier take write faults on old pages). */
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
     int rc = GC_pthread_sigmask(SIG_BLOCK, &all, NULL);
     GC_pthread_sigmask(SIG_BLOCK, NULL, &now);
     pthread_mutex_lock(&lock);

@@ -20,3 +20,7 @@ echo ${#s} "${s:1000:40}"
 env -u LD_PRELOAD ls /proc/self/fd | sort -n | tr '\n' ' '; echo
 arr=($(seq 1 500 | rev))
 echo "${arr[@]:100:5}" $(printf '%s\n' "${arr[@]}" | sort | head -n 3 | tr '\n' ' ')
+# enough allocation for collections in the main shell (a 1 MiB young generation)
+declare -A big
+for i in $(seq 1 20000); do big[k$i]="v$((i * 3))"; done
+echo "${#big[@]} ${big[k777]}"
