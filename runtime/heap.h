@@ -50,6 +50,7 @@ struct heap {
     uint64_t *freed_bits; /* verifier only: objects freed by the last sweep */
     /* Verifier only (verify_init maps them): */
     uint8_t *armed_copy;  /* per page, its content when last armed, at its offset from base */
+    uint64_t *armed_at;   /* per page, the collection that last armed it */
     uint64_t *stale_bits; /* per granule, young objects a word older than them points at */
     uint8_t *age;         /* per granule, only when tenure_age > 0 */
     uint64_t *free_pages; /* one bit per page */

@@ -15,6 +15,13 @@ void wbrt_test_store_unseen(void **slot, void *value)
     pthread_mutex_unlock(&H.lock);
 }
 
+void wbrt_test_forget_dirty(void *p)
+{
+    pthread_mutex_lock(&H.lock);
+    dirty_map_clear_range(&H.dirty, page_of((uintptr_t)p), 1);
+    pthread_mutex_unlock(&H.lock);
+}
+
 void wbrt_test_mark_freed(void *obj)
 {
     size_t g = gran_of((uintptr_t)obj);

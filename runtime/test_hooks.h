@@ -8,6 +8,8 @@
 /* *slot = value behind the barrier's back: its page is disarmed for the store and armed
  * again, so that no barrier reports it (a software barrier records nothing either). */
 void wbrt_test_store_unseen(void **slot, void *value);
+/* Takes the page holding p out of the dirty map, as if the collector had forgotten it. */
+void wbrt_test_forget_dirty(void *p);
 /* Makes the live object obj look as if the last sweep had freed it (its allocation bit
  * cleared, its freed bit set): the next collection's reachability check must name it. */
 void wbrt_test_mark_freed(void *obj);

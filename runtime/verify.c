@@ -65,7 +65,8 @@ int verify_init(char *why, size_t whylen)
         snprintf(why, whylen, "WBRT_VERIFY: cannot map a copy of the heap: %s", strerror(errno));
         return -1;
     }
-    if (!H.stale_bits && !(H.stale_bits = os_table(H.npages * GRANS_PER_PAGE / 8))) {
+    if ((!H.stale_bits && !(H.stale_bits = os_table(H.npages * GRANS_PER_PAGE / 8))) ||
+        (!H.armed_at && !(H.armed_at = os_table(H.npages * sizeof *H.armed_at)))) {
         snprintf(why, whylen, "WBRT_VERIFY: cannot map a side table: %s", strerror(errno));
         return -1;
     }
@@ -75,21 +76,27 @@ int verify_init(char *why, size_t whylen)
 /* What each page held when the barrier was last armed on it. */
 void verify_note_armed(size_t pg, size_t n)
 {
-    if (G.barrier->tracks)
-        memcpy(H.armed_copy + (pg << WB_PAGE_SHIFT), (const void *)page_addr(pg),
-               n << WB_PAGE_SHIFT);
+    if (!G.barrier->tracks)
+        return;
+    memcpy(H.armed_copy + (pg << WB_PAGE_SHIFT), (const void *)page_addr(pg), n << WB_PAGE_SHIFT);
+    for (size_t i = pg; i < pg + n; i++)
+        H.armed_at[i] = G.gc_no;
 }
 
-/* A word that did not change since its page was armed was not stored since: it is older
- * than the young object it points at (a pointer the program left dangling after wb_free
- * whose memory was handed out again, or a conservative false pointer such as cc1's into
- * heap space then unused).  Its target is noted for verify_reachable: the collection
- * rightly did not scan the word.  Perm pages are never armed (their copy reads zero):
- * pagemap tells which of them were written. */
+/* A word that did not change since its page was armed, when the young object it points
+ * at did not exist yet, is older than that object: a pointer the program left dangling
+ * after wb_free whose memory was handed out again, or a conservative false pointer such
+ * as cc1's into heap space then unused.  (A young object that survived `age` young
+ * collections was allocated after collection gc_no - 1 - age; a page armed later while
+ * pointing at it must have stayed in the dirty map.)  Its target is noted for
+ * verify_reachable: the collection rightly did not scan the word.  Perm pages are never
+ * armed (their copy reads zero): pagemap tells which of them were written. */
 static bool older_than_target(uintptr_t slot, uintptr_t young)
 {
     uintptr_t was = *(const uintptr_t *)(H.armed_copy + (slot - H.base));
-    if (page_of(slot) < H.perm_end || *(const uintptr_t *)slot != was)
+    size_t pg = page_of(slot);
+    uint64_t age = H.age ? H.age[gran_of(young)] : 0;
+    if (pg < H.perm_end || *(const uintptr_t *)slot != was || H.armed_at[pg] + age >= G.gc_no)
         return false;
     bit_set(H.stale_bits, gran_of(young));
     return true;

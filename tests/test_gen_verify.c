@@ -28,7 +28,7 @@ static __attribute__((noinline)) wbt_hidden store_unseen(void **holder, int i)
     assert_non_null(y);
     wbt_fill(y, YOUNG, 1600);
     wbrt_test_store_unseen(&holder[i], y);
-    printf("unseen store into slot %#lx\n", (unsigned long)(uintptr_t)&holder[i]);
+    printf("slot under test %#lx\n", (unsigned long)(uintptr_t)&holder[i]);
     fflush(stdout);
     return wbt_hide(y);
 }
@@ -74,7 +74,7 @@ static __attribute__((noinline)) wbt_hidden dangling_then_unseen(wbt_hidden hold
         fail_msg("the freed slot %p was not handed out again", x);
     wbt_fill(y, SMALL, 1600);
     wbrt_test_store_unseen(&h[1], y);
-    printf("unseen store into slot %#lx\n", (unsigned long)(uintptr_t)&h[1]);
+    printf("slot under test %#lx\n", (unsigned long)(uintptr_t)&h[1]);
     fflush(stdout);
     return wbt_hide(y);
 }
@@ -102,8 +102,8 @@ static void expect_missed_store_named(void (*fn)(void *))
         free(c);
         return;
     }
-    at = strstr(c->out, "unseen store into slot ");
-    if (at == NULL || sscanf(at, "unseen store into slot %lx", &slot) != 1)
+    at = strstr(c->out, "slot under test ");
+    if (at == NULL || sscanf(at, "slot under test %lx", &slot) != 1)
         fail_msg("%s: the child did not get to the store; status 0x%x, output:\n%s",
                  wb_barrier_name(), c->status, c->out);
     snprintf(want, sizeof want, "in slot %#lx,", slot);
@@ -123,6 +123,31 @@ static void test_verify_names_unseen_store_after_free(void **state)
 {
     (void)state;
     expect_missed_store_named(missed_store_after_free);
+}
+
+/* With a tenure age, a page whose old objects point at a young survivor must stay in the
+ * dirty map: forgotten there, its word (unchanged since the page was last armed, but
+ * younger than the survivor) is named, not taken for a dangling pointer. */
+static void forgotten_survivor(void *arg)
+{
+    void **h = wbt_reveal(new_old_holder());
+    wbt_hidden y = wbt_store_new(h, &h[1], YOUNG, 1600);
+
+    (void)arg;
+    printf("slot under test %#lx\n", (unsigned long)(uintptr_t)&h[1]);
+    fflush(stdout);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);   /* y survives, still young; h's page stays dirty */
+    wbrt_test_forget_dirty(h);
+    h = NULL;
+    collect_after_unseen(y, YOUNG);
+}
+
+static void test_verify_names_forgotten_survivor(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=1");
+    expect_missed_store_named(forgotten_survivor);
 }
 
 /* The excuse for a dangling pointer holds however its page changes: a store the barrier
@@ -215,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_names_unseen_store),
         cmocka_unit_test(test_verify_names_unseen_store_after_free),
+        cmocka_unit_test(test_verify_names_forgotten_survivor),
         cmocka_unit_test(test_verify_excuses_dangling_beside_store),
         cmocka_unit_test(test_verify_names_freed_reachable),
     };
