@@ -108,6 +108,13 @@ static bool excused(uintptr_t slot, uintptr_t young, size_t size)
            (G.barrier->remembered && recorded_or_held(slot, young, size));
 }
 
+/* A word the software barrier recorded changed as it should: the copy takes it (its page
+ * is armed again only if it went into the dirty map). */
+static void recopy(uintptr_t granule)
+{
+    memcpy(H.armed_copy + (granule - H.base), (const void *)granule, GRAN);
+}
+
 /* Every old->young pointer must lie on a page in the dirty map, or (software barriers)
  * in a word the barrier recorded, or be older than its target: any other was stored
  * behind the barrier's back.  Runs after marking, before the sweep. */
@@ -121,6 +128,7 @@ void verify_barrier(uintptr_t my_sp)
         if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj, excused)))
             missed(pg, obj, slot, *(const uintptr_t *)slot);
     }
+    remembered_each_covered(recopy);
     remembered_forget();
 }
 

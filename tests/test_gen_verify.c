@@ -188,6 +188,37 @@ static void test_verify_excuses_dangling_beside_store(void **state)
     g_holder = NULL;
 }
 
+/* A store a software barrier recorded changes its word legitimately although the page is
+ * not armed again (tenure age 0: it stays out of the dirty map): once the object it
+ * stored is freed and its memory handed out again, the word is a dangling pointer, not a
+ * missed store. */
+static __attribute__((noinline)) wbt_hidden dangling_after_recorded_store(wbt_hidden holder)
+{
+    void **h = wbt_reveal(holder), *x = wb_malloc(SMALL), *y = NULL;
+
+    assert_non_null(x);
+    wb_store(h, &h[1], x);
+    wb_collect(WB_COLLECT_YOUNG);   /* x promoted; the record is used and forgotten */
+    wb_free(x);
+    for (int i = 0; i < REUSE_TRIES && y != x; i++)
+        y = wb_malloc(SMALL);
+    assert_ptr_equal(y, x);
+    return wbt_hide(x);
+}
+
+static void test_verify_excuses_dangling_after_recorded_store(void **state)
+{
+    wbt_hidden holder, dangling;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    holder = new_old_holder();
+    dangling = dangling_after_recorded_store(holder);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);   /* verified: the process goes on */
+    assert_ptr_equal(((void **)wbt_reveal(holder))[1], wbt_reveal(dangling));
+}
+
 /* A reachable object made to look freed by the last sweep. */
 static void *g_victim, *g_neighbour;
 
@@ -242,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_verify_names_unseen_store_after_free),
         cmocka_unit_test(test_verify_names_forgotten_survivor),
         cmocka_unit_test(test_verify_excuses_dangling_beside_store),
+        cmocka_unit_test(test_verify_excuses_dangling_after_recorded_store),
         cmocka_unit_test(test_verify_names_freed_reachable),
     };
 
