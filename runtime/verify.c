@@ -73,12 +73,23 @@ int verify_init(char *why, size_t whylen)
     return 0;
 }
 
+/* Copies [p, p + n) of the heap into the copy where they differ: memory never written
+ * reads as zero on both sides and stays uncommitted (a big buffer touched in one place
+ * must not cost its size again). */
+static void copy_changed(uintptr_t p, size_t n)
+{
+    uint8_t *copy = H.armed_copy + (p - H.base);
+    if (memcmp(copy, (const void *)p, n) != 0)
+        memcpy(copy, (const void *)p, n);
+}
+
 /* What each page held when the barrier was last armed on it. */
 void verify_note_armed(size_t pg, size_t n)
 {
     if (!G.barrier->tracks)
         return;
-    memcpy(H.armed_copy + (pg << WB_PAGE_SHIFT), (const void *)page_addr(pg), n << WB_PAGE_SHIFT);
+    for (size_t i = pg; i < pg + n; i++)
+        copy_changed(page_addr(i), WB_PAGE_SIZE);
     for (size_t i = pg; i < pg + n; i++)
         H.armed_at[i] = G.gc_no;
 }
@@ -112,7 +123,7 @@ static bool excused(uintptr_t slot, uintptr_t young, size_t size)
  * is armed again only if it went into the dirty map). */
 static void recopy(uintptr_t granule)
 {
-    memcpy(H.armed_copy + (granule - H.base), (const void *)granule, GRAN);
+    copy_changed(granule, GRAN);
 }
 
 /* Every old->young pointer must lie on a page in the dirty map, or (software barriers)
