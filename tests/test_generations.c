@@ -1035,8 +1035,10 @@ static void store_proc_mem(void *holder, void **slot, void *young)
     (void)holder;
     assert_true(fd >= 0);
     r = pwrite(fd, &young, sizeof young, (off_t)(uintptr_t)slot);
-    if (r < 0 && errno == EIO && strcmp(wb_barrier_name(), "uffd") == 0)
+    if (r < 0 && errno == EIO && strcmp(wb_barrier_name(), "uffd") == 0) {
+        printf("uffd: the write through /proc/self/mem was refused (EIO)\n");
         exit(0);
+    }
     if (r != sizeof young)
         fail_msg("pwrite /proc/self/mem: %zd (%s)", r, strerror(errno));
     close(fd);
@@ -1065,7 +1067,7 @@ static void proc_mem_store_collected(void *arg)
 static void test_verifier_names_missed_store(void **state)
 {
     const char *name;
-    int seen;
+    int seen, refused;
     struct wbt_child *c;
 
     (void)state;
@@ -1075,10 +1077,15 @@ static void test_verifier_names_missed_store(void **state)
     c = malloc(sizeof *c);
     assert_non_null(c);
     wbt_fork(c, NULL, proc_mem_store_collected, NULL);
-    if (seen ? !wbt_exited(c, 0)
+    /* Under uffd the kernel refuses the write (the page is write-protected and nobody
+     * resolves a fault taken on behalf of /proc/self/mem): nothing to miss then, and
+     * test_gen_verify shows the verifier naming a store under uffd by other means. */
+    refused = strcmp(name, "uffd") == 0;
+    if (seen ? !wbt_exited(c, 0) || (strstr(c->out, "refused (EIO)") != NULL) != refused
              : !wbt_killed_by(c, SIGABRT) || !strstr(c->out, "missed a store"))
         fail_msg("%s: expected the store %s; child status 0x%x, output:\n%s", name,
-                 seen ? "seen and the young object kept" : "named by the verifier", c->status, c->out);
+                 refused ? "refused with EIO" : seen ? "seen and the young object kept" : "named by the verifier",
+                 c->status, c->out);
     free(c);
 }
 
