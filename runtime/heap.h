@@ -73,12 +73,8 @@ extern struct heap H;
 extern const uint16_t class_size[NCLASS];
 extern const uint16_t class_count[NCLASS];
 extern const uint32_t class_recip[NCLASS];
-extern uint8_t class_of[SMALL_MAX / GRAN + 1];
-/* Per class, the granule bits of its slots' starts in a page's bitmap words: with a
- * page's alloc words they give its free slots in four operations. */
-extern uint64_t class_starts[NCLASS][PAGE_WORDS];
-/* Class for n in [1, SMALL_MAX]; inline, as every small allocation asks. */
-static inline int size_class(size_t n) { return class_of[(n + GRAN - 1) >> GRAN_SHIFT]; }
+/* Class for n in [1, SMALL_MAX]. */
+int size_class(size_t n);
 
 int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen);
 /* Moves the (still empty: nothing ever allocated) reservation to base; 0, or -1 with
@@ -107,9 +103,9 @@ static inline void bit_clear(uint64_t *m, size_t i) { m[i >> 6] &= ~((uint64_t)1
  * be one instruction, never a load and a store that could write back a stale word (a C
  * `|=` is two at -O0: promotions were lost, and live objects freed).  No lock prefix:
  * the collector runs only while the owner is stopped. */
-static inline void word_or_owned(uint64_t *w, uint64_t bits)
+static inline void bit_set_owned(uint64_t *m, size_t i)
 {
-    __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(bits) : "cc");
+    __asm__ volatile("orq %1, %0" : "+m"(m[i >> 6]) : "r"((uint64_t)1 << (i & 63)) : "cc");
 }
 static inline void bit_clear_owned(uint64_t *m, size_t i)
 {
@@ -121,26 +117,13 @@ static inline void bit_clear_owned(uint64_t *m, size_t i)
 /* The four bitmap words that cover one page. */
 static inline uint64_t *page_words(uint64_t *m, size_t pg) { return m + pg * PAGE_WORDS; }
 
-/* The popcnt instruction where the CPU has it (set by heap_init), else libgcc's
- * __popcountdi2, which the baseline x86-64 target calls for __builtin_popcountll. */
-extern bool cpu_popcnt;
-static inline size_t bits_count(uint64_t x)
-{
-    if (__builtin_expect(cpu_popcnt, 1)) {
-        uint64_t n;
-        __asm__("popcntq %1, %0" : "=r"(n) : "rm"(x) : "cc");
-        return n;
-    }
-    return (size_t)__builtin_popcountll(x);
-}
-
 /* Objects allocated on small-object page pg. */
 static inline size_t page_objects(size_t pg)
 {
     const uint64_t *a = page_words(H.alloc_bits, pg);
     size_t n = 0;
     for (int k = 0; k < PAGE_WORDS; k++)
-        n += bits_count(a[k]);
+        n += (size_t)__builtin_popcountll(a[k]);
     return n;
 }
 

@@ -97,30 +97,6 @@ static void test_zeroed_after_reuse(void **state)
     }
 }
 
-/* The thread that frees an object gets its slot back at once: the next allocation of
- * the class returns it, zeroed unless atomic. */
-static void test_free_reuses_slot(void **state)
-{
-    static const size_t sizes[] = { 16, 48, 256, 2048 };
-
-    (void)state;
-    for (int atomic = 0; atomic < 2; atomic++)
-        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-            size_t n = sizes[s];
-            void *p = atomic ? wb_malloc_atomic(n) : wb_malloc(n);
-
-            assert_non_null(p);
-            memset(p, 0xa5, n);
-            wb_free(p);
-            assert_int_equal(wb_size(p), 0);
-            void *q = atomic ? wb_malloc_atomic(n) : wb_malloc(n);
-            assert_ptr_equal(q, p);
-            assert_true(wb_size(q) >= n);
-            if (!atomic)
-                check_fresh(q, n);
-        }
-}
-
 enum { REUSE_MAX = 4096, REUSE_SIZE = 1300 };
 static wbt_hidden reuse_got[REUSE_MAX];
 
@@ -342,7 +318,6 @@ int main(void)
         cmocka_unit_test(test_small_sizes),
         cmocka_unit_test(test_large_sizes),
         cmocka_unit_test(test_zeroed_after_reuse),
-        cmocka_unit_test(test_free_reuses_slot),
         cmocka_unit_test(test_reused_old_slot_is_young),
         cmocka_unit_test(test_atomic),
         cmocka_unit_test(test_calloc_zeroed),
