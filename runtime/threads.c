@@ -174,9 +174,11 @@ static void suspend_handler(int sig, siginfo_t *info, void *uc)
 {
     (void)sig;
     struct wb_thread *t = self;
-    if (info->si_code != SI_TKILL || info->si_pid != getpid() || !t || !t->stopping)
+    if (info->si_code != SI_TKILL || info->si_pid != getpid() || !t)
         return;
     OS_HAPPENS_AFTER(&threads);       /* the tgkill() of threads_stop_world() */
+    if (!t->stopping)
+        return;
     int saved_errno = errno;
     unsigned epoch = __atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE);
     /* The signal frame is on this thread's stack (no SA_ONSTACK): the interrupted
@@ -184,6 +186,7 @@ static void suspend_handler(int sig, siginfo_t *info, void *uc)
      * are at uc and above.  This handler's own frame, below uc, is left out: it keeps
      * changing while the collector scans. */
     t->sp = (uintptr_t)uc;
+    OS_HAPPENS_BEFORE(&acks);         /* sp, and the stack as it is now */
     __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, &acks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     while (__atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE) == epoch)
@@ -289,6 +292,7 @@ void threads_stop_world(void)
     }
     for (unsigned seen; (seen = __atomic_load_n(&acks, __ATOMIC_ACQUIRE)) - acks0 < n;)
         syscall(SYS_futex, &acks, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+    OS_HAPPENS_AFTER(&acks);
 }
 
 void threads_start_world(void)
