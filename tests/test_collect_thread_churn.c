@@ -14,15 +14,16 @@ enum { ROUNDS = 40, BATCH = 16, WORKERS = ROUNDS * BATCH, OBJ = 96 };
 
 /* Created after wb_init (so after wbrt's own key): its destructor runs after wbrt's. */
 static pthread_key_t late_key;
-static void *g_kept[WORKERS], *g_late[WORKERS];
+static void *g_kept[WORKERS], *g_to_free[WORKERS];
 static int g_exited, g_collections, g_stop;
 
 static uint64_t seed_kept(uintptr_t i) { return 1000 + i; }
-static uint64_t seed_late(uintptr_t i) { return 1000000 + i; }
 
 /* One destructor call per round of glibc's (PTHREAD_DESTRUCTOR_ITERATIONS): it sets its
  * value again until the last round, and there it allocates, frees and (for some workers)
- * collects: wbrt's record of this thread was dropped rounds before. */
+ * collects: wbrt's exit destructor ran rounds before.  What it allocates there is lost at
+ * once (an exiting thread's stack is not scanned: README); what it frees was allocated
+ * before and kept by a global. */
 struct late_state {
     uintptr_t worker;
     int round;
@@ -36,8 +37,8 @@ static void late_destructor(void *v)
         assert_int_equal(pthread_setspecific(late_key, s), 0);
         return;
     }
-    wbt_store_new(NULL, &g_late[s->worker], OBJ, seed_late(s->worker));
-    wb_free(wbt_reveal(wbt_garbage(OBJ, 7)));
+    assert_non_null(wb_malloc(OBJ));
+    wb_free(g_to_free[s->worker]);
     if (s->worker % 4 == 0)
         wb_collect(WB_COLLECT_YOUNG);
     free(s);
@@ -61,6 +62,7 @@ static void *worker(void *arg)
     s->worker = i;
     assert_int_equal(pthread_setspecific(late_key, s), 0);
     wbt_store_new(NULL, &g_kept[i], OBJ, seed_kept(i));
+    (void)wbt_store_new(NULL, &g_to_free[i], OBJ, 0);
     for (int k = 0; k < 50; k++)
         (void)wbt_garbage(OBJ + k, k);
     if (i % 8 == 1)
@@ -111,10 +113,8 @@ static void test_thread_churn(void **state)
     assert_int_equal(pthread_attr_destroy(&detached), 0);
     wb_collect(WB_COLLECT_FULL);
     wbt_churn(OBJ, 2000);
-    for (uintptr_t i = 0; i < WORKERS; i++) {
+    for (uintptr_t i = 0; i < WORKERS; i++)
         wbt_assert_live(wbt_hide(g_kept[i]), OBJ, seed_kept(i));
-        wbt_assert_live(wbt_hide(g_late[i]), OBJ, seed_late(i));
-    }
 }
 
 int main(void)

@@ -19,7 +19,7 @@ struct node { struct node *next; uint64_t value; };
 
 static pthread_key_t late_key;
 static struct node *kept[WORKERS];  /* each worker's list */
-static char *late[WORKERS];         /* what its last destructor round allocated */
+static char *to_free[WORKERS];      /* freed by its last destructor round */
 static int exited;
 
 static void fail(const char *what)
@@ -40,12 +40,10 @@ static void late_destructor(void *v)
             fail("pthread_setspecific");
         return;
     }
-    char *p = malloc(64);
-    if (!p)
+    /* lost at once: an exiting thread's stack is no root (README) */
+    if (!malloc(64))
         fail("malloc in a destructor");
-    snprintf(p, 64, "worker %lu ended", (unsigned long)s->worker);
-    late[s->worker] = p;
-    free(malloc(4000));
+    free(to_free[s->worker]);
     free(s);
     __atomic_add_fetch(&exited, 1, __ATOMIC_RELEASE);
 }
@@ -72,6 +70,8 @@ static void *worker(void *arg)
             fail("malloc");
     }
     kept[w] = head;
+    if (!(to_free[w] = malloc(4000)))
+        fail("malloc");
     if (strerror(1000 + (int)w)[0] == '\0') /* glibc frees its buffer after the destructors */
         fail("strerror");
     if (w % 2)
@@ -97,7 +97,7 @@ int main(void)
             sched_yield();
     }
     uint64_t sum = 0;
-    size_t nodes = 0, text = 0;
+    size_t nodes = 0;
     for (int w = 0; w < WORKERS; w++) {
         int i = LIST;
         for (struct node *n = kept[w]; n; n = n->next)
@@ -105,12 +105,7 @@ int main(void)
                 fail("a node changed");
             else
                 sum += n->value, nodes++;
-        char want[64];
-        snprintf(want, sizeof want, "worker %d ended", w);
-        if (strcmp(late[w], want) != 0)
-            fail("a destructor's block changed");
-        text += strlen(late[w]);
     }
-    printf("workers %d nodes %zu sum %llu text %zu\n", WORKERS, nodes, (unsigned long long)sum, text);
+    printf("workers %d nodes %zu sum %llu\n", WORKERS, nodes, (unsigned long long)sum);
     return 0;
 }
