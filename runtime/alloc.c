@@ -268,7 +268,8 @@ static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
-    struct wb_thread *me = thread_self();
+    struct wb_thread *me = thread_if_registered(); /* freeing never registers: glibc frees
+                                                    * after a thread's destructors */
     /* Only the owner writes an owned page's bits: its own frees need no lock. */
     if (pi->kind == PK_SMALL && (pi->flags & PF_OWNED) && me && pi->aux == me->id) {
         bit_clear_owned(H.alloc_bits, g);

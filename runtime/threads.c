@@ -5,7 +5,6 @@
 #include "threads.h"
 #include <errno.h>
 #include <linux/futex.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +23,7 @@ static int suspend_signal = SIGPWR;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wb_thread *threads;
 static pthread_key_t exit_key;
-static sem_t ack;
+static unsigned acks; /* bumped by each thread that stops: the collector waits on it */
 static unsigned world_epoch;
 static __thread struct wb_thread *self __attribute__((tls_model("initial-exec")));
 __thread int gc_inside __attribute__((tls_model("initial-exec")));
@@ -59,27 +58,43 @@ static void unlink_record(struct wb_thread *t)
     pthread_mutex_unlock(&reg_lock);
 }
 
-/* Runs with the stack bounds still valid: give back the pages, then forget the thread. */
-static void on_thread_exit(void *rec)
+static void release_pages(struct wb_thread *t)
 {
-    struct wb_thread *t = rec;
     pthread_mutex_lock(&H.lock);
     tlab_release_all(t);
     pthread_mutex_unlock(&H.lock);
-    unlink_record(t);
-    self = NULL;
-    os_release(t, sizeof *t);
+}
+
+/* The exit destructor.  Other destructors may run after it, and glibc frees its own
+ * per-thread data after them all, then blocks every signal and frees the stack: from
+ * here the thread is neither stopped (it might never answer) nor scanned (its stack may
+ * go meanwhile).  It keeps its record for what it still allocates (unregistering would
+ * register it anew, and a record made in the last round of destructors would outlive the
+ * thread); the first stop-the-world after the thread has ended drops the record. */
+static void on_thread_exit(void *rec)
+{
+    struct wb_thread *t = rec;
+    release_pages(t);
+    pthread_mutex_lock(&reg_lock);
+    t->running = 0;
+    t->exiting = 1;
+    pthread_mutex_unlock(&reg_lock);
 }
 
 static void become_running(struct wb_thread *t)
 {
     gc_inside++; /* pthread_getattr_np allocates */
     t->tid = pthread_self();
+    t->ktid = gettid();
     if (os_stack_bounds(&t->stack_lo, &t->stack_hi) != 0)
         t->stack_hi = (uintptr_t)__builtin_frame_address(0) + 4096; /* best effort */
     self = t;
     pthread_setspecific(exit_key, t);
     pthread_mutex_lock(&reg_lock);
+    /* A record with our kernel id is of an exited thread not yet dropped: the id is ours now. */
+    for (struct wb_thread *o = threads; o; o = o->next)
+        if (o != t && o->ktid == t->ktid)
+            o->dead = 1;
     t->running = 1;
     t->arg = NULL; /* now in this thread's registers or stack */
     pthread_mutex_unlock(&reg_lock);
@@ -104,7 +119,10 @@ void thread_unregister_self(void)
     if (!t)
         return;
     pthread_setspecific(exit_key, NULL);
-    on_thread_exit(t);
+    release_pages(t);
+    unlink_record(t);
+    self = NULL;
+    os_release(t, sizeof *t);
 }
 
 struct wb_thread *thread_if_registered(void) { return self; }
@@ -140,38 +158,37 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 }
 
 /* The stop signal's handler.  Async-signal-safety audit (signal-safety(7)); it calls:
- *  - errno save/restore, __atomic loads: no library state;
+ *  - errno save/restore, __atomic loads and stores: no library state;
  *  - getpid(): on the POSIX list;
- *  - pthread_self(), pthread_equal(): not on the list, but in glibc a read of the thread
- *    pointer and a comparison, no lock, no allocation;
- *  - the walk of the thread records: not a lock but a list that cannot change meanwhile,
- *    since threads_stop_world() holds reg_lock from the first pthread_kill() to the
- *    matching threads_start_world(), and every change to the list takes reg_lock;
- *  - sem_post(): on the list;
+ *  - its own record through an initial-exec TLS variable (a load relative to %fs): the
+ *    collector signals a thread only while its record is linked, and a thread's record
+ *    is unlinked (under reg_lock, which the collector holds until it restarts the world)
+ *    before `self` is cleared;
  *  - syscall(SYS_futex): a raw system call, no library state;
  *  - OS_HAPPENS_*: valgrind client requests, no-op instructions outside valgrind.
  * A stop signal that the collector did not send (kill(1) from outside: si_code is not
- * SI_TKILL from this process) is ignored: acknowledging it would let the next
- * stop-the-world count this thread as stopped while it runs. */
+ * SI_TKILL from this process), or that reaches a thread without a record, is ignored:
+ * acknowledging it would let the next stop-the-world count a thread as stopped while it
+ * runs. */
 static void suspend_handler(int sig, siginfo_t *info, void *uc)
 {
     (void)sig;
-    if (info->si_code != SI_TKILL || info->si_pid != getpid())
+    struct wb_thread *t = self;
+    if (info->si_code != SI_TKILL || info->si_pid != getpid() || !t)
         return;
-    OS_HAPPENS_AFTER(&threads);       /* the pthread_kill() of threads_stop_world() */
+    OS_HAPPENS_AFTER(&threads);       /* the tgkill() of threads_stop_world() */
+    if (!t->stopping)
+        return;
     int saved_errno = errno;
     unsigned epoch = __atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE);
-    pthread_t me = pthread_self();
     /* The signal frame is on this thread's stack (no SA_ONSTACK): the interrupted
      * registers (uc's mcontext and the FPU state above it), the red zone and the stack
      * are at uc and above.  This handler's own frame, below uc, is left out: it keeps
      * changing while the collector scans. */
-    for (struct wb_thread *t = threads; t; t = t->next)
-        if (t->running && pthread_equal(t->tid, me)) {
-            t->sp = (uintptr_t)uc;
-            break;
-        }
-    sem_post(&ack);
+    t->sp = (uintptr_t)uc;
+    OS_HAPPENS_BEFORE(&acks);         /* sp, and the stack as it is now */
+    __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &acks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     while (__atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE) == epoch)
         syscall(SYS_futex, &world_epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
     OS_HAPPENS_AFTER(&world_epoch);   /* what the collector did while we were stopped */
@@ -195,9 +212,10 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     threads = self;
-    if (self)
+    if (self) {
         self->next = NULL;
-    sem_init(&ack, 0, 0);
+        self->ktid = gettid(); /* the kernel's id of this process's only thread */
+    }
     pthread_mutex_unlock(&reg_lock);
     pthread_mutex_unlock(&H.lock);
 }
@@ -218,7 +236,7 @@ static void setup(void)
     sigfillset(&sa.sa_mask);
     sigdelset(&sa.sa_mask, SIGSEGV); /* barrier faults stay deliverable */
     sigdelset(&sa.sa_mask, SIGBUS);
-    if (sem_init(&ack, 0, 0) != 0 || sigaction(suspend_signal, &sa, NULL) != 0)
+    if (sigaction(suspend_signal, &sa, NULL) != 0)
         setup_errno = errno;
     else if ((setup_errno = pthread_key_create(&exit_key, on_thread_exit)) == 0)
         setup_errno = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -239,30 +257,48 @@ int threads_init(char *why, size_t whylen)
     return 0;
 }
 
+/* Unlinks the record of a thread that is gone and gives back its pages (H.lock, reg_lock
+ * held). */
+static void drop_record(struct wb_thread **p)
+{
+    struct wb_thread *t = *p;
+    *p = t->next;
+    tlab_release_all(t);
+    os_release(t, sizeof *t);
+}
+
+/* Exited threads' records are dropped once the kernel no longer knows their id (it frees
+ * the id when the thread has ended). */
 void threads_stop_world(void)
 {
     pthread_mutex_lock(&reg_lock);
-    int n = 0;
-    pthread_t me = pthread_self();
+    pid_t pid = getpid(), me = gettid();
+    unsigned n = 0, acks0 = __atomic_load_n(&acks, __ATOMIC_ACQUIRE);
     for (struct wb_thread **p = &threads; *p;) {
         struct wb_thread *t = *p;
-        if (t->running && !pthread_equal(t->tid, me)) {
+        if (t->dead || (t->exiting && tgkill(pid, t->ktid, 0) != 0)) {
+            drop_record(p);
+            continue;
+        }
+        t->stopping = t->running && t->ktid != me;
+        if (t->stopping) {
             OS_HAPPENS_BEFORE(&threads);
-            if (pthread_kill(t->tid, suspend_signal) != 0) {
-                *p = t->next; /* exited without unregistering (cannot happen normally) */
-                continue;
-            }
-            n++;
+            if (tgkill(pid, t->ktid, suspend_signal) == 0)
+                n++;
+            else
+                t->stopping = t->running = 0, t->dead = 1; /* gone without its destructor */
         }
         p = &t->next;
     }
-    while (n > 0)
-        if (sem_wait(&ack) == 0)
-            n--;
+    for (unsigned seen; (seen = __atomic_load_n(&acks, __ATOMIC_ACQUIRE)) - acks0 < n;)
+        syscall(SYS_futex, &acks, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+    OS_HAPPENS_AFTER(&acks);
 }
 
 void threads_start_world(void)
 {
+    for (struct wb_thread *t = threads; t; t = t->next)
+        t->stopping = 0; /* a stop signal from elsewhere meanwhile is not acknowledged */
     OS_HAPPENS_BEFORE(&world_epoch);
     __atomic_fetch_add(&world_epoch, 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, &world_epoch, FUTEX_WAKE_PRIVATE, __INT_MAX__, NULL, NULL, 0);

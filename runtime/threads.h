@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "heap.h"
 
 /* A thread's current allocation page for one class: the free slots it owns. */
@@ -15,10 +16,14 @@ struct tlab {
 
 struct wb_thread {
     pthread_t tid;
+    pid_t ktid;                    /* the kernel's id: signalled and checked alive by it */
     uint32_t id;                   /* owner id in page_info.aux, never 0 */
     uintptr_t stack_lo, stack_hi;
     uintptr_t sp;                  /* lowest live stack address while stopped */
     int running;                   /* stack bounds known: scan and stop it */
+    int exiting;                   /* past wbrt's exit destructor: neither stopped nor scanned */
+    int dead;                      /* its kernel id was reused: the thread is gone */
+    int stopping;                  /* signalled by the current stop-the-world */
     void *(*start)(void *);        /* pthread_create arguments, scanned until the thread runs */
     void *arg;
     uintptr_t kw_lo, kw_hi;        /* heap range a wrapped system call may be writing */

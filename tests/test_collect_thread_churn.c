@@ -1,0 +1,128 @@
+/* Thread churn with collections: threads end in every way a program ends them (return,
+ * pthread_exit, detached) while other threads collect, and allocate, free and collect in
+ * thread-specific-data destructors that run after wbrt's own (including the last round
+ * glibc runs), so that no collection waits for, stops or scans a thread that is gone.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "wbt.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+
+enum { ROUNDS = 40, BATCH = 16, WORKERS = ROUNDS * BATCH, OBJ = 96 };
+
+/* Created after wb_init (so after wbrt's own key): its destructor runs after wbrt's. */
+static pthread_key_t late_key;
+static void *g_kept[WORKERS], *g_to_free[WORKERS];
+static int g_exited, g_collections, g_stop;
+
+static uint64_t seed_kept(uintptr_t i) { return 1000 + i; }
+
+/* One destructor call per round of glibc's (PTHREAD_DESTRUCTOR_ITERATIONS): it sets its
+ * value again until the last round, and there it allocates, frees and (for some workers)
+ * collects: wbrt's exit destructor ran rounds before.  What it allocates there is lost at
+ * once (an exiting thread's stack is not scanned: README); what it frees was allocated
+ * before and kept by a global. */
+struct late_state {
+    uintptr_t worker;
+    int round;
+};
+
+static void late_destructor(void *v)
+{
+    struct late_state *s = v;
+
+    if (++s->round < PTHREAD_DESTRUCTOR_ITERATIONS) {
+        assert_int_equal(pthread_setspecific(late_key, s), 0);
+        return;
+    }
+    assert_non_null(wb_malloc(OBJ));
+    wb_free(g_to_free[s->worker]);
+    if (s->worker % 4 == 0)
+        wb_collect(WB_COLLECT_YOUNG);
+    free(s);
+    __atomic_add_fetch(&g_exited, 1, __ATOMIC_RELEASE);
+}
+
+static __attribute__((noreturn, noinline)) void exit_nested(int depth)
+{
+    if (depth > 0)
+        exit_nested(depth - 1);
+    pthread_exit(NULL);
+}
+
+static void *worker(void *arg)
+{
+    uintptr_t i = (uintptr_t)arg;
+    struct late_state *s = calloc(1, sizeof *s); /* glibc's: the collector does not scan
+                                                  * thread-specific data */
+
+    assert_non_null(s);
+    s->worker = i;
+    assert_int_equal(pthread_setspecific(late_key, s), 0);
+    wbt_store_new(NULL, &g_kept[i], OBJ, seed_kept(i));
+    (void)wbt_store_new(NULL, &g_to_free[i], OBJ, 0);
+    for (int k = 0; k < 50; k++)
+        (void)wbt_garbage(OBJ + k, k);
+    if (i % 8 == 1)
+        wb_collect(WB_COLLECT_YOUNG);
+    if (i % 2)
+        exit_nested(3);
+    return NULL;
+}
+
+/* Collects back to back while the workers come and go. */
+static void *collector(void *arg)
+{
+    (void)arg;
+    for (int n = 0; !__atomic_load_n(&g_stop, __ATOMIC_ACQUIRE); n++) {
+        wb_collect(n % 7 == 6 ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
+        __atomic_add_fetch(&g_collections, 1, __ATOMIC_RELEASE);
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void test_thread_churn(void **state)
+{
+    pthread_t th[BATCH], coll;
+    pthread_attr_t detached;
+
+    (void)state;
+    assert_int_equal(pthread_key_create(&late_key, late_destructor), 0);
+    assert_int_equal(pthread_attr_init(&detached), 0);
+    assert_int_equal(pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED), 0);
+    assert_int_equal(pthread_create(&coll, NULL, collector, NULL), 0);
+    for (uintptr_t r = 0; r < ROUNDS; r++) {
+        /* workers 2 and 3 of every 4 are detached: nobody joins them */
+        for (uintptr_t b = 0; b < BATCH; b++)
+            assert_int_equal(pthread_create(&th[b], b % 4 >= 2 ? &detached : NULL, worker,
+                                            (void *)(r * BATCH + b)), 0);
+        for (uintptr_t b = 0; b < BATCH; b++)
+            if (b % 4 < 2)
+                assert_int_equal(pthread_join(th[b], NULL), 0);
+        while (__atomic_load_n(&g_exited, __ATOMIC_ACQUIRE) < (int)((r + 1) * BATCH))
+            sched_yield();
+        wb_collect(r % 5 == 4 ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
+    }
+    /* the collector overlapped the churn, and goes on working now that it is over */
+    wbt_await_collections(&g_collections, 2);
+    __atomic_store_n(&g_stop, 1, __ATOMIC_RELEASE);
+    assert_int_equal(pthread_join(coll, NULL), 0);
+    assert_int_equal(pthread_attr_destroy(&detached), 0);
+    wb_collect(WB_COLLECT_FULL);
+    wbt_churn(OBJ, 2000);
+    for (uintptr_t i = 0; i < WORKERS; i++)
+        wbt_assert_live(wbt_hide(g_kept[i]), OBJ, seed_kept(i));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thread_churn),
+    };
+
+    wbt_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
