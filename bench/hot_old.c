@@ -2,7 +2,7 @@
  * as an interpreter's symbol table or a word counter does: nearly every page of it is
  * written again between two young collections.  A kernel barrier that re-protects those
  * pages at each collection takes a fault per page per cycle; the arming policy keeps
- * them writable (README "Arming policy").
+ * them writable (docs/guide.md, "Arming policy").
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdint.h>
 #include <stdio.h>

@@ -47,7 +47,7 @@ WB_API void *wb_base(const void *p);
 #define WB_COLLECT_GLOBAL 3   /* full, and perm space too (the only collection that frees perm objects) */
 WB_API void wb_collect(int kind);
 
-/* Perm space (README "Perm space").  wb_perm_save: a global collection, then every live
+/* Perm space (docs/perm.md).  wb_perm_save: a global collection, then every live
  * object, the heap layout and the root table into an image file at path (written under
  * a temporary name and renamed).  wb_perm_load (or WBRT_IMAGE=path at initialisation),
  * before the first allocation: maps the image copy-on-write at the addresses it was saved
@@ -92,7 +92,7 @@ struct wb_stats {
                                      collection (0 under none and the software barriers) */
     uint64_t pages_scanned_total; /* pages_scanned_last summed over every young collection */
     uint64_t hot_pages_last;      /* old pages the last collection left unprotected because they are
-                                     written at every cycle: scanned as dirty instead (README, "Arming policy") */
+                                     written at every cycle: scanned as dirty instead (docs/guide.md, "Arming policy") */
     uint64_t hot_pages_total;     /* hot_pages_last summed over every collection */
     uint64_t fault_cost_ns;       /* one barrier fault, measured at start-up (0: no policy) */
     uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */

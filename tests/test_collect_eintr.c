@@ -3,7 +3,7 @@
  * calls end with their results.  The stop signal's handler is SA_RESTART: read(2) and
  * sem_wait, which restart, never see EINTR.  poll, epoll_wait, sem_timedwait and
  * nanosleep never restart after a handler (signal(7)): there each collection may cost
- * one EINTR, which the thread retries (README "Threads and signals"); the count is printed.
+ * one EINTR, which the thread retries (docs/guide.md, "Threads and signals"); the count is printed.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wbt.h"
 

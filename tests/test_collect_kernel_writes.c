@@ -3,7 +3,7 @@
  * write into a wb_prepare_kernel_write() range that crosses pages, objects and page runs.
  * The calls succeed, the bytes arrive, and young objects whose addresses the kernel wrote
  * into old objects survive young collections.  Under mprotect the program calls
- * wb_prepare_kernel_write() first, as the README says it must; elsewhere too, harmlessly.
+ * wb_prepare_kernel_write() first, as docs/guide.md says it must; elsewhere too, harmlessly.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wbt.h"
 

@@ -22,7 +22,7 @@ static uint64_t seed_kept(uintptr_t i) { return 1000 + i; }
 /* One destructor call per round of glibc's (PTHREAD_DESTRUCTOR_ITERATIONS): it sets its
  * value again until the last round, and there it allocates, frees and (for some workers)
  * collects: wbrt's exit destructor ran rounds before.  What it allocates there is lost at
- * once (an exiting thread's stack is not scanned: README); what it frees was allocated
+ * once (an exiting thread's stack is not scanned: docs/guide.md); what it frees was allocated
  * before and kept by a global. */
 struct late_state {
     uintptr_t worker;

@@ -1,6 +1,6 @@
 /* Generations across fork(): the parent keeps tracking stores into its old objects while
  * the child lives (their pages shared copy-on-write) and after; the child re-attaches its
- * barrier (its first collection is full, as the README says) and then tracks its own
+ * barrier (its first collection is full, as docs/guide.md says) and then tracks its own
  * stores.  Also with a thread collecting in the parent while it forks.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wbt.h"

@@ -1,4 +1,4 @@
-/* The arming policy (README "Arming policy"): old pages written at every cycle are kept
+/* The arming policy (docs/guide.md, "Arming policy"): old pages written at every cycle are kept
  * writable and scanned as dirty; once they cool they are armed again and a later store is
  * still seen.  Run under every barrier with WBRT_VERIFY=1, which checks at each young
  * collection that every old->young pointer lies on a page of the dirty map.

@@ -1,4 +1,4 @@
-/* Files wbrt writes for the program (README "Security"): a heap image is created 0600
+/* Files wbrt writes for the program (docs/testing.md, "Security and checkers"): a heap image is created 0600
  * whatever the umask, and a symlink planted at its name or at its temporary name is never
  * written through: the victim file stays intact, and where the save cannot go on the
  * error says so.

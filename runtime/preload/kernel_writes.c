@@ -7,8 +7,8 @@
  * glibc.  stdio and readdir fill buffers of their own by internal calls that no wrapper
  * sees, so their functions prepare the FILE's buffer or the whole DIR block; no
  * collection starts in this thread during the call, since it would protect the prepared
- * pages again (one in another thread still can: README's limits).  Under the
- * other barriers wb_prepare_kernel_write returns at once.  The list is in README.md. */
+ * pages again (one in another thread still can: docs/preload.md's limits).  Under the
+ * other barriers wb_prepare_kernel_write returns at once.  The list is in docs/preload.md. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>

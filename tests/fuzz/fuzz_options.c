@@ -13,7 +13,7 @@
 #define MAX_VARS 16
 #define VALUE_MAX 8192
 
-/* What a variable should become: its kind and bounds, as documented in the README. */
+/* What a variable should become: its kind and bounds, as documented in docs/guide.md. */
 enum kind { SIZE, INT, BAD_FREE, SIGNAL, STRING, ARM };
 static const struct spec {
     const char *name;

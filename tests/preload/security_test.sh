@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# security_test.sh PART WBRT PROGRAM LINKED: the preload's security (README "Security"), PART:
+# security_test.sh PART WBRT PROGRAM LINKED: the preload's security (docs/testing.md, "Security and checkers"), PART:
 #  1. secure: secure execution: each WBRT_* setting below has an effect on LINKED (PROGRAM linked
 #     with the preload) run normally; all of them together have none on a setgid copy run
 #     by root (AT_SECURE=1), which prints one line about it; LD_PRELOAD of the preload is

@@ -40,7 +40,7 @@ static void late_destructor(void *v)
             fail("pthread_setspecific");
         return;
     }
-    /* lost at once: an exiting thread's stack is no root (README) */
+    /* lost at once: an exiting thread's stack is no root (docs/guide.md) */
     if (!malloc(64))
         fail("malloc in a destructor");
     free(to_free[s->worker]);

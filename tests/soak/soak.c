@@ -1,7 +1,7 @@
 /* soak: runs the randomized mutator in each configuration (tenure age 0 and 2, one and
  * eight mutator threads), each in a fresh process with its own wb_init, and prints what
  * it checked.  It prints its seed first; --seed S replays it (a failure prints the whole
- * command).  Usage in README "Soak test".  SPDX-License-Identifier: GPL-2.0-or-later */
+ * command).  Usage in docs/testing.md, "Soak test".  SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* wbrt's Boehm GC compatibility header: the core of bdwgc's C API, on wbrt's collector.
  * Compile with -I <this directory> and link libwbrt (or run a program built against
  * bdwgc with wbrt's libgc.so.1).  Only the calls declared here exist: a program that
- * uses another bdwgc call fails to build or link.  README "Boehm GC compatibility" lists
+ * uses another bdwgc call fails to build or link.  docs/bdwgc.md lists
  * the differences from bdwgc.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef WBRT_BOEHM_GC_H
