@@ -173,17 +173,15 @@ static void protect_run(void *unused, uintptr_t lo, uintptr_t hi)
     uffd_writeprotect(ua.uffd, (void *)lo, hi - lo, true);
 }
 
-/* From this size on only the populated pages are protected: protecting a never-populated
+/* A big run has only its populated pages protected: protecting a never-populated
  * page costs a page-table entry (measured on 6.18, nested VM: about 17 us a page, 9 s for
  * an untouched 2 GiB buffer), and an unprotected page counts as written only once it is
  * populated, i.e. written: so one populated meanwhile is reported by the next harvest. */
-#define SPARSE_ARM_MIN ((size_t)64 << WB_PAGE_SHIFT)
-
 /* A failure leaves pages unprotected, i.e. reported by the next harvest: nothing to do. */
 static void ua_arm(void *addr, size_t len)
 {
     follow_fork();
-    if (len < SPARSE_ARM_MIN || pagemap_populated((uintptr_t)addr, (uintptr_t)addr + len, protect_run, NULL) != 0)
+    if (len < PAGEMAP_SPARSE_MIN || pagemap_populated((uintptr_t)addr, (uintptr_t)addr + len, protect_run, NULL) != 0)
         uffd_writeprotect(ua.uffd, addr, len, true);
 }
 

@@ -38,6 +38,9 @@ int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_r
  * /proc/self/pagemap once per process.  0, or -1 with errno (runs before the failure may
  * have been reported).  Not async-signal-safe; one caller at a time. */
 int pagemap_populated(uintptr_t lo, uintptr_t hi, pagemap_region_fn fn, void *ctx);
+/* Ranges of at least this many bytes are worth asking about: below it, reading or
+ * protecting every page costs less than the question. */
+#define PAGEMAP_SPARSE_MIN ((uintptr_t)64 << PAGEMAP_PAGE_SHIFT)
 
 /* Reads the entries of the n pages from page-aligned addr into buf with one pread.
  * 0, or -1 with errno (EIO for a short read). */

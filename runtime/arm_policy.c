@@ -4,8 +4,9 @@
  * pages armed at one young collection that were written again by the next (this
  * program's), it stays writable and is scanned as dirty while p x fault > (1 - p) x scan
  * (a fault, and scanning one page's old objects, both measured on this machine), and is
- * armed again after 2, 4, 8 ... 64 young collections to see whether it has cooled.  Pages a thread allocates into are never armed.  WBRT_ARM=always
- * turns hotness off (every old page armed, as before the policy), =hot ignores the costs.
+ * armed again after 2, 4, 8 ... 64 young collections to see whether it has cooled.
+ * Pages a thread allocates into are never armed.  WBRT_ARM=always turns hotness off
+ * (every old page armed, as before the policy), =hot ignores the costs.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "arm_policy.h"
 #include "gc.h"

@@ -1,7 +1,8 @@
 /* Conservative marking: any aligned word that points into a live object (interior
- * pointers included, unless the program turned them off) marks it.  The mark stack is mmap'd and bounded; when it is full an
- * object is marked but not pushed, and mark_finish rescans marked objects until no push
- * was dropped, so deep structures never recurse on the C stack.
+ * pointers included, unless the program turned them off) marks it.  The mark stack is
+ * mmap'd and bounded; when it is full an object is marked but not pushed, and
+ * mark_finish rescans marked objects until no push was dropped, so deep structures
+ * never recurse on the C stack.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "mark.h"
 #include <stdio.h>
@@ -134,13 +135,11 @@ void mark_stack_range(uintptr_t lo, uintptr_t hi)
     M.starts_only = starts_only;
 }
 
-/* From this size on, a range is read only where the kernel has its pages: a big buffer
- * mostly never written reads as zero elsewhere, and reading it would map every page. */
-#define SPARSE_MIN ((uintptr_t)64 << WB_PAGE_SHIFT)
-
+/* A big range is read only where the kernel has its pages: a buffer mostly never written
+ * reads as zero elsewhere, and reading it would map every page. */
 void mark_range(uintptr_t lo, uintptr_t hi)
 {
-    if (hi - lo >= SPARSE_MIN && pagemap_populated(lo, hi, mark_words, NULL) == 0)
+    if (hi - lo >= PAGEMAP_SPARSE_MIN && pagemap_populated(lo, hi, mark_words, NULL) == 0)
         return;
     mark_words(NULL, lo, hi);     /* (after a failure, again what was marked: harmless) */
 }
