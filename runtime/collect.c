@@ -136,6 +136,8 @@ static void young_cycle(uintptr_t sp)
         scanned += scan_old_page(pg);
     }
     policy_scanned(gc_now_ns() - t0, scanned);
+    if (G.cfg.verify)
+        verify_note_scanned();
     G.stats.remembered_last =
         G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();

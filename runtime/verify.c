@@ -56,6 +56,17 @@ static bool recorded_or_held(uintptr_t slot, uintptr_t young, size_t size)
     return remembered_covers(slot) || roots_hold(verify_sp, young, young + size);
 }
 
+/* The pages whose old objects the young collection scanned whole: the dirty map as it was
+ * before the software barrier's records were visited.  (Visiting them puts the pages of
+ * the recorded objects into the map for tenuring, but scans only those objects: the map
+ * itself then overstates what was scanned.) */
+static uint64_t *scanned;
+
+void verify_note_scanned(void)
+{
+    memcpy(scanned, H.dirty.bits, (H.top + 63) / 64 * sizeof *scanned);
+}
+
 /* Maps what verify_note_armed and verify_barrier keep: a copy of every armed page, so that
  * the words a store changed are told from those older than the young objects they point
  * at (both lazily committed: only pages ever armed cost memory). */
@@ -66,6 +77,7 @@ int verify_init(char *why, size_t whylen)
         return -1;
     }
     if ((!H.stale_bits && !(H.stale_bits = os_table(H.npages * GRANS_PER_PAGE / 8))) ||
+        (!scanned && !(scanned = os_table(H.npages / 8 + 8))) ||
         (!H.armed_at && !(H.armed_at = os_table(H.npages * sizeof *H.armed_at)))) {
         snprintf(why, whylen, "WBRT_VERIFY: cannot map a side table: %s", strerror(errno));
         return -1;
@@ -132,7 +144,7 @@ static void recopy(uintptr_t granule)
     copy_changed(granule, GRAN);
 }
 
-/* Every old->young pointer must lie on a page in the dirty map, or (software barriers)
+/* Every old->young pointer must lie on a page the collection scanned, or (software barriers)
  * in a word the barrier recorded, or be older than its target: any other was stored
  * behind the barrier's back.  Runs after marking, before the sweep. */
 void verify_barrier(uintptr_t my_sp)
@@ -142,7 +154,7 @@ void verify_barrier(uintptr_t my_sp)
     verify_sp = my_sp;
     for (size_t pg = 1; pg < H.top; pg++) {
         uintptr_t obj, slot;
-        if (!dirty_map_test(&H.dirty, pg) && (slot = old_page_young_slot(pg, &obj, excused)))
+        if (!bit_test(scanned, pg) && (slot = old_page_young_slot(pg, &obj, excused)))
             missed(pg, obj, slot, *(const uintptr_t *)slot);
     }
     remembered_each_covered(recopy);
