@@ -73,7 +73,7 @@ static size_t take_pages(size_t n)
     return pg;
 }
 
-static int tlab_refill(struct wb_thread *t, struct tlab *tl, int atomic, int c)
+static int tlab_refill(struct tlab *tl, int atomic, int c)
 {
     tlab_release(tl);
     gc_maybe_collect();
@@ -94,7 +94,6 @@ static int tlab_refill(struct wb_thread *t, struct tlab *tl, int atomic, int c)
         zero = true;
     }
     H.pages[pg].flags |= PF_OWNED;
-    H.pages[pg].aux = t->id;
     tl->page = (uint32_t)pg;
     tl->zero = zero;
     const uint64_t *a = page_words(H.alloc_bits, pg);
@@ -123,7 +122,7 @@ static void *small_alloc(size_t n, int atomic)
     if (__builtin_expect(p != NULL, 1))
         return p;
     pthread_mutex_lock(&H.lock);
-    int rc = tlab_refill(t, tl, atomic, c);
+    int rc = tlab_refill(tl, atomic, c);
     pthread_mutex_unlock(&H.lock);
     if (rc != 0) {
         errno = ENOMEM;
@@ -270,8 +269,13 @@ static void free_object(size_t pg, uintptr_t p)
     size_t g = gran_of(p);
     struct wb_thread *me = thread_if_registered(); /* freeing never registers: glibc frees
                                                     * after a thread's destructors */
-    /* Only the owner writes an owned page's bits: its own frees need no lock. */
-    if (pi->kind == PK_SMALL && (pi->flags & PF_OWNED) && me && pi->aux == me->id) {
+    /* Only the owner writes an owned page's bits: its own frees need no lock.  Whether
+     * this thread owns the page is asked of its own allocation page, which no other thread
+     * changes: the page's flags and owner, read without the lock while another thread took
+     * the page over, once showed the new owner's flag beside this thread's stale id, and
+     * two threads then wrote one alloc word without the lock (an allocation was lost). */
+    if (pi->kind == PK_SMALL && me &&
+        me->tlab[(pi->flags & PF_ATOMIC) != 0][pi->sclass].page == pg) {
         bit_clear_owned(H.alloc_bits, g);
         return;
     }

@@ -33,8 +33,7 @@ struct page_info {
     uint8_t kind;
     uint8_t sclass;
     uint16_t flags;
-    uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it;
-                        PK_SMALL: id of the owning thread while PF_OWNED */
+    uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it */
     uint32_t prev, next; /* links of the free-slot list (0 ends it: page 0 is never used) */
 };
 
