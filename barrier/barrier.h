@@ -9,6 +9,15 @@
 
 typedef void (*barrier_visit_fn)(void *ctx, uintptr_t lo, uintptr_t hi, int whole);
 
+/* The uffd barrier's fault-handler loop (WBRT_UFFD_LOOP): poll(2) + read(2), or io_uring. */
+enum barrier_loop { BARRIER_LOOP_DEFAULT, BARRIER_LOOP_POLL, BARRIER_LOOP_URING };
+
+/* What the user chose for the barriers (the runtime's options); all zero: the defaults. */
+struct barrier_settings {
+    int verbose;                /* at detach, one line on what the barrier saw */
+    enum barrier_loop loop;
+};
+
 struct barrier_ops {
     const char *name;
     /* 1 if a young collection can trust the dirty map; 0 (none) = scan every old page. */
@@ -16,8 +25,9 @@ struct barrier_ops {
     /* 0 if this kernel/process can use it; else -1 and a one-line reason in why. */
     int (*probe)(char *why, size_t whylen);
     /* Take charge of the heap reservation [base, base+len); faults are recorded in dm.
-     * 0, or -1 with a reason in why. */
-    int (*attach)(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen);
+     * set: the settings (NULL: the defaults).  0, or -1 with a reason in why. */
+    int (*attach)(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                  char *why, size_t whylen);
     void (*detach)(void);
     /* Start tracking writes to these (page-aligned) old pages. World stopped. */
     void (*arm)(void *addr, size_t len);

@@ -13,8 +13,10 @@ static int card_probe(char *why, size_t whylen)
     return soft_probe("card", &wb_program_barrier_card, why, whylen);
 }
 
-static int card_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int card_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                       char *why, size_t whylen)
 {
+    (void)set;
     (void)dm;
     return card_table_attach(base, len, wb_program_barrier_card, why, whylen);
 }

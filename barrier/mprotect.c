@@ -118,8 +118,10 @@ static int mp_probe(char *why, size_t whylen)
     return rc;
 }
 
-static int mp_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int mp_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                     char *why, size_t whylen)
 {
+    (void)set;
     if (page_runs_init(&mp.pages, base, len) < 0) {
         snprintf(why, whylen, "mmap of the page bitmaps: %s", strerror(errno));
         return -1;

@@ -10,8 +10,10 @@ static int none_probe(char *why, size_t whylen)
     return 0;
 }
 
-static int none_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int none_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                       char *why, size_t whylen)
 {
+    (void)set;
     (void)base;
     (void)len;
     (void)dm;

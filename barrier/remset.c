@@ -31,8 +31,10 @@ static int remset_probe(char *why, size_t whylen)
     return soft_probe("remset", &wb_program_barrier_remset, why, whylen);
 }
 
-static int remset_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int remset_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                         char *why, size_t whylen)
 {
+    (void)set;
     (void)dm;
     table_len = len / 16;
     wb_soft_remembered = os_table(table_len);

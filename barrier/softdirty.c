@@ -215,9 +215,11 @@ static void follow_fork(void)
     }
 }
 
-static int sd_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int sd_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                     char *why, size_t whylen)
 {
     static bool fork_hook;
+    (void)set;
     (void)base;         /* harvest is told where to look */
     (void)len;
     (void)dm;

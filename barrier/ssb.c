@@ -29,8 +29,10 @@ static int ssb_probe(char *why, size_t whylen)
     return soft_probe("ssb", &wb_program_barrier_ssb, why, whylen);
 }
 
-static int ssb_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int ssb_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                      char *why, size_t whylen)
 {
+    (void)set;
     (void)dm;
     lost = false;
     return card_table_attach(base, len, 512, why, whylen);

@@ -131,9 +131,11 @@ static void follow_fork(void)
         ua.uffd = ua.pagemap = -1;      /* harvest then reports every page */
 }
 
-static int ua_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int ua_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                     char *why, size_t whylen)
 {
     static bool fork_hook;
+    (void)set;
     (void)dm;
     if (!harvest_regions) {
         void *p = os_table(HARVEST_REGIONS * sizeof *harvest_regions);

@@ -33,26 +33,8 @@ const char *uffd_loop_name(enum uffd_loop loop)
     return loop_names[loop];
 }
 
-/* WBRT_UFFD_LOOP, or the default (one line on stderr, once, for a bad value). */
-static enum uffd_loop chosen_loop(bool *loud)
-{
-    static int warned;
-    const char *s = secure_getenv("WBRT_UFFD_LOOP");
-    *loud = false;
-    if (!s || !*s)
-        return DEFAULT_LOOP;
-    for (int l = 0; l < 2; l++)
-        if (strcmp(s, loop_names[l]) == 0) {
-            *loud = true;
-            return (enum uffd_loop)l;
-        }
-    if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
-        fprintf(stderr, "wbrt: WBRT_UFFD_LOOP=%s is not one of uring|poll; using %s\n", s,
-                loop_names[DEFAULT_LOOP]);
-    return DEFAULT_LOOP;
-}
-
-int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, char *why, size_t whylen)
+int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, const enum uffd_loop *loop,
+                     char *why, size_t whylen)
 {
     char e[96];
     memset(ev, 0, sizeof *ev);
@@ -68,7 +50,8 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, char *wh
         uffd_events_close(ev);
         return -1;
     }
-    ev->loop = chosen_loop(&ev->loud);
+    ev->loop = loop ? *loop : DEFAULT_LOOP;
+    ev->loud = loop != NULL;
     if (ev->loop == UFFD_LOOP_URING) {
         /* Enabled by the handler: single issuer, whose task runs the completions. */
         int rc = io_uring_queue_init(READS + 4, &ev->ring, IORING_SETUP_R_DISABLED |

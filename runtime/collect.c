@@ -226,7 +226,8 @@ static void reattach(void)
 void gc_attach_barrier(const char *when)
 {
     char why[200];
-    if (G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, why, sizeof why) != 0) {
+    if (G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why,
+                          sizeof why) != 0) {
         fprintf(stderr, "wbrt: barrier %s lost %s (%s); using none\n", G.barrier->name, when, why);
         G.barrier = &barrier_none;
     }

@@ -1,8 +1,9 @@
-/* WBRT_* environment variables: parsed strictly, so that a typo is an error that names
+/* WBRT_* environment variables, every one of them (the collector's, the barriers' and the
+ * preload's): read here only and parsed strictly, so that a typo is an error that names
  * the variable and what it accepts, not a silently ignored setting.
  * Under secure execution (setuid, setgid or file capabilities: AT_SECURE) the environment
- * belongs to a less privileged user, so every WBRT_* variable, here and in the preload and
- * the barriers, is read with secure_getenv(): ignored, defaults used, like glibc's LD_*.
+ * belongs to a less privileged user, so they are read with secure_getenv(): ignored,
+ * defaults used, like glibc's LD_*.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "options.h"
 #include <errno.h>
@@ -120,7 +121,8 @@ static int value_string(const char *var, const char *v, char *field, size_t len,
 }
 
 enum option_var { V_HEAP_MAX, V_YOUNG_BYTES, V_FULL_MIN, V_MARK_STACK_MAX, V_HEAP_GROWTH, V_TENURE_AGE,
-                  V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_ARM, V_COUNT };
+                  V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_ARM,
+                  V_UFFD_LOOP, V_MODE, V_STATS_INTERVAL, V_LEAK_SIGNAL, V_STATS_FILE, V_COUNT };
 
 const char *const options_vars[] = {
     [V_HEAP_MAX] = "WBRT_HEAP_MAX", [V_YOUNG_BYTES] = "WBRT_YOUNG_BYTES", [V_FULL_MIN] = "WBRT_FULL_MIN",
@@ -128,6 +130,8 @@ const char *const options_vars[] = {
     [V_TENURE_AGE] = "WBRT_TENURE_AGE", [V_VERIFY] = "WBRT_VERIFY", [V_VERBOSE] = "WBRT_VERBOSE",
     [V_ON_BAD_FREE] = "WBRT_ON_BAD_FREE", [V_STOP_SIGNAL] = "WBRT_STOP_SIGNAL",
     [V_BARRIER] = "WBRT_BARRIER", [V_IMAGE] = "WBRT_IMAGE", [V_ARM] = "WBRT_ARM",
+    [V_UFFD_LOOP] = "WBRT_UFFD_LOOP", [V_MODE] = "WBRT_MODE", [V_STATS_INTERVAL] = "WBRT_STATS_INTERVAL",
+    [V_LEAK_SIGNAL] = "WBRT_LEAK_SIGNAL", [V_STATS_FILE] = "WBRT_STATS_FILE",
     [V_COUNT] = NULL,
 };
 
@@ -167,9 +171,10 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
             return bad(why, whylen, var, s, "abort or ignore");
         return 0;
     case V_STOP_SIGNAL:
+    case V_LEAK_SIGNAL:
         if ((v = options_parse_signal(s)) < 0)
             return bad(why, whylen, var, s, OPTIONS_SIGNAL_WORDS);
-        c->stop_signal = (int)v;
+        *(i == V_STOP_SIGNAL ? &c->stop_signal : &c->leak_signal) = (int)v;
         return 0;
     case V_BARRIER:
         return value_string(var, s, c->barrier, sizeof c->barrier, NULL, barrier_names(), why, whylen);
@@ -186,6 +191,32 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
         else
             return bad(why, whylen, var, s, "cost, always or hot");
         return 0;
+    case V_UFFD_LOOP:
+        if (strcmp(s, "poll") == 0)
+            c->barrier_set.loop = BARRIER_LOOP_POLL;
+        else if (strcmp(s, "uring") == 0)
+            c->barrier_set.loop = BARRIER_LOOP_URING;
+        else
+            return bad(why, whylen, var, s, "poll or uring");
+        return 0;
+    case V_MODE:
+        if (strcmp(s, "gc") == 0)
+            c->preload_mode = PRELOAD_GC;
+        else if (strcmp(s, "leak") == 0)
+            c->preload_mode = PRELOAD_LEAK;
+        else if (strcmp(s, "stats") == 0)
+            c->preload_mode = PRELOAD_STATS;
+        else
+            return bad(why, whylen, var, s, "gc, leak or stats");
+        return 0;
+    case V_STATS_INTERVAL:
+        if (parse_int(s, 1, 60000, &v) != 0)
+            return bad(why, whylen, var, s, "milliseconds from 1 to 60000");
+        c->stats_interval_ms = v;
+        return 0;
+    case V_STATS_FILE:
+        return value_string(var, s, c->stats_file, sizeof c->stats_file, "(too long)",
+                            "the path of a file that exists (`wbrt run` makes it)", why, whylen);
     case V_COUNT:
         break;
     }
@@ -208,26 +239,9 @@ static void note_secure_execution(void)
         }
 }
 
-int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
+/* Non-zero fields of the caller's struct wb_options win over the environment. */
+static int apply_wb_options(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
 {
-    note_secure_execution();
-    *c = (struct wbrt_config){
-        .heap_max = (size_t)64 << 30,
-        .young_bytes = (size_t)16 << 20,
-        .full_min_bytes = (size_t)64 << 20,
-        .heap_growth = 100,
-        .barrier = "auto",
-        .mark_stack_max = (size_t)16 << 20,
-        .stop_signal = SIGPWR,
-    };
-    for (int i = 0; i < V_COUNT; i++) {
-        const char *s = secure_getenv(options_vars[i]);
-        if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
-            return -1;
-    }
-
-    if (!opt)
-        return 0;
     if (opt->heap_max) c->heap_max = opt->heap_max;
     if (opt->young_bytes) c->young_bytes = opt->young_bytes;
     if (opt->full_min_bytes) c->full_min_bytes = opt->full_min_bytes;
@@ -244,5 +258,29 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
     }
     if (c->tenure_age > MAX_TENURE)
         return bad(why, whylen, "wb_options.tenure_age", "(too large)", "an integer from 0 to 100");
+    return 0;
+}
+
+int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
+{
+    note_secure_execution();
+    *c = (struct wbrt_config){
+        .heap_max = (size_t)64 << 30,
+        .young_bytes = (size_t)16 << 20,
+        .full_min_bytes = (size_t)64 << 20,
+        .heap_growth = 100,
+        .barrier = "auto",
+        .mark_stack_max = (size_t)16 << 20,
+        .stop_signal = SIGPWR,
+        .stats_interval_ms = 100,
+    };
+    for (int i = 0; i < V_COUNT; i++) {
+        const char *s = secure_getenv(options_vars[i]);
+        if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
+            return -1;
+    }
+    if (opt && apply_wb_options(opt, c, why, whylen) != 0)
+        return -1;
+    c->barrier_set.verbose = c->verbose;
     return 0;
 }

@@ -322,7 +322,7 @@ static void start(struct fx *f)
 {
     char why[512];
     softdirty_test_mode(false, f->pread);
-    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why), 0);
+    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, NULL, why, sizeof why), 0);
     barrier_softdirty.will_write(f->heap, USED * PG);
     for (size_t i = 0; i < USED; i++)
         f->heap[i * PG] = 1;
@@ -355,7 +355,7 @@ static void attach_unchecked(struct fx *f)
 {
     char why[512];
     softdirty_test_mode(true, f->pread);
-    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why), 0);
+    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, NULL, why, sizeof why), 0);
 }
 
 static void deny(long nr, int only_fds_above_2)

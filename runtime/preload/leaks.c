@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include "heap.h"
 #include "leaks.h"
-#include "options.h"
 #include "preload.h"
 #include "thread_spawn.h"
 #include "vm.h"
@@ -166,14 +165,9 @@ int leaks_start(char *why, size_t whylen)
     }
     void *warm[4];
     backtrace(warm, 4); /* loads the unwinder now, not inside a malloc */
-    const char *s = secure_getenv("WBRT_LEAK_SIGNAL");
-    if (!s)
+    int sig = G.cfg.leak_signal;
+    if (!sig)
         return 0;
-    int sig = options_parse_signal(s);
-    if (sig < 0) {
-        snprintf(why, whylen, "WBRT_LEAK_SIGNAL=%s is invalid: expected %s", s, OPTIONS_SIGNAL_WORDS);
-        return -1;
-    }
     pthread_t t;
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
     if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0 || fcntl(wake_fd[0], F_SETFL, 0) != 0 ||

@@ -3,7 +3,6 @@
 #ifndef WBRT_PRELOAD_STATS_H
 #define WBRT_PRELOAD_STATS_H
 
-enum preload_mode { PRELOAD_GC, PRELOAD_LEAK, PRELOAD_STATS };
 extern enum preload_mode preload_mode;
 
 /* At exit: this process's statistics as one JSON line appended to the file named by

@@ -29,22 +29,11 @@ __attribute__((constructor)) static void preload_start(void)
 {
     gc_inside++;
     preload_libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
-    const char *m = secure_getenv("WBRT_MODE");
-    if (!m || strcmp(m, "gc") == 0)
-        preload_mode = PRELOAD_GC;
-    else if (strcmp(m, "leak") == 0)
-        preload_mode = PRELOAD_LEAK;
-    else if (strcmp(m, "stats") == 0)
-        preload_mode = PRELOAD_STATS;
-    else {
-        char msg[160];
-        snprintf(msg, sizeof msg, "WBRT_MODE=%s is invalid: expected gc, leak or stats", m);
-        die(msg);
-    }
     roots_scan_mappings();
     preload_stats_start();
-    if (wb_init(NULL) != 0)
+    if (wb_init(NULL) != 0)     /* also refuses a bad WBRT_MODE and the preload's other settings */
         die(wb_last_error());
+    preload_mode = G.cfg.preload_mode;
     char why[200];
     if (preload_mode != PRELOAD_GC)
         G.cfg.young_bytes = SIZE_MAX; /* nothing is reclaimed */

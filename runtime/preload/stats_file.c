@@ -34,8 +34,8 @@ void preload_stats_start(void)
 
 void preload_write_stats(void)
 {
-    const char *path = secure_getenv("WBRT_STATS_FILE");
-    if (!path)
+    const char *path = G.cfg.stats_file;
+    if (!*path)
         return;
     /* `wbrt run` made the file (0600, O_EXCL): never create one, never follow a symlink
      * planted in its place. */
