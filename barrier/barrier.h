@@ -29,6 +29,10 @@ struct barrier_ops {
     int (*attach)(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
                   char *why, size_t whylen);
     void (*detach)(void);
+    /* In a fork child (the runtime's one pthread_atfork handler, or a test's child): the
+     * kernel state the barrier holds is the parent's; it is replaced at the next operation.
+     * Async-signal-safe: sets flags, resets locks. */
+    void (*after_fork)(void);
     /* Start tracking writes to these (page-aligned) old pages. World stopped. */
     void (*arm)(void *addr, size_t len);
     /* World stopped: OR into dm every page of [addr, addr+len) written since it was
@@ -74,7 +78,7 @@ const struct barrier_ops *barrier_select(const char *name, int say, char *why, s
 
 /* For backends with nothing to do in an op (none.c). */
 void barrier_noop_range(void *addr, size_t len);
-void barrier_noop_detach(void);
+void barrier_noop(void);    /* detach, or after_fork of a barrier whose state fork copies whole */
 size_t barrier_noop_harvest(struct dirty_map *dm, void *addr, size_t len);
 uint64_t barrier_noop_faults(void);
 

@@ -208,6 +208,7 @@ const struct barrier_ops barrier_mprotect = {
     .probe = mp_probe,
     .attach = mp_attach,
     .detach = mp_detach,
+    .after_fork = barrier_noop,
     .arm = mp_arm,
     .harvest = mp_harvest,
     .will_write = mp_will_write,

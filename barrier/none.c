@@ -22,7 +22,7 @@ static int none_attach(void *base, size_t len, struct dirty_map *dm, const struc
     return 0;
 }
 
-void barrier_noop_detach(void)
+void barrier_noop(void)
 {
 }
 
@@ -50,7 +50,8 @@ const struct barrier_ops barrier_none = {
     .tracks = 0,
     .probe = none_probe,
     .attach = none_attach,
-    .detach = barrier_noop_detach,
+    .detach = barrier_noop,
+    .after_fork = barrier_noop,
     .arm = barrier_noop_range,
     .harvest = barrier_noop_harvest,
     .will_write = barrier_noop_range,

@@ -17,6 +17,7 @@ int soft_probe(const char *name, const unsigned *marker, char *why, size_t whyle
 #define SOFT_BARRIER_OPS(name_, probe_, attach_, detach_, remembered_)                      \
     {                                                                                       \
         .name = name_, .tracks = 1, .probe = probe_, .attach = attach_, .detach = detach_,  \
+        .after_fork = barrier_noop,                                                  \
         .arm = barrier_noop_range, .harvest = barrier_noop_harvest,                         \
         .will_write = barrier_noop_range, .disarm = barrier_noop_range,                     \
         .prepare_kernel_write = barrier_noop_range, .faults = barrier_noop_faults,          \

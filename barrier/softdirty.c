@@ -16,7 +16,6 @@
 #include "vm.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -185,7 +184,7 @@ static int sd_probe(char *why, size_t whylen)
     return rc;
 }
 
-static void on_fork_child(void)
+static void sd_after_fork(void)
 {
     sd.forked = 1;
 }
@@ -218,7 +217,6 @@ static void follow_fork(void)
 static int sd_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
                      char *why, size_t whylen)
 {
-    static bool fork_hook;
     (void)set;
     (void)base;         /* harvest is told where to look */
     (void)len;
@@ -253,8 +251,6 @@ static int sd_attach(void *base, size_t len, struct dirty_map *dm, const struct 
     sd.armed_lo = sd.armed_hi = 0;
     sd.all_dirty = false;
     sd.forked = 0;
-    if (!fork_hook)
-        fork_hook = pthread_atfork(NULL, NULL, on_fork_child) == 0;
     return 0;
 }
 
@@ -319,6 +315,7 @@ const struct barrier_ops barrier_softdirty = {
     .probe = sd_probe,
     .attach = sd_attach,
     .detach = sd_detach,
+    .after_fork = sd_after_fork,
     .arm = sd_arm,
     .harvest = sd_harvest,
     /* Writes need no help: the kernel sets the bits (kernel writes too), reads report them. */

@@ -11,7 +11,6 @@
 #include "vm.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -112,7 +111,7 @@ static int ua_probe(char *why, size_t whylen)
     return rc;
 }
 
-static void on_fork_child(void)
+static void ua_after_fork(void)
 {
     ua.forked = 1;
 }
@@ -134,7 +133,6 @@ static void follow_fork(void)
 static int ua_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
                      char *why, size_t whylen)
 {
-    static bool fork_hook;
     (void)set;
     (void)dm;
     if (!harvest_regions) {
@@ -150,8 +148,6 @@ static int ua_attach(void *base, size_t len, struct dirty_map *dm, const struct 
     ua.base = base;
     ua.len = len;
     ua.forked = 0;
-    if (!fork_hook)
-        fork_hook = pthread_atfork(NULL, NULL, on_fork_child) == 0;
     return 0;
 }
 
@@ -228,6 +224,7 @@ const struct barrier_ops barrier_uffd_async = {
     .probe = ua_probe,
     .attach = ua_attach,
     .detach = ua_detach,
+    .after_fork = ua_after_fork,
     .arm = ua_arm,
     .harvest = ua_harvest,
     .will_write = ua_will_write,

@@ -343,7 +343,7 @@ out:
 /* The fork child: the handler thread is not there, the uffd acts on the parent, and the
  * heap is neither registered nor protected in the child.  The lock may have been held by
  * the parent's handler: take a fresh one. */
-static void on_fork_child(void)
+static void us_after_fork(void)
 {
     if (!uf.pages.base)
         return;
@@ -368,13 +368,8 @@ static void follow_fork(void)
 static int us_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
                      char *why, size_t whylen)
 {
-    static int fork_hook;
     (void)dm;
-    if (start(&uf, base, len, set, why, whylen) < 0)
-        return -1;
-    if (!__atomic_exchange_n(&fork_hook, 1, __ATOMIC_RELAXED))
-        pthread_atfork(NULL, NULL, on_fork_child);
-    return 0;
+    return start(&uf, base, len, set, why, whylen);
 }
 
 static void us_detach(void)
@@ -423,6 +418,7 @@ const struct barrier_ops barrier_uffd = {
     .probe = us_probe,
     .attach = us_attach,
     .detach = us_detach,
+    .after_fork = us_after_fork,
     .arm = us_arm,
     .harvest = us_harvest,
     .will_write = us_will_write,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "gc.h"
 #include "arm_policy.h"
+#include "fork.h"
 #include "heap.h"
 #include "perm.h"
 #include "roots.h"
@@ -57,10 +58,14 @@ static int init_locked(const struct wb_options *opt)
     /* (A heap left by an attempt that failed later on is reused.) */
     if ((!H.base && heap_init(G.cfg.heap_max, G.cfg.tenure_age > 0, why, sizeof why) != 0) ||
         b->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why, sizeof why) != 0 ||
-        threads_init(why, sizeof why) != 0 ||
-        pthread_atfork(NULL, NULL, gc_after_fork_child) != 0) {
+        threads_init(why, sizeof why) != 0) {
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(ENOMEM);
+    }
+    int fork_err = fork_setup();
+    if (fork_err) {
+        snprintf(last_error, sizeof last_error, "wb_init: pthread_atfork: %s", strerror(fork_err));
+        return fail(fork_err);
     }
     if (G.cfg.image[0] && perm_load_locked(G.cfg.image, why, sizeof why) != 0) {
         int err = errno;

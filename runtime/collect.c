@@ -207,11 +207,6 @@ static size_t full_trigger(void)
     return grow > G.cfg.full_min_bytes ? grow : G.cfg.full_min_bytes;
 }
 
-void gc_after_fork_child(void)
-{
-    G.reattach_due = true;
-}
-
 /* A forked child keeps the heap but not necessarily the barrier's kernel state (a
  * userfaultfd registration is not inherited): attach again, then a full collection
  * re-arms every old page. */

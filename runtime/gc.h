@@ -97,9 +97,6 @@ void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void
  * call; every page in use is tracked again until the next one. */
 size_t gc_sample_dirty(void);
 
-/* pthread_atfork child handler. */
-void gc_after_fork_child(void);
-
 /* Verifier (world stopped). */
 __attribute__((noreturn)) void verify_fail(const char *msg, int len);
 void verify_note_armed(size_t pg, size_t n);

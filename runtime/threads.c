@@ -195,13 +195,13 @@ static void suspend_handler(int sig, siginfo_t *info, void *uc)
     errno = saved_errno;
 }
 
-static void atfork_prepare(void)
+void threads_fork_lock(void)
 {
     pthread_mutex_lock(&H.lock);
     pthread_mutex_lock(&reg_lock);
 }
 
-static void atfork_parent(void)
+void threads_fork_unlock(void)
 {
     pthread_mutex_unlock(&reg_lock);
     pthread_mutex_unlock(&H.lock);
@@ -209,15 +209,13 @@ static void atfork_parent(void)
 
 /* Only the forking thread exists in the child: the other records are gone with their
  * threads (their allocation pages stay owned until the next full collection). */
-static void atfork_child(void)
+void threads_fork_child(void)
 {
     threads = self;
     if (self) {
         self->next = NULL;
         self->ktid = gettid(); /* the kernel's id of this process's only thread */
     }
-    pthread_mutex_unlock(&reg_lock);
-    pthread_mutex_unlock(&H.lock);
 }
 
 /* Once per process, before the first record exists: a record's exit destructor and the
@@ -238,8 +236,8 @@ static void setup(void)
     sigdelset(&sa.sa_mask, SIGBUS);
     if (sigaction(suspend_signal, &sa, NULL) != 0)
         setup_errno = errno;
-    else if ((setup_errno = pthread_key_create(&exit_key, on_thread_exit)) == 0)
-        setup_errno = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    else
+        setup_errno = pthread_key_create(&exit_key, on_thread_exit);
 }
 
 static int setup_done(void)

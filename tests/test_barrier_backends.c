@@ -243,7 +243,8 @@ static void test_concurrent_first_writes(void **state)
     expect_exactly(f, want, 64);
 }
 
-/* Run fn in a child; returns its wait status.  The child's stderr goes to err if given. */
+/* Run fn in a fork child, whose barrier is told of the fork first (as the runtime's fork
+ * handler does); returns its wait status.  The child's stderr goes to err if given. */
 static int in_child(int (*fn)(struct fx *), struct fx *f, char *err, size_t errlen)
 {
     int p[2];
@@ -251,6 +252,8 @@ static int in_child(int (*fn)(struct fx *), struct fx *f, char *err, size_t errl
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        if (f)
+            f->b->after_fork();
         dup2(p[1], STDERR_FILENO);
         close(p[0]);
         _exit(fn(f));

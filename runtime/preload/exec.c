@@ -17,12 +17,14 @@
 
 static pid_t owner; /* the process whose threads the collector stops */
 
-static void forked(void) { owner = getpid(); }
+void preload_exec_owner(void)
+{
+    owner = getpid();
+}
 
 __attribute__((constructor)) static void exec_setup(void)
 {
-    owner = getpid();
-    pthread_atfork(NULL, NULL, forked);
+    preload_exec_owner();
 }
 
 static bool lock_for_exec(void)

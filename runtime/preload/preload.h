@@ -40,6 +40,10 @@ extern void *__libc_realloc(void *p, size_t n);
 extern void *__libc_memalign(size_t align, size_t n);
 extern void __libc_free(void *p);
 
+/* The calling process is the one whose threads the collector stops (exec.c): at load, and
+ * in a fork child. */
+void preload_exec_owner(void);
+
 /* glibc's malloc_usable_size, for its own blocks (found by the constructor). */
 extern size_t (*preload_libc_usable_size)(void *p);
 

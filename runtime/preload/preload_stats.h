@@ -9,7 +9,7 @@ extern enum preload_mode preload_mode;
  * WBRT_STATS_FILE.  The file must exist (`wbrt run` creates it, 0600): it is opened
  * without O_CREAT, with O_NOFOLLOW. */
 void preload_write_stats(void);
-/* From the constructor: forked children count from zero. */
-void preload_stats_start(void);
+/* In a fork child: its counters start from zero. */
+void preload_stats_forked(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "gc.h"
 #include "dirty_intervals.h"
+#include "fork.h"
 #include "leaks.h"
 #include "preload.h"
 #include "preload_stats.h"
@@ -16,6 +17,13 @@
 #include "wbrt.h"
 
 enum preload_mode preload_mode;
+
+/* The preload's step in a fork child, after the collector's (runtime/fork.c). */
+static void forked_child(void)
+{
+    preload_exec_owner();
+    preload_stats_forked();
+}
 
 static void die(const char *msg)
 {
@@ -30,7 +38,7 @@ __attribute__((constructor)) static void preload_start(void)
     gc_inside++;
     preload_libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     roots_scan_mappings();
-    preload_stats_start();
+    fork_preload_child = forked_child;
     if (wb_init(NULL) != 0)     /* also refuses a bad WBRT_MODE and the preload's other settings */
         die(wb_last_error());
     preload_mode = G.cfg.preload_mode;

@@ -4,7 +4,6 @@
  * of a process tree add up. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,7 @@
 static const char *const mode_names[] = {"gc", "leak", "stats"};
 static uint64_t faults_before_fork;
 
-static void forked_child(void)
+void preload_stats_forked(void)
 {
     struct wb_stats keep = G.stats;
     memset(&G.stats, 0, sizeof G.stats);
@@ -25,11 +24,6 @@ static void forked_child(void)
     G.stats.fault_cost_ns = keep.fault_cost_ns;     /* measurements, not counts */
     G.stats.scan_cost_ns = keep.scan_cost_ns;
     faults_before_fork = G.barrier ? G.barrier->faults() : 0;
-}
-
-void preload_stats_start(void)
-{
-    pthread_atfork(NULL, NULL, forked_child);
 }
 
 void preload_write_stats(void)
