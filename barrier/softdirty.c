@@ -9,6 +9,7 @@
  * over-reporting, which is sound.  Kernel writes (read(2) into the heap) just work.
  * Soft-dirty is one per process: anyone else who clears it (CRIU's pre-dump, a second
  * user in the process) makes us miss writes. */
+#include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"
 #include "pagemap.h"

@@ -4,6 +4,7 @@
  * reports the written pages and re-protects them in one walk.  Kernel writes (read(2)
  * into the heap) just work.  A page that is not protected counts as written, so any
  * failure to protect is sound: the page is reported by the next scan. */
+#include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"
 #include "pagemap.h"

@@ -10,6 +10,7 @@
  * change of the kernel's protection and of `prot` a single step: a page writable in the
  * kernel while its prot bit is set would lose its writes.  The opposite (protected, bit
  * clear) is harmless: its next write faults and the handler resolves it. */
+#include "errno_text.h"
 #include "barrier.h"
 #include "page_runs.h"
 #include "thread_spawn.h"

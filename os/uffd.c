@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* userfaultfd(2) wrappers.  Knows nothing of heaps: ranges and feature bits only. */
 #include "uffd.h"
+#include "errno_text.h"
 #include "uapi_uffd.h"
 
 #include <errno.h>
@@ -11,13 +12,6 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-const char *errno_text(int e, char *buf, size_t len)
-{
-    const char *name = strerrorname_np(e);
-    snprintf(buf, len, "%s (%s)", strerror(e), name ? name : "?");
-    return buf;
-}
 
 void kernel_age_note(int major, int minor, char *buf, size_t len)
 {

@@ -30,7 +30,5 @@ int uffd_writeprotect(int fd, void *addr, size_t len, bool protect);
 /* " (Linux <release> predates <major>.<minor>)" into buf if the running kernel is older
  * than that version, else "". */
 void kernel_age_note(int major, int minor, char *buf, size_t len);
-/* "<strerror> (<ENAME>)" for errno value e. */
-const char *errno_text(int e, char *buf, size_t len);
 
 #endif

@@ -3,9 +3,9 @@
  *   prepare: the heap lock, then the thread registry's lock (threads_fork_lock): no
  *            collection, allocation or registration is half-done in the copy.
  *   parent:  both released.
- *   child:   1. the barrier's after_fork: its kernel state (a userfaultfd registration,
- *               open /proc files, a handler thread) belongs to the parent; it is opened
- *               afresh at the barrier's next operation, never from here;
+ *   child:   1. the barrier's after_fork: its kernel state (registrations, open /proc
+ *               files, a handler thread) belongs to the parent; it is opened afresh at
+ *               the barrier's next operation, never from here;
  *            2. the thread registry keeps the forking thread only;
  *            3. the next collection attaches the barrier again and is full (collect.c);
  *            4. the preload's step (its statistics restart, its exec lock's owner);

@@ -86,7 +86,8 @@ static inline size_t gran_of(uintptr_t a) { return (a - H.base) >> GRAN_SHIFT; }
 static inline bool in_heap(uintptr_t a) { return a - H.base < (H.top << WB_PAGE_SHIFT); }
 
 /* The barrier watches the reservation from the first page after perm space: perm pages
- * are a file mapping it may not support, and their writes are found from pagemap. */
+ * are a file mapping it may not support, and their writes are found from the kernel's page
+ * state (os/page_state.h). */
 static inline uintptr_t barrier_base(void) { return page_addr(H.perm_end); }
 static inline size_t barrier_len(void) { return (H.npages - H.perm_end) << WB_PAGE_SHIFT; }
 /* Pages handed out so far, from barrier_base(). */

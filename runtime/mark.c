@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "gc.h"
 #include "heap.h"
-#include "pagemap.h"
+#include "page_state.h"
 #include "vm.h"
 
 struct range { uintptr_t lo, hi; };
@@ -139,7 +139,7 @@ void mark_stack_range(uintptr_t lo, uintptr_t hi)
  * reads as zero elsewhere, and reading it would map every page. */
 void mark_range(uintptr_t lo, uintptr_t hi)
 {
-    if (hi - lo >= PAGEMAP_SPARSE_MIN && pagemap_populated(lo, hi, mark_words, NULL) == 0)
+    if (hi - lo >= OS_PAGE_STATE_MIN && os_populated_runs(lo, hi, mark_words, NULL) == 0)
         return;
     mark_words(NULL, lo, hi);     /* (after a failure, again what was marked: harmless) */
 }

@@ -33,7 +33,7 @@ static __attribute__((noreturn)) void missed(size_t pg, uintptr_t obj, uintptr_t
     char msg[360];
     int n = pg < H.perm_end ? snprintf(msg, sizeof msg,
                      "wbrt: verify: a store into perm object %#lx on page %zu (young pointer %#lx "
-                     "in slot %#lx) was missed: pagemap does not show the page as a private copy\n",
+                     "in slot %#lx) was missed: the kernel does not show the page as written (a private copy)\n",
                      (unsigned long)obj, pg, (unsigned long)young, (unsigned long)slot)
                      : snprintf(msg, sizeof msg,
                      "wbrt: verify: barrier %s missed a store: old object %#lx on page %#lx "
