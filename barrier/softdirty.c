@@ -12,6 +12,7 @@
 #include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"
+#include "sys.h"
 #include "pagemap.h"
 #include "uffd.h"
 #include "vm.h"
@@ -107,29 +108,30 @@ static int open_files(int *pagemap, int *clear_refs, char *why, size_t whylen)
     return 0;
 }
 
+/* 1: the config says soft-dirty is off, 2: on, 0: not this line. */
+static int config_line(void *unused, const char *line)
+{
+    (void)unused;
+    return strcmp(line, "# CONFIG_MEM_SOFT_DIRTY is not set") == 0 ? 1
+         : strcmp(line, "CONFIG_MEM_SOFT_DIRTY=y") == 0      ? 2 : 0;
+}
+
 /* Bit 55 never set: say so, and what the kernel's config file says if it is readable
  * (/proc/config.gz would need gunzip). */
 static void no_soft_dirty(char *why, size_t whylen)
 {
+    static const char *const verdicts[] = {
+        [1] = "confirms: # CONFIG_MEM_SOFT_DIRTY is not set", [2] = "says CONFIG_MEM_SOFT_DIRTY=y, though"};
     struct utsname u;
-    char path[128], line[128];
-    const char *verdict = NULL;
+    char path[128];
     int n = snprintf(why, whylen, "kernel built without CONFIG_MEM_SOFT_DIRTY "
                      "(pagemap bit 55 stays clear after a write)");
-    if (uname(&u) != 0)
+    if (os_uname(&u) != 0)
         return;
     snprintf(path, sizeof path, "/boot/config-%s", u.release);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    while (!verdict && fgets(line, sizeof line, f))
-        if (strcmp(line, "# CONFIG_MEM_SOFT_DIRTY is not set\n") == 0)
-            verdict = "confirms: # CONFIG_MEM_SOFT_DIRTY is not set";
-        else if (strcmp(line, "CONFIG_MEM_SOFT_DIRTY=y\n") == 0)
-            verdict = "says CONFIG_MEM_SOFT_DIRTY=y, though";
-    fclose(f);
-    if (verdict && n > 0 && (size_t)n < whylen)
-        snprintf(why + n, whylen - (size_t)n, "; %s %s", path, verdict);
+    int v = os_file_lines(path, config_line, NULL);
+    if (v > 0 && n > 0 && (size_t)n < whylen)
+        snprintf(why + n, whylen - (size_t)n, "; %s %s", path, verdicts[v]);
 }
 
 /* Write a scratch page, clear, expect bit 55 clear; write it again, expect it set.  This

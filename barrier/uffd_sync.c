@@ -17,6 +17,7 @@
 #include "uapi_uffd.h"
 #include "uffd.h"
 #include "uffd_events.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,11 +315,11 @@ static int us_probe(char *why, size_t whylen)
         goto stop;
     }
     dirty_map_clear_range(&dm, 0, 2);
-    if (pipe2(p, O_CLOEXEC) < 0 || write(p[1], "k", 1) != 1) {
+    if (os_pipe2(p, O_CLOEXEC) < 0 || write(p[1], "k", 1) != 1) {
         snprintf(why, whylen, "pipe: %s", errno_text(errno, e, sizeof e));
         goto stop;
     }
-    if (read(p[0], m + 7, 1) != 1) {
+    if (os_read(p[0], m + 7, 1) != 1) {
         snprintf(why, whylen, "read(2) into a write-protected page: %s", errno_text(errno, e, sizeof e));
         goto stop;
     }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include "vm.h"
+#include "sys.h"
 
 static char *buf;
 static size_t cap;
@@ -26,7 +27,7 @@ static ssize_t read_all(void)
             return -1;
         size_t n = 0;
         ssize_t r;
-        while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
+        while (n < cap && (r = os_read(fd, buf + n, cap - n)) != 0) {
             if (r < 0) {
                 if (errno == EINTR)
                     continue;

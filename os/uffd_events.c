@@ -4,6 +4,7 @@
 #include "errno_text.h"
 #include "uffd.h"
 #include "vm.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,12 +95,12 @@ static int poll_loop(struct uffd_events *ev, uffd_events_fn *fn, void *ctx)
 {
     struct pollfd p[2] = {{.fd = ev->uffd, .events = POLLIN}, {.fd = ev->stop_fd, .events = POLLIN}};
     for (;;) {
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        if (os_poll(p, 2, -1) < 0 && errno != EINTR)
             return -1;
         if (p[1].revents)
             return 0;
         ssize_t got;
-        while ((got = read(ev->uffd, ev->msgs, MSG_BYTES)) > 0) {
+        while ((got = os_read(ev->uffd, ev->msgs, MSG_BYTES)) > 0) {
             fn(ctx, ev->msgs, (size_t)got / sizeof *ev->msgs);
             if ((size_t)got < MSG_BYTES)
                 break;

@@ -10,6 +10,7 @@
 #include "segments.h"
 #include "threads.h"
 #include "wbrt.h"
+#include "sys.h"
 
 static __thread int registered;
 
@@ -97,5 +98,5 @@ int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
         sigdelset(&copy, G.cfg.stop_signal);
         set = &copy;
     }
-    return pthread_sigmask(how, set, old);
+    return os_sigmask(how, set, old);
 }

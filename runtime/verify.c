@@ -12,6 +12,7 @@
 #include "roots.h"
 #include "page_scan.h"
 #include "remembered.h"
+#include "sys.h"
 
 /* Stops the process on a verifier finding.  The world is stopped and the heap locked: a
  * SIGABRT handler of the program's that allocates would wait forever, so it is not run. */
@@ -24,7 +25,7 @@ void verify_fail(const char *msg, int len)
     sigset_t abrt;
     sigemptyset(&abrt);
     sigaddset(&abrt, SIGABRT);
-    pthread_sigmask(SIG_UNBLOCK, &abrt, NULL);
+    os_sigmask(SIG_UNBLOCK, &abrt, NULL);
     abort();
 }
 

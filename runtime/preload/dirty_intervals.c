@@ -9,6 +9,7 @@
 #include "gc.h"
 #include "thread_spawn.h"
 #include "vm.h"
+#include "sys.h"
 
 #define KEEP 100000   /* intervals kept (about 3 hours at 100 ms) */
 
@@ -20,7 +21,7 @@ static void *sampler(void *unused)
     long ms = G.cfg.stats_interval_ms;
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     for (;;) {
-        while (nanosleep(&ts, NULL) != 0 && errno == EINTR) {
+        while (os_nanosleep(&ts, NULL) != 0 && errno == EINTR) {
         }
         gc_inside++;
         size_t n = gc_sample_dirty();

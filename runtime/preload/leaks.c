@@ -18,6 +18,7 @@
 #include "preload.h"
 #include "thread_spawn.h"
 #include "vm.h"
+#include "sys.h"
 
 #define DEPTH 12
 #define SKIP 2              /* leaks_record and the malloc-family function */
@@ -144,7 +145,7 @@ static void *reporter(void *unused)
     (void)unused;
     char c;
     for (;;) {
-        ssize_t r = read(wake_fd[0], &c, 1);
+        ssize_t r = os_read(wake_fd[0], &c, 1);
         if (r == 1) {
             pthread_mutex_lock(&report_lock);
             report_pending_locked();
@@ -170,7 +171,7 @@ int leaks_start(char *why, size_t whylen)
         return 0;
     pthread_t t;
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
-    if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0 || fcntl(wake_fd[0], F_SETFL, 0) != 0 ||
+    if (os_pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0 || fcntl(wake_fd[0], F_SETFL, 0) != 0 ||
         os_thread_spawn(&t, reporter, NULL) != 0 || sigaction(sig, &sa, NULL) != 0) {
         snprintf(why, whylen, "leak mode: cannot set up the WBRT_LEAK_SIGNAL reporter");
         return -1;
