@@ -34,7 +34,7 @@ static void child(void)
     if (G.barrier)
         G.barrier->after_fork();
     threads_fork_child();
-    G.reattach_due = true;
+    G.policy.reattach_due = true;
     if (fork_preload_child)
         fork_preload_child();
     threads_fork_unlock();

@@ -98,7 +98,7 @@ size_t GC_get_heap_size(void)
     struct wb_stats s;
     gc_compat_ready();
     wb_get_stats(&s);
-    size_t target = __atomic_load_n(&G.heap_target, __ATOMIC_RELAXED);
+    size_t target = __atomic_load_n(&G.sw.heap_target, __ATOMIC_RELAXED);
     return s.heap_bytes > target ? s.heap_bytes : target;
 }
 
