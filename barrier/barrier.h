@@ -1,5 +1,6 @@
 /* The barrier interface: how the collector learns which old pages were written.
- * The collector talks to this and to dirty_map.h only; it never knows the mechanism. */
+ * The collector talks to this and to dirty_map.h only; it never knows the mechanism.
+ * Design: docs/design/barrier.md */
 #ifndef WBRT_BARRIER_H
 #define WBRT_BARRIER_H
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* card: WB_STORE() marks the card (WB_CARD_SIZE bytes, a build option of the program) of
- * the slot it wrote; a young collection scans the words of the dirty cards. */
+ * the slot it wrote; a young collection scans the words of the dirty cards.
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "card_table.h"
 #include "soft.h"

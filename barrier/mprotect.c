@@ -5,7 +5,8 @@
  * every protection boundary costs a mapping (vm.max_map_count, 65530 by default).
  * If mprotect fails (ENOMEM: out of mappings) the barrier gives up protecting for good:
  * the whole heap is made writable in one call and every page of each harvested range is
- * reported dirty from then on (tracks stays 1, but the answer is "everything"). */
+ * reported dirty from then on (tracks stays 1, but the answer is "everything").
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "faults.h"
 #include "page_runs.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* No barrier: tracks nothing, so every young collection scans every old page.  Its empty
- * ops also serve the software barriers, which learn of stores from WB_STORE(). */
+ * ops also serve the software barriers, which learn of stores from WB_STORE().
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 
 static int none_probe(char *why, size_t whylen)

@@ -5,7 +5,8 @@
  * (a large object too: the price of object granularity) and clears its byte.
  * Order in wb_remember: entry, byte, count.  A thread stopped between any two steps is
  * sound: the collector sees either nothing (the count is not yet moved: the entry is
- * counted after the thread resumes, and reaches the next collection) or everything. */
+ * counted after the thread resumes, and reaches the next collection) or everything.
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "soft.h"
 #include "vm.h"

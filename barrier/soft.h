@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the software barriers (card, ssb, remset) share: the program's choice, the heap
- * range their inline code checks, and per-thread logs the collector drains. */
+ * range their inline code checks, and per-thread logs the collector drains.
+ * Design: docs/design/barrier.md */
 #ifndef WBRT_SOFT_H
 #define WBRT_SOFT_H
 

@@ -8,7 +8,8 @@
  * sets the bit on freshly faulted pages and on every page of a new (or grown) mapping:
  * over-reporting, which is sound.  Kernel writes (read(2) into the heap) just work.
  * Soft-dirty is one per process: anyone else who clears it (CRIU's pre-dump, a second
- * user in the process) makes us miss writes. */
+ * user in the process) makes us miss writes.
+ * Design: docs/design/barrier.md */
 #include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"

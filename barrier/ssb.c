@@ -5,7 +5,8 @@
  * buffered slots exactly and the dirty cards' words.
  * The collector takes every non-zero entry of every buffer and zeroes it: it need not
  * know where a stopped thread's cursor is, and an entry written just before the thread
- * was stopped is seen even if the cursor was not yet moved past it. */
+ * was stopped is seen even if the cursor was not yet moved past it.
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "card_table.h"
 #include "soft.h"

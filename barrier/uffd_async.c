@@ -3,7 +3,8 @@
  * first write to a protected page itself (no handler, no signal) and PAGEMAP_SCAN both
  * reports the written pages and re-protects them in one walk.  Kernel writes (read(2)
  * into the heap) just work.  A page that is not protected counts as written, so any
- * failure to protect is sound: the page is reported by the next scan. */
+ * failure to protect is sound: the page is reported by the next scan.
+ * Design: docs/design/barrier.md */
 #include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"

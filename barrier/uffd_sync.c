@@ -9,7 +9,8 @@
  * The handler is not a mutator (stop-the-world does not stop it), so one mutex makes every
  * change of the kernel's protection and of `prot` a single step: a page writable in the
  * kernel while its prot bit is set would lose its writes.  The opposite (protected, bit
- * clear) is harmless: its next write faults and the handler resolves it. */
+ * clear) is harmless: its next write faults and the handler resolves it.
+ * Design: docs/design/barrier.md */
 #include "errno_text.h"
 #include "barrier.h"
 #include "page_runs.h"

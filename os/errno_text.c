@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Error numbers in messages: the text and the name, so that a report is searchable. */
+/* Error numbers in messages: the text and the name, so that a report is searchable.
+ * Design: docs/design/os.md */
 #include "errno_text.h"
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Error numbers in messages. */
+/* Error numbers in messages.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_ERRNO_TEXT_H
 #define WBRT_OS_ERRNO_TEXT_H
 

@@ -18,7 +18,8 @@
  * Limit: a program that installs its own SIGSEGV handler after us replaces us until
  * faults_install(), unless its sigaction() calls go through faults_sigaction().
  * Our own calls use __sigaction, glibc's exported name for the real call, so that a
- * sigaction() wrapper built on faults_sigaction() never sees them. */
+ * sigaction() wrapper built on faults_sigaction() never sees them.
+ * Design: docs/design/os.md */
 #include "faults.h"
 #include "sys.h"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /proc/self/maps, read whole into an mmap'd buffer (its lines may change between two
- * reads otherwise) and parsed by hand: no stdio, no malloc. */
+ * reads otherwise) and parsed by hand: no stdio, no malloc.
+ * Design: docs/design/os.md */
 #include "maps.h"
 
 #include <errno.h>

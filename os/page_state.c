@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Page states for the collector, answered by pagemap (os/pagemap.c). */
+/* Page states for the collector, answered by pagemap (os/pagemap.c).
+ * Design: docs/design/os.md */
 #include "page_state.h"
 #include <errno.h>
 #include <unistd.h>

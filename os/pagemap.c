@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* /proc/self/pagemap (PAGEMAP_SCAN, entries) and /proc/self/clear_refs. */
+/* /proc/self/pagemap (PAGEMAP_SCAN, entries) and /proc/self/clear_refs.
+ * Design: docs/design/os.md */
 #include "pagemap.h"
 #include "sys.h"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* wbrt's own system calls, straight to the kernel (os/sys.h says why).  x86_64: struct stat
- * and struct utsname are the kernel's layouts. */
+ * and struct utsname are the kernel's layouts.
+ * Design: docs/design/os.md */
 #include "sys.h"
 #include <errno.h>
 #include <fcntl.h>

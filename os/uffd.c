@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* userfaultfd(2) wrappers.  Knows nothing of heaps: ranges and feature bits only. */
+/* userfaultfd(2) wrappers.  Knows nothing of heaps: ranges and feature bits only.
+ * Design: docs/design/os.md */
 #include "uffd.h"
 #include "errno_text.h"
 #include "uapi_uffd.h"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* userfaultfd(2): open with the privilege fallbacks, API handshake, register, write-protect. */
+/* userfaultfd(2): open with the privilege fallbacks, API handshake, register, write-protect.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_UFFD_H
 #define WBRT_OS_UFFD_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* userfaultfd event loops: poll(2) + read(2), or io_uring reads.  Ranges and fds only. */
+/* userfaultfd event loops: poll(2) + read(2), or io_uring reads.  Ranges and fds only.
+ * Design: docs/design/os.md */
 #include "uffd_events.h"
 #include "errno_text.h"
 #include "uffd.h"

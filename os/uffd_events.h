@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The event loop of a userfaultfd's handler thread: poll(2) or io_uring, chosen by the
- * caller.  Knows nothing of heaps: it hands batches of uffd_msg to a callback. */
+ * caller.  Knows nothing of heaps: it hands batches of uffd_msg to a callback.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_UFFD_EVENTS_H
 #define WBRT_OS_UFFD_EVENTS_H
 

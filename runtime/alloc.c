@@ -1,5 +1,6 @@
 /* Allocation: per-thread pages for small objects (no lock on the fast path), page runs
  * for large ones, explicit free and realloc.
+ * Design: docs/design/alloc.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* Initialisation, errors, explicit collection, roots and statistics.
+ * Design: docs/design/api.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdarg.h>

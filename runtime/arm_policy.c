@@ -7,6 +7,7 @@
  * armed again after 2, 4, 8 ... 64 young collections to see whether it has cooled.
  * Pages a thread allocates into are never armed.  WBRT_ARM=always turns hotness off
  * (every old page armed, as before the policy), =hot ignores the costs.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "arm_policy.h"
 #include "gc.h"

@@ -1,5 +1,6 @@
 /* Collection: policy, stop-the-world, young and full cycles, arming the barrier.
  * The collector knows the barrier only through barrier.h.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "gc.h"
 #include <stdio.h>

@@ -11,7 +11,8 @@
  *            4. the preload's step (its statistics restart, its exec lock's owner);
  *            5. both locks released.
  * The child of a threaded process may only make async-signal-safe calls until it execs:
- * the steps set flags and reset locks, nothing more. */
+ * the steps set flags and reset locks, nothing more.
+ * Design: docs/design/roots-threads.md */
 #include "fork.h"
 #include <pthread.h>
 #include "gc.h"

@@ -1,4 +1,5 @@
-/* Collector state shared by the allocator, the collector and the API. */
+/* Collector state shared by the allocator, the collector and the API.
+ * Design: docs/design/api.md */
 #ifndef WBRT_GC_H
 #define WBRT_GC_H
 

@@ -1,5 +1,6 @@
 /* Boehm GC compatibility: heap size and growth, interior pointers, roots in libraries.
  * bdwgc's settings map onto wbrt's policy (collect_budget in collect.c) and marker.
+ * Design: docs/design/gc-compat.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* Boehm GC compatibility: thread registration.  wbrt registers every thread itself;
  * these calls keep bdwgc's answers (which thread counts as registered) for programs
+ * Design: docs/design/gc-compat.md
  * that check them.  SPDX-License-Identifier: GPL-2.0-or-later */
 #define GC_THREADS
 #define GC_NO_THREAD_REDIRECTS

@@ -1,6 +1,7 @@
 /* The heap: one reserved range of 4 KiB pages and the side tables that describe it.
  * No collector or allocator metadata ever lives in a heap page: old pages are
- * write-protected, and a store into one would dirty it or fault. */
+ * write-protected, and a store into one would dirty it or fault.
+ * Design: docs/design/heap.md */
 #ifndef WBRT_HEAP_H
 #define WBRT_HEAP_H
 

@@ -3,6 +3,7 @@
  * mmap'd and bounded; when it is full an object is marked but not pushed, and
  * mark_finish rescans marked objects until no push was dropped, so deep structures
  * never recurse on the C stack.
+ * Design: docs/design/mark-sweep.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "mark.h"
 #include <stdio.h>

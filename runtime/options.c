@@ -4,6 +4,7 @@
  * Under secure execution (setuid, setgid or file capabilities: AT_SECURE) the environment
  * belongs to a less privileged user, so they are read with secure_getenv(): ignored,
  * defaults used, like glibc's LD_*.
+ * Design: docs/design/api.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "options.h"
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* Resolved configuration: struct wb_options, then WBRT_* variables, then defaults. */
+/* Resolved configuration: struct wb_options, then WBRT_* variables, then defaults.
+ * Design: docs/design/api.md */
 #ifndef WBRT_OPTIONS_H
 #define WBRT_OPTIONS_H
 

@@ -1,5 +1,6 @@
 /* Perm space: saving the heap as an image, loading an image as perm space, the image's
  * root table, and finding the perm pages this process wrote.
+ * Design: docs/design/perm.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "perm.h"
 

@@ -2,7 +2,8 @@
  * reservation (pages [1, H.perm_end)).  They are old objects that only a global
  * collection frees; the barrier does not watch their pages (a file mapping), so the pages
  * this process wrote are asked of the kernel (os_written_runs): a written page is a
- * private copy. */
+ * private copy.
+ * Design: docs/design/perm.md */
 #ifndef WBRT_PERM_H
 #define WBRT_PERM_H
 

@@ -1,5 +1,6 @@
 /* Heap image files: written to a temporary name and renamed, so that a crash never leaves
  * half an image under the name; read with pread only, so that loading never changes them.
+ * Design: docs/design/perm.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "perm_image.h"
 

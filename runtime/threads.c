@@ -1,6 +1,7 @@
 /* Thread registry and stop-the-world.  Threads are stopped with a signal whose handler
  * records the stack pointer (registers are in the signal frame above it) and waits on a
  * futex until the collector bumps the world epoch.
+ * Design: docs/design/roots-threads.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threads.h"
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* The thread registry, per-thread allocation caches and stop-the-world. */
+/* The thread registry, per-thread allocation caches and stop-the-world.
+ * Design: docs/design/roots-threads.md */
 #ifndef WBRT_THREADS_H
 #define WBRT_THREADS_H
 

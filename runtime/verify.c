@@ -1,4 +1,5 @@
 /* WBRT_VERIFY=1: check the barrier and the sweep against a brute-force scan.
+ * Design: docs/design/verifier.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <signal.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Stats mode: a thread of wbrt's samples the heap pages the program dirtied in each
- * interval of WBRT_STATS_INTERVAL milliseconds (G.cfg.stats_interval_ms). */
+ * interval of WBRT_STATS_INTERVAL milliseconds (G.cfg.stats_interval_ms).
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,8 @@
  * A vfork child (gcc's pex, for one) shares our memory but not our threads: no stop
  * signal of ours reaches it, and a lock it took would stay taken in the parent once the
  * exec succeeds, so it execs without.  glibc's exec functions call execve internally,
- * past any interposition: each is wrapped. */
+ * past any interposition: each is wrapped.
+ * Design: docs/design/preload.md */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>

@@ -4,7 +4,8 @@
  * roots without freeing (gc_each_unreachable), adds up the unreachable blocks per stack
  * and prints the largest first, symbolized by backtrace_symbols_fd (which does not
  * allocate).  Stacks come from glibc's backtrace(), whose first call loads libgcc_s
- * (and allocates): it is made once from the constructor. */
+ * (and allocates): it is made once from the constructor.
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libwbrt-preload.so: state shared by its parts. */
+/* libwbrt-preload.so: state shared by its parts.
+ * Design: docs/design/preload.md */
 #ifndef WBRT_PRELOAD_H
 #define WBRT_PRELOAD_H
 

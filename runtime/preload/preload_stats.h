@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The preloaded process's report to `wbrt run`. */
+/* The preloaded process's report to `wbrt run`.
+ * Design: docs/design/preload.md */
 #ifndef WBRT_PRELOAD_STATS_H
 #define WBRT_PRELOAD_STATS_H
 

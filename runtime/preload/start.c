@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Starting the collector inside an unmodified program, and its report at exit. */
+/* Starting the collector inside an unmodified program, and its report at exit.
+ * Design: docs/design/preload.md */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The statistics channel to `wbrt run`: one JSON line per process, appended at exit to
  * the file it created.  A forked child starts its counters from zero, so that the lines
- * of a process tree add up. */
+ * of a process tree add up.
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
