@@ -111,6 +111,23 @@ static int value_int(const char *var, const char *v, long lo, long hi, long *out
     return 0;
 }
 
+/* s is one of the NULL-terminated words: its index into *out; else the error, listing them. */
+static int value_word(const char *var, const char *s, const char *const *words, int *out, char *why,
+                      size_t whylen)
+{
+    char acc[96] = "";
+    size_t n = 0, used = 0;
+    for (; words[n]; n++)
+        if (strcmp(s, words[n]) == 0) {
+            *out = (int)n;
+            return 0;
+        }
+    for (size_t i = 0; i < n && used < sizeof acc; i++)      /* "a, b or c" */
+        used += (size_t)snprintf(acc + used, sizeof acc - used, "%s%s",
+                                 i == 0 ? "" : i + 1 == n ? " or " : ", ", words[i]);
+    return bad(why, whylen, var, s, acc);
+}
+
 /* A string option that must fit its field (len bytes with the terminator). */
 static int value_string(const char *var, const char *v, char *field, size_t len, const char *shown,
                         const char *accepted, char *why, size_t whylen)
@@ -136,9 +153,17 @@ const char *const options_vars[] = {
     [V_COUNT] = NULL,
 };
 
+/* The words of the enumerated options, in their enums' order. */
+static const char *const bad_free_words[] = {[BAD_FREE_ABORT] = "abort", [BAD_FREE_IGNORE] = "ignore", NULL};
+static const char *const arm_words[] = {[ARM_BY_COST] = "cost", [ARM_ALWAYS] = "always", [ARM_HOT] = "hot", NULL};
+static const char *const mode_words[] = {[PRELOAD_GC] = "gc", [PRELOAD_LEAK] = "leak",
+                                         [PRELOAD_STATS] = "stats", NULL};
+/* from BARRIER_LOOP_POLL on (BARRIER_LOOP_DEFAULT is not a value one can set) */
+static const char *const loop_words[] = {"poll", "uring", NULL};
+
 int options_parse(struct wbrt_config *c, const char *var, const char *s, char *why, size_t whylen)
 {
-    int i = 0;
+    int i = 0, w;
     long v;
     while (i < V_COUNT && strcmp(var, options_vars[i]) != 0)
         i++;
@@ -164,12 +189,9 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
         *(i == V_VERIFY ? &c->verify : &c->verbose) = (int)v;
         return 0;
     case V_ON_BAD_FREE:
-        if (strcmp(s, "abort") == 0)
-            c->on_bad_free = BAD_FREE_ABORT;
-        else if (strcmp(s, "ignore") == 0)
-            c->on_bad_free = BAD_FREE_IGNORE;
-        else
-            return bad(why, whylen, var, s, "abort or ignore");
+        if (value_word(var, s, bad_free_words, &w, why, whylen))
+            return -1;
+        c->on_bad_free = (enum bad_free_action)w;
         return 0;
     case V_STOP_SIGNAL:
     case V_LEAK_SIGNAL:
@@ -183,32 +205,19 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
         return value_string(var, s, c->image, sizeof c->image, "(too long)",
                             "the path of a heap image saved by wb_perm_save", why, whylen);
     case V_ARM:
-        if (strcmp(s, "cost") == 0)
-            c->arm = ARM_BY_COST;
-        else if (strcmp(s, "always") == 0)
-            c->arm = ARM_ALWAYS;
-        else if (strcmp(s, "hot") == 0)
-            c->arm = ARM_HOT;
-        else
-            return bad(why, whylen, var, s, "cost, always or hot");
+        if (value_word(var, s, arm_words, &w, why, whylen))
+            return -1;
+        c->arm = (enum arm_mode)w;
         return 0;
     case V_UFFD_LOOP:
-        if (strcmp(s, "poll") == 0)
-            c->barrier_set.loop = BARRIER_LOOP_POLL;
-        else if (strcmp(s, "uring") == 0)
-            c->barrier_set.loop = BARRIER_LOOP_URING;
-        else
-            return bad(why, whylen, var, s, "poll or uring");
+        if (value_word(var, s, loop_words, &w, why, whylen))
+            return -1;
+        c->barrier_set.loop = (enum barrier_loop)(BARRIER_LOOP_POLL + w);
         return 0;
     case V_MODE:
-        if (strcmp(s, "gc") == 0)
-            c->preload_mode = PRELOAD_GC;
-        else if (strcmp(s, "leak") == 0)
-            c->preload_mode = PRELOAD_LEAK;
-        else if (strcmp(s, "stats") == 0)
-            c->preload_mode = PRELOAD_STATS;
-        else
-            return bad(why, whylen, var, s, "gc, leak or stats");
+        if (value_word(var, s, mode_words, &w, why, whylen))
+            return -1;
+        c->preload_mode = (enum preload_mode)w;
         return 0;
     case V_STATS_INTERVAL:
         if (parse_int(s, 1, 60000, &v) != 0)
