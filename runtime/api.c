@@ -7,7 +7,6 @@
 #include <string.h>
 #include "gc.h"
 #include "arm_policy.h"
-#include "fork.h"
 #include "heap.h"
 #include "perm.h"
 #include "roots.h"
@@ -62,11 +61,6 @@ static int init_locked(const struct wb_options *opt)
         threads_init(why, sizeof why) != 0) {
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(ENOMEM);
-    }
-    int fork_err = fork_setup();
-    if (fork_err) {
-        snprintf(last_error, sizeof last_error, "wb_init: pthread_atfork: %s", strerror(fork_err));
-        return fail(fork_err);
     }
     if (G.cfg.image[0] && perm_load_locked(G.cfg.image, why, sizeof why) != 0) {
         int err = errno;

@@ -3,7 +3,8 @@
 #ifndef WBRT_FORK_H
 #define WBRT_FORK_H
 
-/* Registers the handlers, once per process (wb_init): 0, or an errno. */
+/* Registers the handlers, once per process (with the thread registry's set-up, before
+ * the first thread record exists): 0, or an errno. */
 int fork_setup(void);
 
 /* libwbrt-preload.so's own step in a fork child (its constructor sets it before wb_init):

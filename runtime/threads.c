@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "fork.h"
 #include "gc.h"
 #include "race_annotations.h"
 #include "segments.h"
@@ -237,8 +238,8 @@ static void setup(void)
     sigdelset(&sa.sa_mask, SIGBUS);
     if (sigaction(suspend_signal, &sa, NULL) != 0)
         setup_errno = errno;
-    else
-        setup_errno = pthread_key_create(&exit_key, on_thread_exit);
+    else if ((setup_errno = pthread_key_create(&exit_key, on_thread_exit)) == 0)
+        setup_errno = fork_setup();     /* the registry's locks are taken across fork */
 }
 
 static int setup_done(void)

@@ -12,22 +12,17 @@ shift
 command -v nm >/dev/null || { echo "SKIPPED: nm (binutils) not installed"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | sort -u >"$tmp/exported"
+nm -D --defined-only "$lib" | awk '{sub(/@.*/, "", $3); print $3}' | sort -u >"$tmp/exported"
 [ -s "$tmp/exported" ] || { echo "FAIL: $lib exports nothing"; exit 1; }
-: >"$tmp/runtime_defs"
-for o in "$@"; do
-    case $o in */runtime/preload/*) ;; *) nm --defined-only "$o" | awk 'NF == 3 {print $3}' >>"$tmp/runtime_defs" ;; esac
-done
-sort -u "$tmp/runtime_defs" -o "$tmp/runtime_defs"
-comm -23 "$tmp/exported" "$tmp/runtime_defs" >"$tmp/wrappers"
+# "object symbol" lines, one nm run each for the definitions and the references
+nm -A --defined-only "$@" | awk 'NF == 3 {sub(/:[^:]*$/, "", $1); print $1, $3}' >"$tmp/defs"
+nm -A -u "$@" | awk '{sub(/:$/, "", $1); sub(/:[^:]*$/, "", $1); sub(/@.*/, "", $NF); print $1, $NF}' >"$tmp/uses"
+awk '$1 !~ /\/runtime\/preload\// {print $2}' "$tmp/defs" | sort -u | comm -23 "$tmp/exported" - >"$tmp/wrappers"
 grep -qx read "$tmp/wrappers" || { echo "FAIL: read is not among the wrappers found: the check sees nothing"; exit 1; }
-fails=0 checked=0
-for o in "$@"; do
-    nm --defined-only "$o" | awk 'NF == 3 {print $3}' | sort -u >"$tmp/defs"
-    [ -n "$(comm -12 "$tmp/defs" "$tmp/wrappers")" ] && continue      # a wrapper file
-    checked=$((checked + 1))
-    calls=$(nm -u "$o" | awk '{print $2}' | sed 's/@.*//' | sort -u | comm -12 - "$tmp/wrappers" | tr '\n' ' ')
-    [ -z "$calls" ] || { echo "FAIL: ${o##*/} calls the preload's wrappers: $calls"; fails=$((fails + 1)); }
-done
-echo "$checked objects checked against $(wc -l <"$tmp/wrappers") wrapped names: $fails calling a wrapper"
-[ "$fails" = 0 ]
+awk 'FILENAME == ARGV[1] {w[$1] = 1; next}
+     FILENAME == ARGV[2] {obj[$1] = 1; if ($2 in w) wrapper_file[$1] = 1; next}
+     !($1 in wrapper_file) && ($2 in w) {bad[$1] = bad[$1] " " $2}
+     END {n = 0; for (o in obj) if (!(o in wrapper_file)) n++
+          for (o in bad) {name = o; sub(/.*\//, "", name); print "FAIL: " name " calls the preload'"'"'s wrappers:" bad[o]; f++}
+          printf "%d objects checked against %d wrapped names: %d calling a wrapper\n", n, length(w), f
+          exit f > 0}' "$tmp/wrappers" "$tmp/defs" "$tmp/uses"
