@@ -269,9 +269,6 @@ static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
-    if (G.cfg.verify)
-        for (size_t i = pg; i < pg + (pi->kind == PK_LARGE ? pi->aux : 1); i++)
-            __atomic_fetch_or(&H.program_freed[i / 64], (uint64_t)1 << (i % 64), __ATOMIC_RELAXED);
     struct wb_thread *me = thread_if_registered(); /* freeing never registers: glibc frees
                                                     * after a thread's destructors */
     /* Only the owner writes an owned page's bits: its own frees need no lock. */

@@ -49,9 +49,10 @@ struct heap {
     uint64_t *mark_bits;
     uint64_t *old_bits;
     uint64_t *freed_bits; /* verifier only: objects freed by the last sweep */
-    uint64_t *program_freed; /* verifier only: one bit per page where wb_free freed something
-                                (a stale pointer to a freed slot may see a young object there) */
-    uint64_t *armed_sum;  /* verifier only: per page, its content's hash when last armed */
+    /* Verifier only (verify_init maps them): */
+    uint8_t *armed_copy;  /* per page, its content when last armed, at its offset from base */
+    uint64_t *armed_at;   /* per page, the collection that last armed it */
+    uint64_t *stale_bits; /* per granule, young objects a word older than them points at */
     uint8_t *age;         /* per granule, only when tenure_age > 0 */
     uint64_t *free_pages; /* one bit per page */
     uint64_t *young_map;  /* one bit per page that may hold young objects (tails of large
