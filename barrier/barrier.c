@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The list of backends and the choice among them (WBRT_BARRIER). */
+/* The list of backends and the choice among them (WBRT_BARRIER).
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "probe_report.h"
 

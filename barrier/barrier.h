@@ -1,5 +1,6 @@
 /* The barrier interface: how the collector learns which old pages were written.
- * The collector talks to this and to dirty_map.h only; it never knows the mechanism. */
+ * The collector talks to this and to dirty_map.h only; it never knows the mechanism.
+ * Design: docs/design/barrier.md */
 #ifndef WBRT_BARRIER_H
 #define WBRT_BARRIER_H
 
@@ -9,6 +10,15 @@
 
 typedef void (*barrier_visit_fn)(void *ctx, uintptr_t lo, uintptr_t hi, int whole);
 
+/* The uffd barrier's fault-handler loop (WBRT_UFFD_LOOP): poll(2) + read(2), or io_uring. */
+enum barrier_loop { BARRIER_LOOP_DEFAULT, BARRIER_LOOP_POLL, BARRIER_LOOP_URING };
+
+/* What the user chose for the barriers (the runtime's options); all zero: the defaults. */
+struct barrier_settings {
+    int verbose;                /* at detach, one line on what the barrier saw */
+    enum barrier_loop loop;
+};
+
 struct barrier_ops {
     const char *name;
     /* 1 if a young collection can trust the dirty map; 0 (none) = scan every old page. */
@@ -16,9 +26,14 @@ struct barrier_ops {
     /* 0 if this kernel/process can use it; else -1 and a one-line reason in why. */
     int (*probe)(char *why, size_t whylen);
     /* Take charge of the heap reservation [base, base+len); faults are recorded in dm.
-     * 0, or -1 with a reason in why. */
-    int (*attach)(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen);
+     * set: the settings (NULL: the defaults).  0, or -1 with a reason in why. */
+    int (*attach)(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                  char *why, size_t whylen);
     void (*detach)(void);
+    /* In a fork child (the runtime's one pthread_atfork handler, or a test's child): the
+     * kernel state the barrier holds is the parent's; it is replaced at the next operation.
+     * Async-signal-safe: sets flags, resets locks. */
+    void (*after_fork)(void);
     /* Start tracking writes to these (page-aligned) old pages. World stopped. */
     void (*arm)(void *addr, size_t len);
     /* World stopped: OR into dm every page of [addr, addr+len) written since it was
@@ -64,7 +79,7 @@ const struct barrier_ops *barrier_select(const char *name, int say, char *why, s
 
 /* For backends with nothing to do in an op (none.c). */
 void barrier_noop_range(void *addr, size_t len);
-void barrier_noop_detach(void);
+void barrier_noop(void);    /* detach, or after_fork of a barrier whose state fork copies whole */
 size_t barrier_noop_harvest(struct dirty_map *dm, void *addr, size_t len);
 uint64_t barrier_noop_faults(void);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The card table.  Bytes rather than bits: a card mark is then one plain store, and two
- * threads marking neighbouring cards cannot lose each other's mark. */
+ * threads marking neighbouring cards cannot lose each other's mark.
+ * Design: docs/design/barrier.md */
 #include "card_table.h"
 #include "soft.h"
 #include "vm.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A byte per card of the heap reservation (wb_soft_cards): written by the inline card
- * barrier and by the store buffer when it overflows; read and cleared by the collector. */
+ * barrier and by the store buffer when it overflows; read and cleared by the collector.
+ * Design: docs/design/barrier.md */
 #ifndef WBRT_CARD_TABLE_H
 #define WBRT_CARD_TABLE_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The dirty-page bitmap: one bit per 4 KiB page, word-wise scans. */
+/* The dirty-page bitmap: one bit per 4 KiB page, word-wise scans.
+ * Design: docs/design/dirty-map.md */
 #include "dirty_map.h"
 
 #include <string.h>

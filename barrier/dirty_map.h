@@ -1,5 +1,6 @@
 /* One bit per 4 KiB page of the heap reservation.  Set with atomic ORs from any
- * thread or signal handler; read and cleared only while the world is stopped. */
+ * thread or signal handler; read and cleared only while the world is stopped.
+ * Design: docs/design/dirty-map.md */
 #ifndef WBRT_DIRTY_MAP_H
 #define WBRT_DIRTY_MAP_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Reporting harvested pages to the dirty map, and harvest failures to stderr. */
+/* Reporting harvested pages to the dirty map, and harvest failures to stderr.
+ * Design: docs/design/dirty-map.md */
 #include "harvest_report.h"
 
 #include <stdarg.h>

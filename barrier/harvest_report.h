@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the kernel barriers share when they report a harvest: regions into the dirty map,
- * "every page" when which were written is unknown, and the warning that says so. */
+ * "every page" when which were written is unknown, and the warning that says so.
+ * Design: docs/design/dirty-map.md */
 #ifndef WBRT_HARVEST_REPORT_H
 #define WBRT_HARVEST_REPORT_H
 

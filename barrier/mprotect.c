@@ -5,7 +5,8 @@
  * every protection boundary costs a mapping (vm.max_map_count, 65530 by default).
  * If mprotect fails (ENOMEM: out of mappings) the barrier gives up protecting for good:
  * the whole heap is made writable in one call and every page of each harvested range is
- * reported dirty from then on (tracks stays 1, but the answer is "everything"). */
+ * reported dirty from then on (tracks stays 1, but the answer is "everything").
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "faults.h"
 #include "page_runs.h"
@@ -118,8 +119,10 @@ static int mp_probe(char *why, size_t whylen)
     return rc;
 }
 
-static int mp_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int mp_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                     char *why, size_t whylen)
 {
+    (void)set;
     if (page_runs_init(&mp.pages, base, len) < 0) {
         snprintf(why, whylen, "mmap of the page bitmaps: %s", strerror(errno));
         return -1;
@@ -206,6 +209,7 @@ const struct barrier_ops barrier_mprotect = {
     .probe = mp_probe,
     .attach = mp_attach,
     .detach = mp_detach,
+    .after_fork = barrier_noop,
     .arm = mp_arm,
     .harvest = mp_harvest,
     .will_write = mp_will_write,

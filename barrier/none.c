@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* No barrier: tracks nothing, so every young collection scans every old page.  Its empty
- * ops also serve the software barriers, which learn of stores from WB_STORE(). */
+ * ops also serve the software barriers, which learn of stores from WB_STORE().
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 
 static int none_probe(char *why, size_t whylen)
@@ -10,8 +11,10 @@ static int none_probe(char *why, size_t whylen)
     return 0;
 }
 
-static int none_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int none_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                       char *why, size_t whylen)
 {
+    (void)set;
     (void)base;
     (void)len;
     (void)dm;
@@ -20,7 +23,7 @@ static int none_attach(void *base, size_t len, struct dirty_map *dm, char *why, 
     return 0;
 }
 
-void barrier_noop_detach(void)
+void barrier_noop(void)
 {
 }
 
@@ -48,7 +51,8 @@ const struct barrier_ops barrier_none = {
     .tracks = 0,
     .probe = none_probe,
     .attach = none_attach,
-    .detach = barrier_noop_detach,
+    .detach = barrier_noop,
+    .after_fork = barrier_noop,
     .arm = barrier_noop_range,
     .harvest = barrier_noop_harvest,
     .will_write = barrier_noop_range,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Armed and protected page bitmaps, and the run walks over them. */
+/* Armed and protected page bitmaps, and the run walks over them.
+ * Design: docs/design/dirty-map.md */
 #include "page_runs.h"
 #include "harvest_report.h"
 

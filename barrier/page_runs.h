@@ -2,7 +2,8 @@
 /* The page bookkeeping of the barriers that protect pages themselves (mprotect, uffd):
  * which heap pages are armed and which are protected now, and walks over runs of them, so
  * that adjacent pages share one system call.  No lock: the bits are atomic, and each
- * caller keeps its own discipline (a signal handler reads them, or a mutex guards them). */
+ * caller keeps its own discipline (a signal handler reads them, or a mutex guards them).
+ * Design: docs/design/dirty-map.md */
 #ifndef WBRT_PAGE_RUNS_H
 #define WBRT_PAGE_RUNS_H
 

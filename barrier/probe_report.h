@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `wbrt probe`: which barriers this kernel and process can use, and why not. */
+/* `wbrt probe`: which barriers this kernel and process can use, and why not.
+ * Design: docs/design/barrier.md */
 #ifndef WBRT_PROBE_REPORT_H
 #define WBRT_PROBE_REPORT_H
 

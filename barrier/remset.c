@@ -5,7 +5,8 @@
  * (a large object too: the price of object granularity) and clears its byte.
  * Order in wb_remember: entry, byte, count.  A thread stopped between any two steps is
  * sound: the collector sees either nothing (the count is not yet moved: the entry is
- * counted after the thread resumes, and reaches the next collection) or everything. */
+ * counted after the thread resumes, and reaches the next collection) or everything.
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "soft.h"
 #include "vm.h"
@@ -31,8 +32,10 @@ static int remset_probe(char *why, size_t whylen)
     return soft_probe("remset", &wb_program_barrier_remset, why, whylen);
 }
 
-static int remset_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int remset_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                         char *why, size_t whylen)
 {
+    (void)set;
     (void)dm;
     table_len = len / 16;
     wb_soft_remembered = os_table(table_len);

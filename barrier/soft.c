@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared parts of the software barriers: the program's choice, the heap range, and the
  * per-thread logs.  Logs are never freed: a list that only grows needs no lock for the
- * collector to walk, and a stopped thread can never hold one. */
+ * collector to walk, and a stopped thread can never hold one.
+ * Design: docs/design/barrier.md */
 #include "soft.h"
 #include "vm.h"
 #include "wbrt.h"

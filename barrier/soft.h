@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the software barriers (card, ssb, remset) share: the program's choice, the heap
- * range their inline code checks, and per-thread logs the collector drains. */
+ * range their inline code checks, and per-thread logs the collector drains.
+ * Design: docs/design/barrier.md */
 #ifndef WBRT_SOFT_H
 #define WBRT_SOFT_H
 
@@ -17,6 +18,7 @@ int soft_probe(const char *name, const unsigned *marker, char *why, size_t whyle
 #define SOFT_BARRIER_OPS(name_, probe_, attach_, detach_, remembered_)                      \
     {                                                                                       \
         .name = name_, .tracks = 1, .probe = probe_, .attach = attach_, .detach = detach_,  \
+        .after_fork = barrier_noop,                                                  \
         .arm = barrier_noop_range, .harvest = barrier_noop_harvest,                         \
         .will_write = barrier_noop_range, .disarm = barrier_noop_range,                     \
         .prepare_kernel_write = barrier_noop_range, .faults = barrier_noop_faults,          \

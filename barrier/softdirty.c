@@ -8,15 +8,17 @@
  * sets the bit on freshly faulted pages and on every page of a new (or grown) mapping:
  * over-reporting, which is sound.  Kernel writes (read(2) into the heap) just work.
  * Soft-dirty is one per process: anyone else who clears it (CRIU's pre-dump, a second
- * user in the process) makes us miss writes. */
+ * user in the process) makes us miss writes.
+ * Design: docs/design/barrier.md */
+#include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"
+#include "sys.h"
 #include "pagemap.h"
 #include "uffd.h"
 #include "vm.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -107,29 +109,30 @@ static int open_files(int *pagemap, int *clear_refs, char *why, size_t whylen)
     return 0;
 }
 
+/* 1: the config says soft-dirty is off, 2: on, 0: not this line. */
+static int config_line(void *unused, const char *line)
+{
+    (void)unused;
+    return strcmp(line, "# CONFIG_MEM_SOFT_DIRTY is not set") == 0 ? 1
+         : strcmp(line, "CONFIG_MEM_SOFT_DIRTY=y") == 0      ? 2 : 0;
+}
+
 /* Bit 55 never set: say so, and what the kernel's config file says if it is readable
  * (/proc/config.gz would need gunzip). */
 static void no_soft_dirty(char *why, size_t whylen)
 {
+    static const char *const verdicts[] = {
+        [1] = "confirms: # CONFIG_MEM_SOFT_DIRTY is not set", [2] = "says CONFIG_MEM_SOFT_DIRTY=y, though"};
     struct utsname u;
-    char path[128], line[128];
-    const char *verdict = NULL;
+    char path[128];
     int n = snprintf(why, whylen, "kernel built without CONFIG_MEM_SOFT_DIRTY "
                      "(pagemap bit 55 stays clear after a write)");
-    if (uname(&u) != 0)
+    if (os_uname(&u) != 0)
         return;
     snprintf(path, sizeof path, "/boot/config-%s", u.release);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    while (!verdict && fgets(line, sizeof line, f))
-        if (strcmp(line, "# CONFIG_MEM_SOFT_DIRTY is not set\n") == 0)
-            verdict = "confirms: # CONFIG_MEM_SOFT_DIRTY is not set";
-        else if (strcmp(line, "CONFIG_MEM_SOFT_DIRTY=y\n") == 0)
-            verdict = "says CONFIG_MEM_SOFT_DIRTY=y, though";
-    fclose(f);
-    if (verdict && n > 0 && (size_t)n < whylen)
-        snprintf(why + n, whylen - (size_t)n, "; %s %s", path, verdict);
+    int v = os_file_lines(path, config_line, NULL);
+    if (v > 0 && n > 0 && (size_t)n < whylen)
+        snprintf(why + n, whylen - (size_t)n, "; %s %s", path, verdicts[v]);
 }
 
 /* Write a scratch page, clear, expect bit 55 clear; write it again, expect it set.  This
@@ -185,7 +188,7 @@ static int sd_probe(char *why, size_t whylen)
     return rc;
 }
 
-static void on_fork_child(void)
+static void sd_after_fork(void)
 {
     sd.forked = 1;
 }
@@ -215,9 +218,10 @@ static void follow_fork(void)
     }
 }
 
-static int sd_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int sd_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                     char *why, size_t whylen)
 {
-    static bool fork_hook;
+    (void)set;
     (void)base;         /* harvest is told where to look */
     (void)len;
     (void)dm;
@@ -251,8 +255,6 @@ static int sd_attach(void *base, size_t len, struct dirty_map *dm, char *why, si
     sd.armed_lo = sd.armed_hi = 0;
     sd.all_dirty = false;
     sd.forked = 0;
-    if (!fork_hook)
-        fork_hook = pthread_atfork(NULL, NULL, on_fork_child) == 0;
     return 0;
 }
 
@@ -317,6 +319,7 @@ const struct barrier_ops barrier_softdirty = {
     .probe = sd_probe,
     .attach = sd_attach,
     .detach = sd_detach,
+    .after_fork = sd_after_fork,
     .arm = sd_arm,
     .harvest = sd_harvest,
     /* Writes need no help: the kernel sets the bits (kernel writes too), reads report them. */

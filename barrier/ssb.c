@@ -5,7 +5,8 @@
  * buffered slots exactly and the dirty cards' words.
  * The collector takes every non-zero entry of every buffer and zeroes it: it need not
  * know where a stopped thread's cursor is, and an entry written just before the thread
- * was stopped is seen even if the cursor was not yet moved past it. */
+ * was stopped is seen even if the cursor was not yet moved past it.
+ * Design: docs/design/barrier.md */
 #include "barrier.h"
 #include "card_table.h"
 #include "soft.h"
@@ -29,8 +30,10 @@ static int ssb_probe(char *why, size_t whylen)
     return soft_probe("ssb", &wb_program_barrier_ssb, why, whylen);
 }
 
-static int ssb_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int ssb_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                      char *why, size_t whylen)
 {
+    (void)set;
     (void)dm;
     lost = false;
     return card_table_attach(base, len, 512, why, whylen);

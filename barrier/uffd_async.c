@@ -3,7 +3,9 @@
  * first write to a protected page itself (no handler, no signal) and PAGEMAP_SCAN both
  * reports the written pages and re-protects them in one walk.  Kernel writes (read(2)
  * into the heap) just work.  A page that is not protected counts as written, so any
- * failure to protect is sound: the page is reported by the next scan. */
+ * failure to protect is sound: the page is reported by the next scan.
+ * Design: docs/design/barrier.md */
+#include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"
 #include "pagemap.h"
@@ -11,7 +13,6 @@
 #include "vm.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -112,7 +113,7 @@ static int ua_probe(char *why, size_t whylen)
     return rc;
 }
 
-static void on_fork_child(void)
+static void ua_after_fork(void)
 {
     ua.forked = 1;
 }
@@ -131,9 +132,10 @@ static void follow_fork(void)
         ua.uffd = ua.pagemap = -1;      /* harvest then reports every page */
 }
 
-static int ua_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int ua_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                     char *why, size_t whylen)
 {
-    static bool fork_hook;
+    (void)set;
     (void)dm;
     if (!harvest_regions) {
         void *p = os_table(HARVEST_REGIONS * sizeof *harvest_regions);
@@ -148,8 +150,6 @@ static int ua_attach(void *base, size_t len, struct dirty_map *dm, char *why, si
     ua.base = base;
     ua.len = len;
     ua.forked = 0;
-    if (!fork_hook)
-        fork_hook = pthread_atfork(NULL, NULL, on_fork_child) == 0;
     return 0;
 }
 
@@ -226,6 +226,7 @@ const struct barrier_ops barrier_uffd_async = {
     .probe = ua_probe,
     .attach = ua_attach,
     .detach = ua_detach,
+    .after_fork = ua_after_fork,
     .arm = ua_arm,
     .harvest = ua_harvest,
     .will_write = ua_will_write,

@@ -9,13 +9,16 @@
  * The handler is not a mutator (stop-the-world does not stop it), so one mutex makes every
  * change of the kernel's protection and of `prot` a single step: a page writable in the
  * kernel while its prot bit is set would lose its writes.  The opposite (protected, bit
- * clear) is harmless: its next write faults and the handler resolves it. */
+ * clear) is harmless: its next write faults and the handler resolves it.
+ * Design: docs/design/barrier.md */
+#include "errno_text.h"
 #include "barrier.h"
 #include "page_runs.h"
 #include "thread_spawn.h"
 #include "uapi_uffd.h"
 #include "uffd.h"
 #include "uffd_events.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +46,7 @@ struct uf {
     unsigned ntids;             /* TIDS + 1: more than TIDS */
     int gave_up;
     volatile sig_atomic_t forked;
+    struct barrier_settings set;
 };
 
 static struct uf uf = {.uffd = -1};
@@ -175,7 +179,9 @@ static int track(struct uf *u, char *why, size_t whylen)
         snprintf(why, whylen, "UFFDIO_REGISTER (write-protect mode): %s", errno_text(errno, e, sizeof e));
         goto fail;
     }
-    if (uffd_events_open(&u->ev, u->uffd, "uffd barrier", why, whylen) < 0)
+    enum uffd_loop loop = u->set.loop == BARRIER_LOOP_URING ? UFFD_LOOP_URING : UFFD_LOOP_POLL;
+    if (uffd_events_open(&u->ev, u->uffd, "uffd barrier", u->set.loop == BARRIER_LOOP_DEFAULT ? NULL : &loop,
+                         why, whylen) < 0)
         goto fail;
     u->events_up = true;
     int rc = os_thread_spawn(&u->thread, handler, u);
@@ -198,10 +204,13 @@ static void release(struct uf *u)
     u->uffd = -1;
 }
 
-static int start(struct uf *u, void *base, size_t len, char *why, size_t whylen)
+static int start(struct uf *u, void *base, size_t len, const struct barrier_settings *set, char *why,
+                 size_t whylen)
 {
     memset(u, 0, sizeof *u);
     u->uffd = -1;
+    if (set)
+        u->set = *set;
     pthread_mutex_init(&u->lock, NULL);
     if (page_runs_init(&u->pages, base, len) < 0) {
         snprintf(why, whylen, "mmap of the page bitmaps: %s", strerror(errno));
@@ -215,13 +224,12 @@ static int start(struct uf *u, void *base, size_t len, char *why, size_t whylen)
     return 0;
 }
 
-/* With WBRT_VERBOSE=1, at detach: what the handler saw (the runtime detaches only in a
- * fork child; the bench and the tests detach). */
+/* Verbose, at detach: what the handler saw (the runtime detaches only in a fork child;
+ * the bench and the tests detach). */
 static void say_stats(const struct uf *u)
 {
-    const char *v = secure_getenv("WBRT_VERBOSE");
     char threads[32] = "";
-    if (!v || strcmp(v, "1") != 0)
+    if (!u->set.verbose)
         return;
     if (u->features & UFFD_FEATURE_THREAD_ID)
         snprintf(threads, sizeof threads, ", faulting threads %s%u", u->ntids > TIDS ? "over " : "",
@@ -297,7 +305,7 @@ static int us_probe(char *why, size_t whylen)
             munmap(m, len);
         return -1;
     }
-    if (start(&u, m, len, why, whylen) < 0)
+    if (start(&u, m, len, NULL, why, whylen) < 0)
         goto out;
     arm(&u, m, len);
     *(volatile char *)(m + WB_PAGE_SIZE) = 1;
@@ -308,11 +316,11 @@ static int us_probe(char *why, size_t whylen)
         goto stop;
     }
     dirty_map_clear_range(&dm, 0, 2);
-    if (pipe2(p, O_CLOEXEC) < 0 || write(p[1], "k", 1) != 1) {
+    if (os_pipe2(p, O_CLOEXEC) < 0 || write(p[1], "k", 1) != 1) {
         snprintf(why, whylen, "pipe: %s", errno_text(errno, e, sizeof e));
         goto stop;
     }
-    if (read(p[0], m + 7, 1) != 1) {
+    if (os_read(p[0], m + 7, 1) != 1) {
         snprintf(why, whylen, "read(2) into a write-protected page: %s", errno_text(errno, e, sizeof e));
         goto stop;
     }
@@ -338,7 +346,7 @@ out:
 /* The fork child: the handler thread is not there, the uffd acts on the parent, and the
  * heap is neither registered nor protected in the child.  The lock may have been held by
  * the parent's handler: take a fresh one. */
-static void on_fork_child(void)
+static void us_after_fork(void)
 {
     if (!uf.pages.base)
         return;
@@ -360,15 +368,11 @@ static void follow_fork(void)
         uf.gave_up = 1;
 }
 
-static int us_attach(void *base, size_t len, struct dirty_map *dm, char *why, size_t whylen)
+static int us_attach(void *base, size_t len, struct dirty_map *dm, const struct barrier_settings *set,
+                     char *why, size_t whylen)
 {
-    static int fork_hook;
     (void)dm;
-    if (start(&uf, base, len, why, whylen) < 0)
-        return -1;
-    if (!__atomic_exchange_n(&fork_hook, 1, __ATOMIC_RELAXED))
-        pthread_atfork(NULL, NULL, on_fork_child);
-    return 0;
+    return start(&uf, base, len, set, why, whylen);
 }
 
 static void us_detach(void)
@@ -417,6 +421,7 @@ const struct barrier_ops barrier_uffd = {
     .probe = us_probe,
     .attach = us_attach,
     .detach = us_detach,
+    .after_fork = us_after_fork,
     .arm = us_arm,
     .harvest = us_harvest,
     .will_write = us_will_write,

@@ -141,7 +141,7 @@ static int via_barrier(const struct barrier_ops *b, double *fault, double *rearm
         printf("primitive name=%s unit=page skipped=%s\n", b->name, why);
         return -1;
     }
-    if (dirty_map_init(&dm, (uintptr_t)range, npages) < 0 || b->attach(range, range_len, &dm, why, sizeof why) != 0) {
+    if (dirty_map_init(&dm, (uintptr_t)range, npages) < 0 || b->attach(range, range_len, &dm, NULL, why, sizeof why) != 0) {
         fprintf(stderr, "primitives: %s: %s\n", b->name, why);
         exit(1);
     }

@@ -40,8 +40,8 @@ static void *writer(void *arg)
 static void attach(const char *loop)
 {
     char why[512];
-    setenv("WBRT_UFFD_LOOP", loop, 1);
-    if (barrier_uffd.attach(heap, heap_len, &dm, why, sizeof why) != 0) {
+    struct barrier_settings set = {.loop = strcmp(loop, "uring") == 0 ? BARRIER_LOOP_URING : BARRIER_LOOP_POLL};
+    if (barrier_uffd.attach(heap, heap_len, &dm, &set, why, sizeof why) != 0) {
         fprintf(stderr, "uffd_loop: attach: %s\n", why);
         exit(1);
     }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Build id lookup through dl_iterate_phdr: the PT_NOTE segments of the object whose
- * PT_LOAD segments contain the address. */
+ * PT_LOAD segments contain the address.
+ * Design: docs/design/os.md */
 #include "build_id.h"
 
 #include <elf.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The GNU build id (ELF note NT_GNU_BUILD_ID) of the loaded object that contains an address. */
+/* The GNU build id (ELF note NT_GNU_BUILD_ID) of the loaded object that contains an address.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_BUILD_ID_H
 #define WBRT_OS_BUILD_ID_H
 

@@ -18,8 +18,10 @@
  * Limit: a program that installs its own SIGSEGV handler after us replaces us until
  * faults_install(), unless its sigaction() calls go through faults_sigaction().
  * Our own calls use __sigaction, glibc's exported name for the real call, so that a
- * sigaction() wrapper built on faults_sigaction() never sees them. */
+ * sigaction() wrapper built on faults_sigaction() never sees them.
+ * Design: docs/design/os.md */
 #include "faults.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -86,7 +88,7 @@ static void pass_on(int sig, siginfo_t *si, void *context)
     sigorset(&mask, &mask, &prog.sa_mask);
     if (!(prog.sa_flags & SA_NODEFER))
         sigaddset(&mask, SIGSEGV);
-    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    os_sigmask(SIG_SETMASK, &mask, NULL);
     if (prog.sa_flags & SA_SIGINFO)
         prog.sa_sigaction(sig, si, context);
     else

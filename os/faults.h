@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* SIGSEGV write faults, through libsigsegv, chained to the program's own disposition. */
+/* SIGSEGV write faults, through libsigsegv, chained to the program's own disposition.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_FAULTS_H
 #define WBRT_OS_FAULTS_H
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /proc/self/maps, read whole into an mmap'd buffer (its lines may change between two
- * reads otherwise) and parsed by hand: no stdio, no malloc. */
+ * reads otherwise) and parsed by hand: no stdio, no malloc.
+ * Design: docs/design/os.md */
 #include "maps.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include "vm.h"
+#include "sys.h"
 
 static char *buf;
 static size_t cap;
@@ -26,7 +28,7 @@ static ssize_t read_all(void)
             return -1;
         size_t n = 0;
         ssize_t r;
-        while (n < cap && (r = read(fd, buf + n, cap - n)) != 0) {
+        while (n < cap && (r = os_read(fd, buf + n, cap - n)) != 0) {
             if (r < 0) {
                 if (errno == EINTR)
                     continue;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The process's anonymous writable mappings, from /proc/self/maps. */
+/* The process's anonymous writable mappings, from /proc/self/maps.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_MAPS_H
 #define WBRT_OS_MAPS_H
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* /proc/self/pagemap (PAGEMAP_SCAN, entries) and /proc/self/clear_refs. */
+/* /proc/self/pagemap (PAGEMAP_SCAN, entries) and /proc/self/clear_refs.
+ * Design: docs/design/os.md */
 #include "pagemap.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,7 +136,7 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, pagemap_region_fn fn, void *ct
 int pagemap_read(int fd, uintptr_t addr, uint64_t *buf, size_t n)
 {
     size_t want = n * sizeof *buf;
-    ssize_t got = pread(fd, buf, want, (off_t)((addr >> PAGEMAP_PAGE_SHIFT) * sizeof *buf));
+    ssize_t got = os_pread(fd, buf, want, (off_t)((addr >> PAGEMAP_PAGE_SHIFT) * sizeof *buf));
     if (got < 0)
         return -1;
     if ((size_t)got != want) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* /proc/self/pagemap: its 64-bit entries, its PAGEMAP_SCAN ioctl, and the soft-dirty bits
- * that /proc/self/clear_refs clears. */
+ * that /proc/self/clear_refs clears.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_PAGEMAP_H
 #define WBRT_OS_PAGEMAP_H
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Happens-before edges that a race checker cannot see by itself (helgrind: atomics used as
  * a lock, a futex wake, a signal sent to a thread), told to it where the valgrind headers
- * exist (package valgrind).  Outside valgrind they are a few no-op instructions. */
+ * exist (package valgrind).  Outside valgrind they are a few no-op instructions.
+ * Design: docs/design/os.md */
 #ifndef WBRT_RACE_ANNOTATIONS_H
 #define WBRT_RACE_ANNOTATIONS_H
 

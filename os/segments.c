@@ -1,4 +1,5 @@
 /* dl_iterate_phdr and pthread_getattr_np wrappers.
+ * Design: docs/design/os.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "segments.h"
 #include <link.h>

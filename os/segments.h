@@ -1,4 +1,5 @@
-/* Writable segments of every loaded object: the globals that are GC roots. */
+/* Writable segments of every loaded object: the globals that are GC roots.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_SEGMENTS_H
 #define WBRT_OS_SEGMENTS_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Threads of the library's own.  Knows nothing of the collector: it only avoids it. */
+/* Threads of the library's own.  Knows nothing of the collector: it only avoids it.
+ * Design: docs/design/os.md */
 #include "thread_spawn.h"
 
 #include <dlfcn.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Threads of the library's own, started beneath the pthread_create interposer. */
+/* Threads of the library's own, started beneath the pthread_create interposer.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_THREAD_SPAWN_H
 #define WBRT_OS_THREAD_SPAWN_H
 

@@ -1,4 +1,5 @@
 /* Kernel uapi for userfaultfd write-protect and PAGEMAP_SCAN that Debian 12's headers predate.
+ * Design: docs/design/os.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef WBRT_UAPI_UFFD_H
 #define WBRT_UAPI_UFFD_H

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* userfaultfd(2) wrappers.  Knows nothing of heaps: ranges and feature bits only. */
+/* userfaultfd(2) wrappers.  Knows nothing of heaps: ranges and feature bits only.
+ * Design: docs/design/os.md */
 #include "uffd.h"
+#include "errno_text.h"
 #include "uapi_uffd.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,21 +15,21 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-const char *errno_text(int e, char *buf, size_t len)
-{
-    const char *name = strerrorname_np(e);
-    snprintf(buf, len, "%s (%s)", strerror(e), name ? name : "?");
-    return buf;
-}
-
 void kernel_age_note(int major, int minor, char *buf, size_t len)
 {
     struct utsname u;
     int maj = 0, min = 0;
     buf[0] = '\0';
-    if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &maj, &min) == 2 &&
+    if (os_uname(&u) == 0 && sscanf(u.release, "%d.%d", &maj, &min) == 2 &&
         (maj < major || (maj == major && min < minor)))
         snprintf(buf, len, " (Linux %s predates %d.%d)", u.release, major, minor);
+}
+
+/* The first line into buf (16 bytes). */
+static int first_line(void *buf, const char *line)
+{
+    snprintf(buf, 16, "%s", line);
+    return 1;
 }
 
 /* Why userfaultfd(0) got EPERM and no fallback worked: name the knobs to change.
@@ -34,15 +37,9 @@ void kernel_age_note(int major, int minor, char *buf, size_t len)
 static void explain_eperm(const char *user_mode, char *why, size_t whylen)
 {
     char sysctl[16] = "?", mode[32] = "missing";
-    FILE *f = fopen("/proc/sys/vm/unprivileged_userfaultfd", "re");
-    if (f) {
-        if (!fgets(sysctl, sizeof sysctl, f))
-            strcpy(sysctl, "?");
-        sysctl[strcspn(sysctl, "\n")] = '\0';
-        fclose(f);
-    }
+    os_file_lines("/proc/sys/vm/unprivileged_userfaultfd", first_line, sysctl);
     struct stat st;
-    if (stat("/dev/userfaultfd", &st) == 0)
+    if (os_stat("/dev/userfaultfd", &st) == 0)
         snprintf(mode, sizeof mode, "mode %04o", (unsigned)(st.st_mode & 07777));
     snprintf(why, whylen,
              "vm.unprivileged_userfaultfd=%s and /dev/userfaultfd not accessible (%s): "

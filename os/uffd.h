@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* userfaultfd(2): open with the privilege fallbacks, API handshake, register, write-protect. */
+/* userfaultfd(2): open with the privilege fallbacks, API handshake, register, write-protect.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_UFFD_H
 #define WBRT_OS_UFFD_H
 
@@ -30,7 +31,5 @@ int uffd_writeprotect(int fd, void *addr, size_t len, bool protect);
 /* " (Linux <release> predates <major>.<minor>)" into buf if the running kernel is older
  * than that version, else "". */
 void kernel_age_note(int major, int minor, char *buf, size_t len);
-/* "<strerror> (<ENAME>)" for errno value e. */
-const char *errno_text(int e, char *buf, size_t len);
 
 #endif

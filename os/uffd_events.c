@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* userfaultfd event loops: poll(2) + read(2), or io_uring reads.  Ranges and fds only. */
+/* userfaultfd event loops: poll(2) + read(2), or io_uring reads.  Ranges and fds only.
+ * Design: docs/design/os.md */
 #include "uffd_events.h"
+#include "errno_text.h"
 #include "uffd.h"
 #include "vm.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,26 +36,8 @@ const char *uffd_loop_name(enum uffd_loop loop)
     return loop_names[loop];
 }
 
-/* WBRT_UFFD_LOOP, or the default (one line on stderr, once, for a bad value). */
-static enum uffd_loop chosen_loop(bool *loud)
-{
-    static int warned;
-    const char *s = secure_getenv("WBRT_UFFD_LOOP");
-    *loud = false;
-    if (!s || !*s)
-        return DEFAULT_LOOP;
-    for (int l = 0; l < 2; l++)
-        if (strcmp(s, loop_names[l]) == 0) {
-            *loud = true;
-            return (enum uffd_loop)l;
-        }
-    if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
-        fprintf(stderr, "wbrt: WBRT_UFFD_LOOP=%s is not one of uring|poll; using %s\n", s,
-                loop_names[DEFAULT_LOOP]);
-    return DEFAULT_LOOP;
-}
-
-int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, char *why, size_t whylen)
+int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, const enum uffd_loop *loop,
+                     char *why, size_t whylen)
 {
     char e[96];
     memset(ev, 0, sizeof *ev);
@@ -68,7 +53,8 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, char *wh
         uffd_events_close(ev);
         return -1;
     }
-    ev->loop = chosen_loop(&ev->loud);
+    ev->loop = loop ? *loop : DEFAULT_LOOP;
+    ev->loud = loop != NULL;
     if (ev->loop == UFFD_LOOP_URING) {
         /* Enabled by the handler: single issuer, whose task runs the completions. */
         int rc = io_uring_queue_init(READS + 4, &ev->ring, IORING_SETUP_R_DISABLED |
@@ -110,12 +96,12 @@ static int poll_loop(struct uffd_events *ev, uffd_events_fn *fn, void *ctx)
 {
     struct pollfd p[2] = {{.fd = ev->uffd, .events = POLLIN}, {.fd = ev->stop_fd, .events = POLLIN}};
     for (;;) {
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        if (os_poll(p, 2, -1) < 0 && errno != EINTR)
             return -1;
         if (p[1].revents)
             return 0;
         ssize_t got;
-        while ((got = read(ev->uffd, ev->msgs, MSG_BYTES)) > 0) {
+        while ((got = os_read(ev->uffd, ev->msgs, MSG_BYTES)) > 0) {
             fn(ctx, ev->msgs, (size_t)got / sizeof *ev->msgs);
             if ((size_t)got < MSG_BYTES)
                 break;

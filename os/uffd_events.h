@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The event loop of a userfaultfd's handler thread: poll(2) or io_uring, chosen by
- * WBRT_UFFD_LOOP.  Knows nothing of heaps: it hands batches of uffd_msg to a callback. */
+/* The event loop of a userfaultfd's handler thread: poll(2) or io_uring, chosen by the
+ * caller.  Knows nothing of heaps: it hands batches of uffd_msg to a callback.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_UFFD_EVENTS_H
 #define WBRT_OS_UFFD_EVENTS_H
 
@@ -27,8 +28,10 @@ struct uffd_events {
 };
 
 /* For the O_NONBLOCK uffd: the stop eventfd, the message buffers and the loop (with the
- * ring if it is io_uring).  0, or -1 and a reason in why (ev is then closed). */
-int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, char *why, size_t whylen);
+ * ring if it is io_uring); loop NULL: the default, poll.  0, or -1 and a reason in why (ev
+ * is then closed). */
+int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, const enum uffd_loop *loop,
+                     char *why, size_t whylen);
 /* The handler thread: calls fn with each batch of events until uffd_events_stop.  0 then,
  * or -1 with errno if reading the events failed (the loop has stopped). */
 int uffd_events_run(struct uffd_events *ev, uffd_events_fn *fn, void *ctx);

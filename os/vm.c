@@ -1,4 +1,5 @@
 /* Address-space reservation and lazily committed tables.
+ * Design: docs/design/os.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vm.h"
 #include <errno.h>

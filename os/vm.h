@@ -1,4 +1,5 @@
-/* Thin wrappers over mmap/madvise: address-space reservation and side tables. */
+/* Thin wrappers over mmap/madvise: address-space reservation and side tables.
+ * Design: docs/design/os.md */
 #ifndef WBRT_OS_VM_H
 #define WBRT_OS_VM_H
 

@@ -1,5 +1,6 @@
 /* Allocation: per-thread pages for small objects (no lock on the fast path), page runs
  * for large ones, explicit free and realloc.
+ * Design: docs/design/alloc.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ static void tlab_release(struct tlab *tl)
     tl->page = 0;
     memset(tl->free, 0, sizeof tl->free);
     H.pages[pg].flags &= (uint16_t)~PF_OWNED;
-    page_settle(pg, G.gc_no);
+    page_settle(pg, G.policy.gc_no);
 }
 
 void tlab_release_all(struct wb_thread *t)
@@ -103,7 +104,7 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
             tl->free[i / 64] |= (uint64_t)1 << (i % 64);
             free_slots++;
         }
-    G.alloc_since += free_slots * size;
+    G.policy.alloc_since += free_slots * size;
     G.stats.bytes_allocated += free_slots * size;
     young_add(pg);
     return 0;
@@ -152,9 +153,9 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     if (extra) {
         size_t lead = ((align - (page_addr(pg) & (align - 1))) & (align - 1)) >> WB_PAGE_SHIFT;
         if (lead)
-            heap_free_run(pg, lead, G.gc_no);
+            heap_free_run(pg, lead, G.policy.gc_no);
         if (extra > lead)
-            heap_free_run(pg + lead + np, extra - lead, G.gc_no);
+            heap_free_run(pg + lead + np, extra - lead, G.policy.gc_no);
         pg += lead;
     }
     bool zero = heap_run_is_zero(pg, np);
@@ -168,7 +169,7 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     if (H.age)
         H.age[g] = 0;
     bit_set(H.alloc_bits, g);
-    G.alloc_since += np << WB_PAGE_SHIFT;
+    G.policy.alloc_since += np << WB_PAGE_SHIFT;
     G.stats.bytes_allocated += np << WB_PAGE_SHIFT;
     young_add(pg);
     gc_will_write(pg, np);
@@ -286,7 +287,7 @@ static void free_object(size_t pg, uintptr_t p)
         bit_clear(H.alloc_bits, g);     /* its page stays mapped and is never reused */
     } else if (pi->kind == PK_LARGE) {
         bit_clear(H.alloc_bits, g);
-        heap_free_run(pg, pi->aux, G.gc_no);
+        heap_free_run(pg, pi->aux, G.policy.gc_no);
     } else if (pi->flags & PF_OWNED) {
         /* another thread allocates here: the next collection frees it */
         if (vec_push(&H.deferred, (uint32_t)pg) == 0 &&
@@ -294,7 +295,7 @@ static void free_object(size_t pg, uintptr_t p)
             H.deferred.n--; /* out of memory: the collector frees it if unreachable */
     } else {
         bit_clear(H.alloc_bits, g);
-        page_settle(pg, G.gc_no);
+        page_settle(pg, G.policy.gc_no);
     }
     pthread_mutex_unlock(&H.lock);
 }

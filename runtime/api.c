@@ -1,4 +1,5 @@
 /* Initialisation, errors, explicit collection, roots and statistics.
+ * Design: docs/design/api.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdarg.h>
@@ -57,9 +58,8 @@ static int init_locked(const struct wb_options *opt)
     /* (A heap left by an attempt that failed later on is reused.) */
     if ((!H.base && heap_init(G.cfg.heap_max, G.cfg.tenure_age > 0, why, sizeof why) != 0) ||
         (G.cfg.verify && verify_init(why, sizeof why) != 0) ||
-        b->attach((void *)barrier_base(), barrier_len(), &H.dirty, why, sizeof why) != 0 ||
-        threads_init(why, sizeof why) != 0 ||
-        pthread_atfork(NULL, NULL, gc_after_fork_child) != 0) {
+        b->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why, sizeof why) != 0 ||
+        threads_init(why, sizeof why) != 0) {
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(ENOMEM);
     }
@@ -175,14 +175,14 @@ const char *wb_barrier_name(void)
 void gc_set_full_only(bool on)
 {
     pthread_mutex_lock(&H.lock);
-    G.full_only = on;
+    G.sw.full_only = on;
     pthread_mutex_unlock(&H.lock);
 }
 
 void gc_disable_collections(int delta)
 {
     pthread_mutex_lock(&H.lock);
-    G.disabled += delta;
+    G.sw.disabled += delta;
     pthread_mutex_unlock(&H.lock);
 }
 
@@ -204,11 +204,11 @@ int gc_expand_heap(size_t bytes)
 {
     pthread_mutex_lock(&H.lock);
     size_t now = H.pages_in_use << WB_PAGE_SHIFT;
-    size_t from = G.heap_target > now ? G.heap_target : now, to = from + bytes;
+    size_t from = G.sw.heap_target > now ? G.sw.heap_target : now, to = from + bytes;
     size_t limit = H.max_pages ? H.max_pages : H.npages; /* the reservation at most */
     int rc = to < from || (to >> WB_PAGE_SHIFT) > limit ? -1 : 0;
     if (rc == 0)
-        G.heap_target = to;
+        G.sw.heap_target = to;
     pthread_mutex_unlock(&H.lock);
     return rc;
 }
@@ -216,15 +216,15 @@ int gc_expand_heap(size_t bytes)
 void gc_set_growth(unsigned divisor, bool dont_expand)
 {
     pthread_mutex_lock(&H.lock);
-    G.free_space_divisor = divisor;
-    G.dont_expand = dont_expand;
+    G.sw.free_space_divisor = divisor;
+    G.sw.dont_expand = dont_expand;
     pthread_mutex_unlock(&H.lock);
 }
 
 size_t gc_alloc_since_collect(void)
 {
     pthread_mutex_lock(&H.lock);
-    size_t n = G.alloc_since;
+    size_t n = G.policy.alloc_since;
     pthread_mutex_unlock(&H.lock);
     return n;
 }

@@ -7,6 +7,7 @@
  * armed again after 2, 4, 8 ... 64 young collections to see whether it has cooled.
  * Pages a thread allocates into are never armed.  WBRT_ARM=always turns hotness off
  * (every old page armed, as before the policy), =hot ignores the costs.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "arm_policy.h"
 #include "gc.h"
@@ -76,7 +77,7 @@ void policy_init(void)
 
 void policy_saw_write(size_t pg)
 {
-    if (active && heat[pg].armed_at && heat[pg].armed_at + 1 == (uint32_t)G.gc_no) {
+    if (active && heat[pg].armed_at && heat[pg].armed_at + 1 == (uint32_t)G.policy.gc_no) {
         heat[pg].flags |= REWRITTEN;
         rewritten++;
     }
@@ -92,10 +93,10 @@ void policy_scanned(uint64_t ns, size_t pages)
 {
     if (pages)
         smooth(&G.stats.scan_cost_ns, ns / pages);
-    if (armed && armed_gc + 1 == G.gc_no)
+    if (armed && armed_gc + 1 == G.policy.gc_no)
         smooth(&G.stats.rewrite_permille, 1000 * rewritten / armed);
     armed = rewritten = 0;
-    armed_gc = G.gc_no;
+    armed_gc = G.policy.gc_no;
 }
 
 /* Keeping a page that was just written again writable pays if p x fault > (1 - p) x scan. */
@@ -109,7 +110,7 @@ static bool keep_hot(void)
 
 static enum arm_choice arm(struct page_heat *h)
 {
-    h->armed_at = (uint32_t)G.gc_no;
+    h->armed_at = (uint32_t)G.policy.gc_no;
     armed++;
     return ARM_PROTECT;
 }

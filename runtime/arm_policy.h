@@ -1,5 +1,6 @@
 /* Which old pages the barrier protects after a collection: protection pays only where
  * the fault it may cost is dearer than scanning the page as dirty.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef WBRT_ARM_POLICY_H
 #define WBRT_ARM_POLICY_H

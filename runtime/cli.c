@@ -1,4 +1,5 @@
 /* The wbrt command: version, help, and probing the kernel's barrier support.
+ * Design: docs/design/api.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <stdlib.h>

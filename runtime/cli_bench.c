@@ -1,5 +1,6 @@
 /* `wbrt bench [options]`: executes bench/run with this build directory, so the workloads
  * are the ones built with this wbrt (both paths are fixed when wbrt is built).
+ * Design: docs/design/api.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli_bench.h"
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `wbrt bench`: runs the benchmark driver (bench/run) on this build. */
+/* `wbrt bench`: runs the benchmark driver (bench/run) on this build.
+ * Design: docs/design/api.md */
 #ifndef WBRT_CLI_BENCH_H
 #define WBRT_CLI_BENCH_H
 

@@ -3,7 +3,8 @@
  * WBRT_* variables, runs the program and passes its exit status or signal through.
  * Statistics come back through a file this command creates (0600, O_EXCL) and names in
  * WBRT_STATS_FILE: every process of the program's tree that loaded the preload appends one
- * JSON line to it at exit; they are summed here. */
+ * JSON line to it at exit; they are summed here.
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `wbrt run`: an unmodified program under libwbrt-preload.so. */
+/* `wbrt run`: an unmodified program under libwbrt-preload.so.
+ * Design: docs/design/preload.md */
 #ifndef WBRT_CLI_RUN_H
 #define WBRT_CLI_RUN_H
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Sums the per-process statistics lines the preload appended (see preload/stats_file.c). */
+/* Sums the per-process statistics lines the preload appended (see preload/stats_file.c).
+ * Design: docs/design/api.md */
 #include "cli_stats.h"
 
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `wbrt run --stats`: the preloaded processes' JSON lines, summed and reported. */
+/* `wbrt run --stats`: the preloaded processes' JSON lines, summed and reported.
+ * Design: docs/design/api.md */
 #ifndef WBRT_CLI_STATS_H
 #define WBRT_CLI_STATS_H
 

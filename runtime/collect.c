@@ -1,5 +1,6 @@
 /* Collection: policy, stop-the-world, young and full cycles, arming the barrier.
  * The collector knows the barrier only through barrier.h.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "gc.h"
 #include <stdio.h>
@@ -156,14 +157,14 @@ static void young_cycle(uintptr_t sp)
         dirty_map_set_range(&H.dirty, pg, H.pages[pg].kind == PK_LARGE ? H.pages[pg].aux : 1);
     }
     struct sweep_result r;
-    sweep(true, false, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
-    heap_freed_runs(G.gc_no, disarm_run);
+    sweep(true, false, G.cfg.tenure_age, G.cfg.verify, G.policy.gc_no, &r);
+    heap_freed_runs(G.policy.gc_no, disarm_run);
     G.stats.dirty_pages_last = dirty;
     G.stats.dirty_pages_total += dirty;
     G.stats.pages_scanned_last = scanned;
     G.stats.pages_scanned_total += scanned;
-    G.old_bytes += r.promoted_bytes;
-    G.stats.live_bytes = G.old_bytes + r.young_bytes;
+    G.policy.old_bytes += r.promoted_bytes;
+    G.stats.live_bytes = G.policy.old_bytes + r.young_bytes;
     arm_pages(true);
     G.stats.young_collections++;
 }
@@ -196,25 +197,20 @@ static void full_cycle(uintptr_t sp, bool global)
     mark_finish();
     finalize_after_mark(false);
     struct sweep_result r;
-    sweep(false, global, 0, G.cfg.verify, G.gc_no, &r);
-    heap_freed_runs(G.gc_no, disarm_run);
-    G.old_bytes = G.old_after_full = r.live_bytes;
+    sweep(false, global, 0, G.cfg.verify, G.policy.gc_no, &r);
+    heap_freed_runs(G.policy.gc_no, disarm_run);
+    G.policy.old_bytes = G.policy.old_after_full = r.live_bytes;
     G.stats.live_bytes = r.live_bytes;
     G.stats.pages_scanned_last = 0;
     arm_pages(false);
-    G.full_due = false;
+    G.policy.full_due = false;
     G.stats.full_collections++;
 }
 
 static size_t full_trigger(void)
 {
-    size_t grow = G.old_after_full / 100 * G.cfg.heap_growth;
+    size_t grow = G.policy.old_after_full / 100 * G.cfg.heap_growth;
     return grow > G.cfg.full_min_bytes ? grow : G.cfg.full_min_bytes;
-}
-
-void gc_after_fork_child(void)
-{
-    G.reattach_due = true;
 }
 
 /* A forked child keeps the heap but not necessarily the barrier's kernel state (a
@@ -222,8 +218,8 @@ void gc_after_fork_child(void)
  * re-arms every old page. */
 static void reattach(void)
 {
-    G.reattach_due = false;
-    G.full_due = true;
+    G.policy.reattach_due = false;
+    G.policy.full_due = true;
     G.barrier->detach();
     gc_attach_barrier("after fork");
 }
@@ -231,7 +227,8 @@ static void reattach(void)
 void gc_attach_barrier(const char *when)
 {
     char why[200];
-    if (G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, why, sizeof why) != 0) {
+    if (G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why,
+                          sizeof why) != 0) {
         fprintf(stderr, "wbrt: barrier %s lost %s (%s); using none\n", G.barrier->name, when, why);
         G.barrier = &barrier_none;
     }
@@ -240,9 +237,9 @@ void gc_attach_barrier(const char *when)
 
 void gc_collect_locked(int kind)
 {
-    if (G.disabled)
+    if (G.sw.disabled)
         return;
-    if (G.reattach_due)
+    if (G.policy.reattach_due)
         reattach();
     struct wb_thread *me = thread_self();
     if (me)
@@ -252,9 +249,9 @@ void gc_collect_locked(int kind)
     threads_stop_world();
     __builtin_unwind_init(); /* our own callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
-    G.gc_no++;
+    G.policy.gc_no++;
     alloc_apply_deferred_frees();
-    bool global = kind == WB_COLLECT_GLOBAL, full = global || kind == WB_COLLECT_FULL || G.full_due;
+    bool global = kind == WB_COLLECT_GLOBAL, full = global || kind == WB_COLLECT_FULL || G.policy.full_due;
     if (full)
         full_cycle(sp, global);
     else
@@ -264,10 +261,10 @@ void gc_collect_locked(int kind)
     threads_reprepare_kernel_writes();
     threads_start_world();
     uint64_t pause = gc_now_ns() - t0;
-    heap_decommit_pending(G.gc_no);
-    G.alloc_since = 0;
-    if (G.old_bytes - G.old_after_full >= full_trigger())
-        G.full_due = true;
+    heap_decommit_pending(G.policy.gc_no);
+    G.policy.alloc_since = 0;
+    if (G.policy.old_bytes - G.policy.old_after_full >= full_trigger())
+        G.policy.full_due = true;
     G.stats.pause_ns_total += pause;
     if (pause > G.stats.pause_ns_max)
         G.stats.pause_ns_max = pause;
@@ -276,12 +273,12 @@ void gc_collect_locked(int kind)
         if (pause > G.stats.young_pause_ns_max)
             G.stats.young_pause_ns_max = pause;
     }
-    G.stats.old_bytes = G.old_bytes;
+    G.stats.old_bytes = G.policy.old_bytes;
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: %s collection %llu: %.3f ms, live %zu KiB, old %zu KiB, dirty pages %llu, "
                 "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us, rewritten %.1f%%)\n",
-                global ? "global" : full ? "full" : "young", (unsigned long long)G.gc_no, pause / 1e6,
-                (size_t)(G.stats.live_bytes >> 10), G.old_bytes >> 10,
+                global ? "global" : full ? "full" : "young", (unsigned long long)G.policy.gc_no, pause / 1e6,
+                (size_t)(G.stats.live_bytes >> 10), G.policy.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
                 (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3,
                 G.stats.scan_cost_ns / 1e3, G.stats.rewrite_permille / 10.0);
@@ -294,20 +291,20 @@ void gc_collect_locked(int kind)
  * that a full heap still grows). */
 static size_t collect_budget(void)
 {
-    size_t due = G.cfg.young_bytes, live = G.old_bytes;
-    if (G.full_only && G.free_space_divisor && 2 * live / G.free_space_divisor > due)
-        due = 2 * live / G.free_space_divisor;
-    if (G.dont_expand) {
+    size_t due = G.cfg.young_bytes, live = G.policy.old_bytes;
+    if (G.sw.full_only && G.sw.free_space_divisor && 2 * live / G.sw.free_space_divisor > due)
+        due = 2 * live / G.sw.free_space_divisor;
+    if (G.sw.dont_expand) {
         size_t heap = H.pages_in_use << WB_PAGE_SHIFT, floor = G.cfg.young_bytes / 16;
         due = heap > live + floor ? heap - live : floor;
     }
-    if (G.heap_target > live + due)
-        due = G.heap_target - live;
+    if (G.sw.heap_target > live + due)
+        due = G.sw.heap_target - live;
     return due;
 }
 
 void gc_maybe_collect(void)
 {
-    if (G.alloc_since >= collect_budget() && !gc_no_collect)
-        gc_collect_locked(G.full_only ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
+    if (G.policy.alloc_since >= collect_budget() && !gc_no_collect)
+        gc_collect_locked(G.sw.full_only ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
 }

@@ -1,5 +1,6 @@
 /* Write tracking without collection (the preload's stats mode): how many heap pages
  * were written since the last sample.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "gc.h"
 #include "heap.h"

@@ -4,6 +4,7 @@
  * object is ready unless another unreachable finalizable object reaches it (so a chain is
  * finalized head first, one link per collection; a cycle never is); a ready object and
  * everything it reaches stay alive until its finalizer has run and it is unreachable again.
+ * Design: docs/design/gc-compat.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "finalize.h"
 #include "gc.h"

@@ -1,6 +1,7 @@
 /* Finalizers and disappearing links (weak pointers), kept in side tables: the collector
  * decides after marking which finalizable objects are ready and which links to clear;
- * finalizers run later, outside the stop-the-world, on a thread that asks for them. */
+ * finalizers run later, outside the stop-the-world, on a thread that asks for them.
+ * Design: docs/design/gc-compat.md */
 #ifndef WBRT_FINALIZE_H
 #define WBRT_FINALIZE_H
 

@@ -1,4 +1,5 @@
-/* Collector state shared by the allocator, the collector and the API. */
+/* Collector state shared by the allocator, the collector and the API.
+ * Design: docs/design/api.md */
 #ifndef WBRT_GC_H
 #define WBRT_GC_H
 
@@ -9,24 +10,34 @@
 #include "options.h"
 #include "wbrt.h"
 
-struct gc {
-    int initialised;
-    struct wbrt_config cfg;
-    const struct barrier_ops *barrier;
-    uint64_t gc_no;
-    size_t alloc_since;    /* bytes handed to allocators since the last collection */
-    size_t old_bytes;      /* old generation after the last collection */
-    size_t old_after_full; /* old generation after the last full collection */
-    bool full_due;
-    bool reattach_due;
+/* Configuration the bdwgc compatibility layer changes at run time (each under H.lock). */
+struct gc_switches {
     bool full_only;        /* every automatic collection is full (bdwgc's non-incremental mode) */
     int disabled;          /* collections suspended while > 0 (bdwgc's GC_disable) */
     /* bdwgc's heap settings (0: unset), which move when an automatic collection is due
      * (collect_budget in collect.c). */
     size_t heap_target;    /* GC_expand_hp: the heap may fill to this before collecting */
     unsigned free_space_divisor;
-    bool dont_expand;     /* forked child: the barrier's kernel state may not have been inherited */
-    struct wb_stats stats;
+    bool dont_expand;      /* GC_set_dont_expand: collect rather than grow the heap */
+};
+
+/* Policy state: what the collector counts to decide when and how to collect. */
+struct gc_policy {
+    uint64_t gc_no;
+    size_t alloc_since;    /* bytes handed to allocators since the last collection */
+    size_t old_bytes;      /* old generation after the last collection */
+    size_t old_after_full; /* old generation after the last full collection */
+    bool full_due;
+    bool reattach_due;     /* forked child: the barrier's kernel state was not inherited */
+};
+
+struct gc {
+    int initialised;
+    const struct barrier_ops *barrier;  /* the barrier in use (none once a reattach failed) */
+    struct wbrt_config cfg;             /* configuration: options.c, fixed by wb_init */
+    struct gc_switches sw;
+    struct gc_policy policy;
+    struct wb_stats stats;              /* statistics: wb_get_stats */
 };
 
 extern struct gc G;
@@ -96,9 +107,6 @@ void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void
 /* Stats mode (no collection ever runs): the heap pages written or filled since the last
  * call; every page in use is tracked again until the next one. */
 size_t gc_sample_dirty(void);
-
-/* pthread_atfork child handler. */
-void gc_after_fork_child(void);
 
 /* Verifier (world stopped). */
 __attribute__((noreturn)) void verify_fail(const char *msg, int len);

@@ -1,4 +1,5 @@
 /* Boehm GC compatibility: initialisation, allocation, collection, statistics, settings.
+ * Design: docs/design/gc-compat.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* State shared by the files of the Boehm GC compatibility layer. */
+/* State shared by the files of the Boehm GC compatibility layer.
+ * Design: docs/design/gc-compat.md */
 #ifndef WBRT_GC_COMPAT_H
 #define WBRT_GC_COMPAT_H
 

@@ -1,4 +1,5 @@
 /* Boehm GC compatibility: finalizers and disappearing links.
+ * Design: docs/design/gc-compat.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /* Boehm GC compatibility: heap size and growth, interior pointers, roots in libraries.
  * bdwgc's settings map onto wbrt's policy (collect_budget in collect.c) and marker.
+ * Design: docs/design/gc-compat.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +99,7 @@ size_t GC_get_heap_size(void)
     struct wb_stats s;
     gc_compat_ready();
     wb_get_stats(&s);
-    size_t target = __atomic_load_n(&G.heap_target, __ATOMIC_RELAXED);
+    size_t target = __atomic_load_n(&G.sw.heap_target, __ATOMIC_RELAXED);
     return s.heap_bytes > target ? s.heap_bytes : target;
 }
 

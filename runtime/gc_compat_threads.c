@@ -1,5 +1,6 @@
 /* Boehm GC compatibility: thread registration.  wbrt registers every thread itself;
  * these calls keep bdwgc's answers (which thread counts as registered) for programs
+ * Design: docs/design/gc-compat.md
  * that check them.  SPDX-License-Identifier: GPL-2.0-or-later */
 #define GC_THREADS
 #define GC_NO_THREAD_REDIRECTS
@@ -10,6 +11,7 @@
 #include "segments.h"
 #include "threads.h"
 #include "wbrt.h"
+#include "sys.h"
 
 static __thread int registered;
 
@@ -97,5 +99,5 @@ int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
         sigdelset(&copy, G.cfg.stop_signal);
         set = &copy;
     }
-    return pthread_sigmask(how, set, old);
+    return os_sigmask(how, set, old);
 }

@@ -1,4 +1,5 @@
 /* One 64-bit hash of memory, for the heap image checksum and the verifier's page sums.
+ * Design: docs/design/heap.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef WBRT_HASH_H
 #define WBRT_HASH_H

@@ -1,4 +1,5 @@
 /* The heap reservation, its side tables, page runs and free-slot lists.
+ * Design: docs/design/heap.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "heap.h"
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* The heap: one reserved range of 4 KiB pages and the side tables that describe it.
  * No collector or allocator metadata ever lives in a heap page: old pages are
- * write-protected, and a store into one would dirty it or fault. */
+ * write-protected, and a store into one would dirty it or fault.
+ * Design: docs/design/heap.md */
 #ifndef WBRT_HEAP_H
 #define WBRT_HEAP_H
 
@@ -86,7 +87,8 @@ static inline size_t gran_of(uintptr_t a) { return (a - H.base) >> GRAN_SHIFT; }
 static inline bool in_heap(uintptr_t a) { return a - H.base < (H.top << WB_PAGE_SHIFT); }
 
 /* The barrier watches the reservation from the first page after perm space: perm pages
- * are a file mapping it may not support, and their writes are found from pagemap. */
+ * are a file mapping it may not support, and their writes are found from the kernel's page
+ * state (os/page_state.h). */
 static inline uintptr_t barrier_base(void) { return page_addr(H.perm_end); }
 static inline size_t barrier_len(void) { return (H.npages - H.perm_end) << WB_PAGE_SHIFT; }
 /* Pages handed out so far, from barrier_base(). */

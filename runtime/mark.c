@@ -3,6 +3,7 @@
  * mmap'd and bounded; when it is full an object is marked but not pushed, and
  * mark_finish rescans marked objects until no push was dropped, so deep structures
  * never recurse on the C stack.
+ * Design: docs/design/mark-sweep.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "mark.h"
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include <unistd.h>
 #include "gc.h"
 #include "heap.h"
-#include "pagemap.h"
+#include "page_state.h"
 #include "vm.h"
 
 struct range { uintptr_t lo, hi; };
@@ -140,7 +141,7 @@ void mark_stack_range(uintptr_t lo, uintptr_t hi)
  * reads as zero elsewhere, and reading it would map every page. */
 void mark_range(uintptr_t lo, uintptr_t hi)
 {
-    if (hi - lo >= PAGEMAP_SPARSE_MIN && pagemap_populated(lo, hi, mark_words, NULL) == 0)
+    if (hi - lo >= OS_PAGE_STATE_MIN && os_populated_runs(lo, hi, mark_words, NULL) == 0)
         return;
     mark_words(NULL, lo, hi);     /* (after a failure, again what was marked: harmless) */
 }

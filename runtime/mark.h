@@ -1,4 +1,5 @@
-/* Conservative marking with an explicit, bounded mark stack. */
+/* Conservative marking with an explicit, bounded mark stack.
+ * Design: docs/design/mark-sweep.md */
 #ifndef WBRT_MARK_H
 #define WBRT_MARK_H
 

@@ -1,8 +1,10 @@
-/* WBRT_* environment variables: parsed strictly, so that a typo is an error that names
+/* WBRT_* environment variables, every one of them (the collector's, the barriers' and the
+ * preload's): read here only and parsed strictly, so that a typo is an error that names
  * the variable and what it accepts, not a silently ignored setting.
  * Under secure execution (setuid, setgid or file capabilities: AT_SECURE) the environment
- * belongs to a less privileged user, so every WBRT_* variable, here and in the preload and
- * the barriers, is read with secure_getenv(): ignored, defaults used, like glibc's LD_*.
+ * belongs to a less privileged user, so they are read with secure_getenv(): ignored,
+ * defaults used, like glibc's LD_*.
+ * Design: docs/design/api.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "options.h"
 #include <errno.h>
@@ -109,6 +111,23 @@ static int value_int(const char *var, const char *v, long lo, long hi, long *out
     return 0;
 }
 
+/* s is one of the NULL-terminated words: its index into *out; else the error, listing them. */
+static int value_word(const char *var, const char *s, const char *const *words, int *out, char *why,
+                      size_t whylen)
+{
+    char acc[96] = "";
+    size_t n = 0, used = 0;
+    for (; words[n]; n++)
+        if (strcmp(s, words[n]) == 0) {
+            *out = (int)n;
+            return 0;
+        }
+    for (size_t i = 0; i < n && used < sizeof acc; i++)      /* "a, b or c" */
+        used += (size_t)snprintf(acc + used, sizeof acc - used, "%s%s",
+                                 i == 0 ? "" : i + 1 == n ? " or " : ", ", words[i]);
+    return bad(why, whylen, var, s, acc);
+}
+
 /* A string option that must fit its field (len bytes with the terminator). */
 static int value_string(const char *var, const char *v, char *field, size_t len, const char *shown,
                         const char *accepted, char *why, size_t whylen)
@@ -120,7 +139,8 @@ static int value_string(const char *var, const char *v, char *field, size_t len,
 }
 
 enum option_var { V_HEAP_MAX, V_YOUNG_BYTES, V_FULL_MIN, V_MARK_STACK_MAX, V_HEAP_GROWTH, V_TENURE_AGE,
-                  V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_ARM, V_COUNT };
+                  V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_ARM,
+                  V_UFFD_LOOP, V_MODE, V_STATS_INTERVAL, V_LEAK_SIGNAL, V_STATS_FILE, V_COUNT };
 
 const char *const options_vars[] = {
     [V_HEAP_MAX] = "WBRT_HEAP_MAX", [V_YOUNG_BYTES] = "WBRT_YOUNG_BYTES", [V_FULL_MIN] = "WBRT_FULL_MIN",
@@ -128,12 +148,22 @@ const char *const options_vars[] = {
     [V_TENURE_AGE] = "WBRT_TENURE_AGE", [V_VERIFY] = "WBRT_VERIFY", [V_VERBOSE] = "WBRT_VERBOSE",
     [V_ON_BAD_FREE] = "WBRT_ON_BAD_FREE", [V_STOP_SIGNAL] = "WBRT_STOP_SIGNAL",
     [V_BARRIER] = "WBRT_BARRIER", [V_IMAGE] = "WBRT_IMAGE", [V_ARM] = "WBRT_ARM",
+    [V_UFFD_LOOP] = "WBRT_UFFD_LOOP", [V_MODE] = "WBRT_MODE", [V_STATS_INTERVAL] = "WBRT_STATS_INTERVAL",
+    [V_LEAK_SIGNAL] = "WBRT_LEAK_SIGNAL", [V_STATS_FILE] = "WBRT_STATS_FILE",
     [V_COUNT] = NULL,
 };
 
+/* The words of the enumerated options, in their enums' order. */
+static const char *const bad_free_words[] = {[BAD_FREE_ABORT] = "abort", [BAD_FREE_IGNORE] = "ignore", NULL};
+static const char *const arm_words[] = {[ARM_BY_COST] = "cost", [ARM_ALWAYS] = "always", [ARM_HOT] = "hot", NULL};
+static const char *const mode_words[] = {[PRELOAD_GC] = "gc", [PRELOAD_LEAK] = "leak",
+                                         [PRELOAD_STATS] = "stats", NULL};
+/* from BARRIER_LOOP_POLL on (BARRIER_LOOP_DEFAULT is not a value one can set) */
+static const char *const loop_words[] = {"poll", "uring", NULL};
+
 int options_parse(struct wbrt_config *c, const char *var, const char *s, char *why, size_t whylen)
 {
-    int i = 0;
+    int i = 0, w;
     long v;
     while (i < V_COUNT && strcmp(var, options_vars[i]) != 0)
         i++;
@@ -159,17 +189,15 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
         *(i == V_VERIFY ? &c->verify : &c->verbose) = (int)v;
         return 0;
     case V_ON_BAD_FREE:
-        if (strcmp(s, "abort") == 0)
-            c->on_bad_free = BAD_FREE_ABORT;
-        else if (strcmp(s, "ignore") == 0)
-            c->on_bad_free = BAD_FREE_IGNORE;
-        else
-            return bad(why, whylen, var, s, "abort or ignore");
+        if (value_word(var, s, bad_free_words, &w, why, whylen))
+            return -1;
+        c->on_bad_free = (enum bad_free_action)w;
         return 0;
     case V_STOP_SIGNAL:
+    case V_LEAK_SIGNAL:
         if ((v = options_parse_signal(s)) < 0)
             return bad(why, whylen, var, s, OPTIONS_SIGNAL_WORDS);
-        c->stop_signal = (int)v;
+        *(i == V_STOP_SIGNAL ? &c->stop_signal : &c->leak_signal) = (int)v;
         return 0;
     case V_BARRIER:
         return value_string(var, s, c->barrier, sizeof c->barrier, NULL, barrier_names(), why, whylen);
@@ -177,15 +205,28 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
         return value_string(var, s, c->image, sizeof c->image, "(too long)",
                             "the path of a heap image saved by wb_perm_save", why, whylen);
     case V_ARM:
-        if (strcmp(s, "cost") == 0)
-            c->arm = ARM_BY_COST;
-        else if (strcmp(s, "always") == 0)
-            c->arm = ARM_ALWAYS;
-        else if (strcmp(s, "hot") == 0)
-            c->arm = ARM_HOT;
-        else
-            return bad(why, whylen, var, s, "cost, always or hot");
+        if (value_word(var, s, arm_words, &w, why, whylen))
+            return -1;
+        c->arm = (enum arm_mode)w;
         return 0;
+    case V_UFFD_LOOP:
+        if (value_word(var, s, loop_words, &w, why, whylen))
+            return -1;
+        c->barrier_set.loop = (enum barrier_loop)(BARRIER_LOOP_POLL + w);
+        return 0;
+    case V_MODE:
+        if (value_word(var, s, mode_words, &w, why, whylen))
+            return -1;
+        c->preload_mode = (enum preload_mode)w;
+        return 0;
+    case V_STATS_INTERVAL:
+        if (parse_int(s, 1, 60000, &v) != 0)
+            return bad(why, whylen, var, s, "milliseconds from 1 to 60000");
+        c->stats_interval_ms = v;
+        return 0;
+    case V_STATS_FILE:
+        return value_string(var, s, c->stats_file, sizeof c->stats_file, "(too long)",
+                            "the path of a file that exists (`wbrt run` makes it)", why, whylen);
     case V_COUNT:
         break;
     }
@@ -208,26 +249,9 @@ static void note_secure_execution(void)
         }
 }
 
-int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
+/* Non-zero fields of the caller's struct wb_options win over the environment. */
+static int apply_wb_options(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
 {
-    note_secure_execution();
-    *c = (struct wbrt_config){
-        .heap_max = (size_t)64 << 30,
-        .young_bytes = (size_t)16 << 20,
-        .full_min_bytes = (size_t)64 << 20,
-        .heap_growth = 100,
-        .barrier = "auto",
-        .mark_stack_max = (size_t)16 << 20,
-        .stop_signal = SIGPWR,
-    };
-    for (int i = 0; i < V_COUNT; i++) {
-        const char *s = secure_getenv(options_vars[i]);
-        if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
-            return -1;
-    }
-
-    if (!opt)
-        return 0;
     if (opt->heap_max) c->heap_max = opt->heap_max;
     if (opt->young_bytes) c->young_bytes = opt->young_bytes;
     if (opt->full_min_bytes) c->full_min_bytes = opt->full_min_bytes;
@@ -244,5 +268,29 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
     }
     if (c->tenure_age > MAX_TENURE)
         return bad(why, whylen, "wb_options.tenure_age", "(too large)", "an integer from 0 to 100");
+    return 0;
+}
+
+int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
+{
+    note_secure_execution();
+    *c = (struct wbrt_config){
+        .heap_max = (size_t)64 << 30,
+        .young_bytes = (size_t)16 << 20,
+        .full_min_bytes = (size_t)64 << 20,
+        .heap_growth = 100,
+        .barrier = "auto",
+        .mark_stack_max = (size_t)16 << 20,
+        .stop_signal = SIGPWR,
+        .stats_interval_ms = 100,
+    };
+    for (int i = 0; i < V_COUNT; i++) {
+        const char *s = secure_getenv(options_vars[i]);
+        if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
+            return -1;
+    }
+    if (opt && apply_wb_options(opt, c, why, whylen) != 0)
+        return -1;
+    c->barrier_set.verbose = c->verbose;
     return 0;
 }

@@ -1,8 +1,10 @@
-/* Resolved configuration: struct wb_options, then WBRT_* variables, then defaults. */
+/* Resolved configuration: struct wb_options, then WBRT_* variables, then defaults.
+ * Design: docs/design/api.md */
 #ifndef WBRT_OPTIONS_H
 #define WBRT_OPTIONS_H
 
 #include <stddef.h>
+#include "barrier.h"
 
 struct wb_options;
 
@@ -10,6 +12,9 @@ enum bad_free_action { BAD_FREE_ABORT, BAD_FREE_IGNORE };
 /* WBRT_ARM: pages written at every cycle are kept writable when a fault costs more than a
  * page scan (cost), never (always arm: the policy off), or whatever the costs (hot). */
 enum arm_mode { ARM_BY_COST, ARM_ALWAYS, ARM_HOT };
+/* WBRT_MODE: what libwbrt-preload.so does with the program's allocations (gc: collect them;
+ * leak: report the unreachable ones at exit; stats: count the pages written). */
+enum preload_mode { PRELOAD_GC, PRELOAD_LEAK, PRELOAD_STATS };
 
 struct wbrt_config {
     size_t heap_max;
@@ -25,6 +30,12 @@ struct wbrt_config {
     char image[4096];          /* WBRT_IMAGE: heap image to load as perm space, "" for none */
     int stop_signal;      /* stops the other threads for a collection */
     enum arm_mode arm;
+    struct barrier_settings barrier_set;    /* WBRT_UFFD_LOOP; verbose copied from above */
+    /* libwbrt-preload.so's: read by any program, used by the preload only */
+    enum preload_mode preload_mode;         /* WBRT_MODE */
+    long stats_interval_ms;                 /* WBRT_STATS_INTERVAL, stats mode's sampling */
+    int leak_signal;                        /* WBRT_LEAK_SIGNAL: leak report on demand, 0 none */
+    char stats_file[4096];                  /* WBRT_STATS_FILE: `wbrt run`'s file, "" none */
 };
 
 /* PWR, XCPU, USR1, USR2 (SIG prefix optional) or RTMIN+N: the signal, or -1. */

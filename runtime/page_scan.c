@@ -1,4 +1,5 @@
 /* Old objects on a page: scanned as roots, used to arm pages, to keep tenured pages dirty, and by the verifier.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "page_scan.h"
 #include "heap.h"

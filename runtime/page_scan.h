@@ -1,4 +1,5 @@
-/* Questions about the old objects on one page. */
+/* Questions about the old objects on one page.
+ * Design: docs/design/generations.md */
 #ifndef WBRT_PAGE_SCAN_H
 #define WBRT_PAGE_SCAN_H
 

@@ -1,5 +1,6 @@
 /* Perm space: saving the heap as an image, loading an image as perm space, the image's
  * root table, and finding the perm pages this process wrote.
+ * Design: docs/design/perm.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "perm.h"
 
@@ -10,10 +11,10 @@
 #include "gc.h"
 #include "harvest_report.h"
 #include "heap.h"
-#include "pagemap.h"
+#include "errno_text.h"
+#include "page_state.h"
 #include "perm_image.h"
 #include "threads.h"
-#include "uffd.h"
 #include "vm.h"
 
 /* A global: the collector scans it as a root in this process, whatever it names. */
@@ -179,18 +180,11 @@ void perm_note_written(struct dirty_map *dm)
     static bool warned;
     if (!H.perm_end)
         return;
-    struct page_region buf[64];
     struct harvest hv = {dm, 0};
-    int fd = pagemap_open();    /* per call: a forked child must not read its parent's */
-    if (fd >= 0 && pagemap_private_copies(fd, page_addr(1), page_addr(H.perm_end), buf, 64,
-                                          harvest_mark, &hv) == 0) {
-        close(fd);
+    if (os_written_runs(page_addr(1), page_addr(H.perm_end), harvest_mark, &hv) == 0)
         return;
-    }
     char e[96];
-    harvest_warn_once(&warned, "wbrt: perm space: PAGEMAP_SCAN failed (%s); every perm page "
-                      "is scanned at each collection\n", errno_text(errno, e, sizeof e));
-    if (fd >= 0)
-        close(fd);
+    harvest_warn_once(&warned, "wbrt: perm space: the kernel cannot tell which pages were written (%s); "
+                      "every perm page is scanned at each collection\n", errno_text(errno, e, sizeof e));
     harvest_all(dm, page_addr(1), page_addr(H.perm_end));
 }

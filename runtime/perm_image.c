@@ -1,5 +1,6 @@
 /* Heap image files: written to a temporary name and renamed, so that a crash never leaves
  * half an image under the name; read with pread only, so that loading never changes them.
+ * Design: docs/design/perm.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "perm_image.h"
 
@@ -14,6 +15,7 @@
 #include "build_id.h"
 #include "hash.h"
 #include "vm.h"
+#include "sys.h"
 
 _Static_assert(sizeof(struct perm_header) % 8 == 0 && sizeof(struct perm_header) <= 4096,
                "the header is hashed as words and fits its page");
@@ -132,7 +134,7 @@ static int read_all(int fd, void *p, size_t n, off_t off)
 {
     char *c = p;
     while (n) {
-        ssize_t k = pread(fd, c, n, off);
+        ssize_t k = os_pread(fd, c, n, off);
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0)
@@ -219,7 +221,7 @@ int perm_image_open(const char *path, struct perm_header *h, int *fdp, char *why
     struct stat st;
     uint64_t sum;
     int rc;
-    if (fstat(fd, &st) != 0)
+    if (os_fstat(fd, &st) != 0)
         rc = refuse(why, whylen, errno, path, "cannot stat: %s", strerror(errno));
     else if (!S_ISREG(st.st_mode))
         rc = refuse(why, whylen, EINVAL, path, "not a regular file");

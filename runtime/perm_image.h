@@ -4,7 +4,8 @@
  *   pages_offset - ...  one struct perm_page per image page (kind, class, alloc bits)
  *   pages_offset        the heap pages [first_page, first_page + page_count), verbatim,
  *                       so that they can be mmap'd straight from the file
- * checksum: word-wise FNV-1a 64 of the whole file with the checksum field zero. */
+ * checksum: word-wise FNV-1a 64 of the whole file with the checksum field zero.
+ * Design: docs/design/perm.md */
 #ifndef WBRT_PERM_IMAGE_H
 #define WBRT_PERM_IMAGE_H
 

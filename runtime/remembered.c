@@ -1,6 +1,7 @@
 /* Extra roots from software barriers.  A recorded range names old words that may now hold
  * young pointers: for a card or a slot only those words, for a remembered object the
  * whole object.  Young, free and pointer-free memory in a range is skipped.
+ * Design: docs/design/generations.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "remembered.h"
 #include "gc.h"

@@ -1,5 +1,6 @@
 /* What a software barrier recorded (cards, slots, objects): extra roots of a young
- * collection, and what the verifier checks them against. */
+ * collection, and what the verifier checks them against.
+ * Design: docs/design/generations.md */
 #ifndef WBRT_REMEMBERED_H
 #define WBRT_REMEMBERED_H
 

@@ -1,5 +1,6 @@
 /* Root sources.  Registered ranges and the segment list live in mmap'd arrays, never in
  * the heap, so they are not themselves mistaken for roots.
+ * Design: docs/design/roots-threads.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "roots.h"
 #include "finalize.h"

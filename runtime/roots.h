@@ -1,4 +1,5 @@
-/* The root set: thread stacks and registers, globals, registered ranges. */
+/* The root set: thread stacks and registers, globals, registered ranges.
+ * Design: docs/design/roots-threads.md */
 #ifndef WBRT_ROOTS_H
 #define WBRT_ROOTS_H
 

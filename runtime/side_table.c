@@ -1,4 +1,5 @@
 /* Open addressing with linear probing; removed slots are reused only by a rehash.
+ * Design: docs/design/heap.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "side_table.h"
 #include "vm.h"

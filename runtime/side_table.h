@@ -1,5 +1,6 @@
 /* A hash table keyed by address, in mmap'd memory: never scanned for roots (so a key or
- * value does not keep an object alive) and usable while the world is stopped (no malloc). */
+ * value does not keep an object alive) and usable while the world is stopped (no malloc).
+ * Design: docs/design/heap.md */
 #ifndef WBRT_SIDE_TABLE_H
 #define WBRT_SIDE_TABLE_H
 

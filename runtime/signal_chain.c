@@ -1,6 +1,7 @@
 /* sigaction(2) and signal(2) are interposed so that a program installing its own SIGSEGV
  * handler after wb_init keeps the barrier's fault handling in front of it: barrier faults
  * are consumed, every other fault still reaches the program's handler.
+ * Design: docs/design/roots-threads.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <signal.h>
 #include <string.h>

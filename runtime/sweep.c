@@ -1,5 +1,6 @@
 /* Sweeping works on whole bitmap words: a page's objects are the set bits of its four
  * alloc words, so freeing and promoting are a few AND/OR operations per page.
+ * Design: docs/design/mark-sweep.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sweep.h"
 #include <string.h>

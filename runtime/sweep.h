@@ -1,4 +1,5 @@
-/* Sweeping: free unmarked objects, promote survivors, give empty pages back. */
+/* Sweeping: free unmarked objects, promote survivors, give empty pages back.
+ * Design: docs/design/mark-sweep.md */
 #ifndef WBRT_SWEEP_H
 #define WBRT_SWEEP_H
 

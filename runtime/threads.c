@@ -1,6 +1,7 @@
 /* Thread registry and stop-the-world.  Threads are stopped with a signal whose handler
  * records the stack pointer (registers are in the signal frame above it) and waits on a
  * futex until the collector bumps the world epoch.
+ * Design: docs/design/roots-threads.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threads.h"
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "fork.h"
 #include "gc.h"
 #include "race_annotations.h"
 #include "segments.h"
@@ -191,13 +193,13 @@ static void suspend_handler(int sig, siginfo_t *info, void *uc)
     errno = saved_errno;
 }
 
-static void atfork_prepare(void)
+void threads_fork_lock(void)
 {
     pthread_mutex_lock(&H.lock);
     pthread_mutex_lock(&reg_lock);
 }
 
-static void atfork_parent(void)
+void threads_fork_unlock(void)
 {
     pthread_mutex_unlock(&reg_lock);
     pthread_mutex_unlock(&H.lock);
@@ -205,15 +207,13 @@ static void atfork_parent(void)
 
 /* Only the forking thread exists in the child: the other records are gone with their
  * threads (their allocation pages stay owned until the next full collection). */
-static void atfork_child(void)
+void threads_fork_child(void)
 {
     threads = self;
     if (self) {
         self->next = NULL;
         self->ktid = gettid(); /* the kernel's id of this process's only thread */
     }
-    pthread_mutex_unlock(&reg_lock);
-    pthread_mutex_unlock(&H.lock);
 }
 
 /* Once per process, before the first record exists: a record's exit destructor and the
@@ -235,7 +235,7 @@ static void setup(void)
     if (sigaction(suspend_signal, &sa, NULL) != 0)
         setup_errno = errno;
     else if ((setup_errno = pthread_key_create(&exit_key, on_thread_exit)) == 0)
-        setup_errno = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        setup_errno = fork_setup();     /* the registry's locks are taken across fork */
 }
 
 static int setup_done(void)

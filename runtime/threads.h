@@ -1,4 +1,5 @@
-/* The thread registry, per-thread allocation caches and stop-the-world. */
+/* The thread registry, per-thread allocation caches and stop-the-world.
+ * Design: docs/design/roots-threads.md */
 #ifndef WBRT_THREADS_H
 #define WBRT_THREADS_H
 
@@ -54,6 +55,11 @@ struct wb_thread *threads_first(void);
 /* After arming (world stopped): prepare again what stopped threads' calls may write, and
  * their signal stacks. */
 void threads_reprepare_kernel_writes(void);
+/* fork (fork.c): lock takes H.lock then the registry's lock, unlock releases both; child,
+ * in the child with both held, keeps the forking thread's record only. */
+void threads_fork_lock(void);
+void threads_fork_unlock(void);
+void threads_fork_child(void);
 /* Give a thread's allocation pages back to the heap (H.lock held). */
 void tlab_release_all(struct wb_thread *t);
 

@@ -1,4 +1,5 @@
 /* The uncollectable objects, kept in a side table the collector marks from.
+ * Design: docs/design/alloc.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "uncollectable.h"
 #include "heap.h"

@@ -1,5 +1,6 @@
 /* Objects the collector never frees (bdwgc's GC_malloc_uncollectable): a side table of
- * them is a root. */
+ * them is a root.
+ * Design: docs/design/alloc.md */
 #ifndef WBRT_UNCOLLECTABLE_H
 #define WBRT_UNCOLLECTABLE_H
 

@@ -1,4 +1,5 @@
 /* Leak finding: which allocated objects no root reaches, without freeing them.
+ * Design: docs/design/mark-sweep.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <string.h>
 #include "gc.h"

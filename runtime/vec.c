@@ -1,4 +1,5 @@
 /* Growable page-number arrays backed by mmap.
+ * Design: docs/design/heap.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vec.h"
 #include "vm.h"

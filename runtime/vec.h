@@ -1,5 +1,6 @@
 /* A growable array of page numbers in mmap'd memory (the collector may not call
- * malloc: a stopped thread may hold malloc's lock). */
+ * malloc: a stopped thread may hold malloc's lock).
+ * Design: docs/design/heap.md */
 #ifndef WBRT_VEC_H
 #define WBRT_VEC_H
 

@@ -1,4 +1,5 @@
 /* WBRT_VERIFY=1: check the barrier and the sweep against a brute-force scan.
+ * Design: docs/design/verifier.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include "roots.h"
 #include "page_scan.h"
 #include "remembered.h"
+#include "sys.h"
 
 /* Stops the process on a verifier finding.  The world is stopped and the heap locked: a
  * SIGABRT handler of the program's that allocates would wait forever, so it is not run. */
@@ -25,7 +27,7 @@ void verify_fail(const char *msg, int len)
     sigset_t abrt;
     sigemptyset(&abrt);
     sigaddset(&abrt, SIGABRT);
-    pthread_sigmask(SIG_UNBLOCK, &abrt, NULL);
+    os_sigmask(SIG_UNBLOCK, &abrt, NULL);
     abort();
 }
 
@@ -34,7 +36,7 @@ static __attribute__((noreturn)) void missed(size_t pg, uintptr_t obj, uintptr_t
     char msg[360];
     int n = pg < H.perm_end ? snprintf(msg, sizeof msg,
                      "wbrt: verify: a store into perm object %#lx on page %zu (young pointer %#lx "
-                     "in slot %#lx) was missed: pagemap does not show the page as a private copy\n",
+                     "in slot %#lx) was missed: the kernel does not show the page as written (a private copy)\n",
                      (unsigned long)obj, pg, (unsigned long)young, (unsigned long)slot)
                      : snprintf(msg, sizeof msg,
                      "wbrt: verify: barrier %s missed a store: old object %#lx on page %#lx "
@@ -109,7 +111,7 @@ void verify_note_armed(size_t pg, size_t n)
     for (size_t i = pg; i < pg + n; i++)
         copy_changed(page_addr(i), WB_PAGE_SIZE);
     for (size_t i = pg; i < pg + n; i++)
-        H.armed_at[i] = G.gc_no;
+        H.armed_at[i] = G.policy.gc_no;
 }
 
 /* A word that did not change since its page was armed, when the young object it points
@@ -119,13 +121,13 @@ void verify_note_armed(size_t pg, size_t n)
  * collections was allocated after collection gc_no - 1 - age; a page armed later while
  * pointing at it must have stayed in the dirty map.)  Its target is noted for
  * verify_reachable: the collection rightly did not scan the word.  Perm pages are never
- * armed (their copy reads zero): pagemap tells which of them were written. */
+ * armed (their copy reads zero): the kernel tells which of them were written. */
 static bool older_than_target(uintptr_t slot, uintptr_t young)
 {
     uintptr_t was = *(const uintptr_t *)(H.armed_copy + (slot - H.base));
     size_t pg = page_of(slot);
     uint64_t age = H.age ? H.age[gran_of(young)] : 0;
-    if (pg < H.perm_end || *(const uintptr_t *)slot != was || H.armed_at[pg] + age >= G.gc_no)
+    if (pg < H.perm_end || *(const uintptr_t *)slot != was || H.armed_at[pg] + age >= G.policy.gc_no)
         return false;
     bit_set(H.stale_bits, gran_of(young));
     return true;

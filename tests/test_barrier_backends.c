@@ -38,6 +38,7 @@ struct fx {
     const struct barrier_ops *b;
     char *heap;
     struct dirty_map dm;
+    struct barrier_settings set;    /* what the runtime's options would give the barrier */
 };
 
 static char *pg(struct fx *f, size_t i)
@@ -74,7 +75,7 @@ static void start(struct fx *f)
 {
     char why[512];
     signal(SIGSEGV, SIG_DFL);
-    assert_int_equal(f->b->attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why), 0);
+    assert_int_equal(f->b->attach(f->heap, HEAP_LEN, &f->dm, &f->set, why, sizeof why), 0);
     f->b->will_write(f->heap, USED * PG);
     for (size_t i = 0; i < USED; i++)
         pg(f, i)[0] = 1;
@@ -242,7 +243,8 @@ static void test_concurrent_first_writes(void **state)
     expect_exactly(f, want, 64);
 }
 
-/* Run fn in a child; returns its wait status.  The child's stderr goes to err if given. */
+/* Run fn in a fork child, whose barrier is told of the fork first (as the runtime's fork
+ * handler does); returns its wait status.  The child's stderr goes to err if given. */
 static int in_child(int (*fn)(struct fx *), struct fx *f, char *err, size_t errlen)
 {
     int p[2];
@@ -250,6 +252,8 @@ static int in_child(int (*fn)(struct fx *), struct fx *f, char *err, size_t errl
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        if (f)
+            f->b->after_fork();
         dup2(p[1], STDERR_FILENO);
         close(p[0]);
         _exit(fn(f));
@@ -300,7 +304,7 @@ static int reattach(struct fx *f)
     char why[512];
     f->b->detach();
     install_program_handler();
-    if (f->b->attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why) != 0)
+    if (f->b->attach(f->heap, HEAP_LEN, &f->dm, &f->set, why, sizeof why) != 0)
         return 1;
     f->b->arm(f->heap, USED * PG);
     harvest(f);
@@ -616,26 +620,26 @@ static long handler_syscall(void)
 }
 
 /* The generic test under one handler loop, which must be the one waiting. */
-static void writes_under_loop(void **state, const char *loop, long nr)
+static void writes_under_loop(void **state, enum barrier_loop loop, long nr)
 {
-    setenv("WBRT_UFFD_LOOP", loop, 1);
+    ((struct fx *)*state)->set.loop = loop;
     test_writes_reported(state);
     assert_int_equal(handler_syscall(), nr);
 }
 
 static void test_uffd_poll_loop(void **state)
 {
-    writes_under_loop(state, "poll", SYS_poll);
+    writes_under_loop(state, BARRIER_LOOP_POLL, SYS_poll);
 }
 
 static void test_uffd_uring_loop(void **state)
 {
-    writes_under_loop(state, "uring", SYS_io_uring_enter);
+    writes_under_loop(state, BARRIER_LOOP_URING, SYS_io_uring_enter);
 }
 
 static int teardown_loop(void **state)
 {
-    unsetenv("WBRT_UFFD_LOOP");
+    ((struct fx *)*state)->set.loop = BARRIER_LOOP_DEFAULT;
     return teardown(state);
 }
 
@@ -684,10 +688,10 @@ static void test_uffd_kernel_writes(void **state)
 static void test_uffd_detach(void **state)
 {
     struct fx *f = *state;
-    const char *loops[] = {"poll", "uring"};
+    const enum barrier_loop loops[] = {BARRIER_LOOP_POLL, BARRIER_LOOP_URING};
     for (int i = 0; i < 2; i++) {
         int before = task_count();
-        setenv("WBRT_UFFD_LOOP", loops[i], 1);
+        f->set.loop = loops[i];
         start(f);
         assert_int_equal(task_count(), before + 1);
         pg(f, 3)[0] = 1;
@@ -723,15 +727,14 @@ static void *store_one(void *p)
     return NULL;
 }
 
-/* WBRT_VERBOSE=1: detach says how many faults from how many threads; a bad
- * WBRT_UFFD_LOOP is named once and the default used. */
+/* Verbose (WBRT_VERBOSE=1): detach says how many faults from how many threads, and which
+ * loop handled them (the default). */
 static int child_verbose(struct fx *f)
 {
     char why[512];
-    setenv("WBRT_VERBOSE", "1", 1);
-    setenv("WBRT_UFFD_LOOP", "bogus", 1);
+    f->set = (struct barrier_settings){.verbose = 1};
     f->b->detach();
-    if (f->b->attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why) != 0)
+    if (f->b->attach(f->heap, HEAP_LEN, &f->dm, &f->set, why, sizeof why) != 0)
         return 10;
     f->b->arm(f->heap, USED * PG);
     pthread_t t[3];
@@ -751,8 +754,7 @@ static void test_uffd_verbose(void **state)
     int st = in_child(child_verbose, f, err, sizeof err);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
-    assert_string_equal(err, "wbrt: WBRT_UFFD_LOOP=bogus is not one of uring|poll; using poll\n"
-                             "wbrt: uffd barrier: write faults 3, faulting threads 3, handler loop poll\n");
+    assert_string_equal(err, "wbrt: uffd barrier: write faults 3, faulting threads 3, handler loop poll\n");
 }
 
 /* Only userfaultfd(UFFD_USER_MODE_ONLY) allowed: uffd-async works with it, uffd cannot

@@ -57,7 +57,7 @@ static int setup(void **state)
     f->heap = mmap(NULL, HEAP_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     assert_true(f->heap != MAP_FAILED);
     assert_int_equal(dirty_map_init(&f->dm, (uintptr_t)f->heap, HEAP_LEN / WB_PAGE_SIZE), 0);
-    assert_int_equal(f->b->attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why), 0);
+    assert_int_equal(f->b->attach(f->heap, HEAP_LEN, &f->dm, NULL, why, sizeof why), 0);
     *state = f;
     return 0;
 }

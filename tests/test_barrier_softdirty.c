@@ -322,7 +322,7 @@ static void start(struct fx *f)
 {
     char why[512];
     softdirty_test_mode(false, f->pread);
-    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why), 0);
+    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, NULL, why, sizeof why), 0);
     barrier_softdirty.will_write(f->heap, USED * PG);
     for (size_t i = 0; i < USED; i++)
         f->heap[i * PG] = 1;
@@ -355,7 +355,7 @@ static void attach_unchecked(struct fx *f)
 {
     char why[512];
     softdirty_test_mode(true, f->pread);
-    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, why, sizeof why), 0);
+    assert_int_equal(barrier_softdirty.attach(f->heap, HEAP_LEN, &f->dm, NULL, why, sizeof why), 0);
 }
 
 static void deny(long nr, int only_fds_above_2)
@@ -428,11 +428,12 @@ static int fds_on(pid_t pid, const char *name)
     return n;
 }
 
-/* In a fork child: the first harvest reports everything (silently) and opens the child's
- * own files; the next one is exact. */
+/* In a fork child (told so, as the runtime's fork handler does): the first harvest reports
+ * everything (silently) and opens the child's own files; the next one is exact. */
 static void after_fork(void *arg)
 {
     struct fx *f = arg;
+    barrier_softdirty.after_fork();
     assert_int_equal(harvest_pages(f, 8), 8);
     expect_prefix(f, 8);
     assert_int_equal(fds_on(getpid(), "pagemap"), 1);
@@ -509,6 +510,7 @@ static void test_armed_beyond_range(void **state)
 static void child_writes(void *arg)
 {
     struct fx *f = arg;
+    barrier_softdirty.after_fork();
     assert_int_equal(harvest_pages(f, USED), USED);     /* everything, once */
     dirty_map_clear_range(&f->dm, 0, f->dm.npages);
     f->heap[9 * PG] = 1;

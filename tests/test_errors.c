@@ -129,6 +129,9 @@ struct bad_option {
     const char *accepted[5];
 };
 
+/* WBRT_STATS_FILE=<a path longer than PATH_MAX>, filled by test_bad_options. */
+static char long_stats_file[4200];
+
 static const struct bad_option bad_options[] = {
     { "WBRT_BARRIER=bogus", "WBRT_BARRIER", { "auto", "uffd-async", "mprotect", "none" } },
     { "WBRT_HEAP_MAX=12Q", "WBRT_HEAP_MAX", { "K", "M", "G" } },
@@ -140,6 +143,14 @@ static const struct bad_option bad_options[] = {
     { "WBRT_VERIFY=2", "WBRT_VERIFY", { "0", "1" } },
     { "WBRT_VERBOSE=yes", "WBRT_VERBOSE", { "0", "1" } },
     { "WBRT_ON_BAD_FREE=maybe", "WBRT_ON_BAD_FREE", { "abort", "ignore" } },
+    /* the barriers' and the preload's, refused by wb_init like the others */
+    { "WBRT_UFFD_LOOP=epoll", "WBRT_UFFD_LOOP", { "poll", "uring" } },
+    { "WBRT_UFFD_LOOP=", "WBRT_UFFD_LOOP", { "poll", "uring" } },
+    { "WBRT_MODE=collect", "WBRT_MODE", { "gc", "leak", "stats" } },
+    { "WBRT_STATS_INTERVAL=0", "WBRT_STATS_INTERVAL", { "milliseconds", "1", "60000" } },
+    { "WBRT_STATS_INTERVAL=+5", "WBRT_STATS_INTERVAL", { "milliseconds", "1", "60000" } },
+    { "WBRT_LEAK_SIGNAL=HUP", "WBRT_LEAK_SIGNAL", { "PWR", "USR1", "USR2", "RTMIN+N" } },
+    { long_stats_file, "WBRT_STATS_FILE", { "path" } },
 };
 
 static void init_with_bad_option(void *arg)
@@ -169,6 +180,8 @@ static void test_bad_options(void **state)
 
     (void)state;
     assert_non_null(c);
+    memset(long_stats_file, 'x', sizeof long_stats_file - 1);
+    memcpy(long_stats_file, "WBRT_STATS_FILE=/", 17);
     for (size_t i = 0; i < sizeof bad_options / sizeof bad_options[0]; i++) {
         const char *env[] = { bad_options[i].setting, NULL };
         wbt_fork(c, env, init_with_bad_option, (void *)&bad_options[i]);
@@ -198,6 +211,8 @@ static void test_good_options(void **state)
         "WBRT_MARK_STACK_MAX=1024", "WBRT_HEAP_GROWTH=50", "WBRT_TENURE_AGE=0",
         "WBRT_TENURE_AGE=3", "WBRT_VERIFY=0", "WBRT_VERIFY=1", "WBRT_VERBOSE=0",
         "WBRT_ON_BAD_FREE=abort", "WBRT_ON_BAD_FREE=ignore", "WBRT_BARRIER=auto",
+        "WBRT_UFFD_LOOP=poll", "WBRT_UFFD_LOOP=uring", "WBRT_MODE=gc", "WBRT_STATS_INTERVAL=60000",
+        "WBRT_LEAK_SIGNAL=SIGUSR2", "WBRT_STATS_FILE=/no/such/file",
     };
     static const char *const none[] = { "WBRT_BARRIER=none", NULL };
     struct wbt_child *c = malloc(sizeof *c);

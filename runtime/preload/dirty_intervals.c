@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Stats mode: a thread of wbrt's samples the heap pages the program dirtied in each
- * interval of WBRT_STATS_INTERVAL milliseconds (default 100). */
+ * interval of WBRT_STATS_INTERVAL milliseconds (G.cfg.stats_interval_ms).
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +10,19 @@
 #include "gc.h"
 #include "thread_spawn.h"
 #include "vm.h"
+#include "sys.h"
 
 #define KEEP 100000   /* intervals kept (about 3 hours at 100 ms) */
 
 static uint32_t *counts;
 static size_t n_counts;
-static long interval_ms = 100;
-
 static void *sampler(void *unused)
 {
     (void)unused;
-    struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000};
+    long ms = G.cfg.stats_interval_ms;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     for (;;) {
-        while (nanosleep(&ts, NULL) != 0 && errno == EINTR) {
+        while (os_nanosleep(&ts, NULL) != 0 && errno == EINTR) {
         }
         gc_inside++;
         size_t n = gc_sample_dirty();
@@ -34,16 +35,6 @@ static void *sampler(void *unused)
 
 int dirty_intervals_start(char *why, size_t whylen)
 {
-    const char *s = secure_getenv("WBRT_STATS_INTERVAL");
-    char *end;
-    if (s) {
-        errno = 0;
-        interval_ms = strtol(s, &end, 10);
-        if (errno || end == s || *end || interval_ms < 1 || interval_ms > 60000) {
-            snprintf(why, whylen, "WBRT_STATS_INTERVAL=%s is invalid: expected milliseconds from 1 to 60000", s);
-            return -1;
-        }
-    }
     pthread_t t;
     gc_sample_dirty(); /* start tracking every page */
     if (!(counts = os_table(KEEP * sizeof *counts)) || os_thread_spawn(&t, sampler, NULL) != 0) {
@@ -64,7 +55,7 @@ int dirty_intervals_json(char *buf, size_t len)
     }
     int w = snprintf(buf, len, ", \"interval_ms\": %ld, \"intervals\": %zu, \"dirty_per_interval_mean\": %.1f, "
                                "\"dirty_per_interval_max\": %llu, \"dirty_per_interval\": [",
-                     interval_ms, n, n ? (double)sum / n : 0.0, (unsigned long long)max);
+                     G.cfg.stats_interval_ms, n, n ? (double)sum / n : 0.0, (unsigned long long)max);
     for (size_t i = 0; i < shown && w > 0 && (size_t)w < len; i++)
         w += snprintf(buf + w, len - (size_t)w, "%s%u", i ? ", " : "", counts[i]);
     if (w > 0 && (size_t)w < len)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Stats mode: heap pages dirtied per interval. */
+/* Stats mode: heap pages dirtied per interval.
+ * Design: docs/design/preload.md */
 #ifndef WBRT_PRELOAD_DIRTY_INTERVALS_H
 #define WBRT_PRELOAD_DIRTY_INTERVALS_H
 

@@ -7,7 +7,8 @@
  * A vfork child (gcc's pex, for one) shares our memory but not our threads: no stop
  * signal of ours reaches it, and a lock it took would stay taken in the parent once the
  * exec succeeds, so it execs without.  glibc's exec functions call execve internally,
- * past any interposition: each is wrapped. */
+ * past any interposition: each is wrapped.
+ * Design: docs/design/preload.md */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,12 +18,14 @@
 
 static pid_t owner; /* the process whose threads the collector stops */
 
-static void forked(void) { owner = getpid(); }
+void preload_exec_owner(void)
+{
+    owner = getpid();
+}
 
 __attribute__((constructor)) static void exec_setup(void)
 {
-    owner = getpid();
-    pthread_atfork(NULL, NULL, forked);
+    preload_exec_owner();
 }
 
 static bool lock_for_exec(void)

@@ -8,7 +8,8 @@
  * sees, so their functions prepare the FILE's buffer or the whole DIR block; no
  * collection starts in this thread during the call, since it would protect the prepared
  * pages again (one in another thread still can: docs/preload.md's limits).  Under the
- * other barriers wb_prepare_kernel_write returns at once.  The list is in docs/preload.md. */
+ * other barriers wb_prepare_kernel_write returns at once.  The list is in docs/preload.md.
+ * Design: docs/design/kernel-writes.md */
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>

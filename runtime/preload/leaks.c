@@ -4,7 +4,8 @@
  * roots without freeing (gc_each_unreachable), adds up the unreachable blocks per stack
  * and prints the largest first, symbolized by backtrace_symbols_fd (which does not
  * allocate).  Stacks come from glibc's backtrace(), whose first call loads libgcc_s
- * (and allocates): it is made once from the constructor. */
+ * (and allocates): it is made once from the constructor.
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
@@ -15,10 +16,10 @@
 #include <unistd.h>
 #include "heap.h"
 #include "leaks.h"
-#include "options.h"
 #include "preload.h"
 #include "thread_spawn.h"
 #include "vm.h"
+#include "sys.h"
 
 #define DEPTH 12
 #define SKIP 2              /* leaks_record and the malloc-family function */
@@ -145,7 +146,7 @@ static void *reporter(void *unused)
     (void)unused;
     char c;
     for (;;) {
-        ssize_t r = read(wake_fd[0], &c, 1);
+        ssize_t r = os_read(wake_fd[0], &c, 1);
         if (r == 1) {
             pthread_mutex_lock(&report_lock);
             report_pending_locked();
@@ -166,17 +167,12 @@ int leaks_start(char *why, size_t whylen)
     }
     void *warm[4];
     backtrace(warm, 4); /* loads the unwinder now, not inside a malloc */
-    const char *s = secure_getenv("WBRT_LEAK_SIGNAL");
-    if (!s)
+    int sig = G.cfg.leak_signal;
+    if (!sig)
         return 0;
-    int sig = options_parse_signal(s);
-    if (sig < 0) {
-        snprintf(why, whylen, "WBRT_LEAK_SIGNAL=%s is invalid: expected %s", s, OPTIONS_SIGNAL_WORDS);
-        return -1;
-    }
     pthread_t t;
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
-    if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0 || fcntl(wake_fd[0], F_SETFL, 0) != 0 ||
+    if (os_pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) != 0 || fcntl(wake_fd[0], F_SETFL, 0) != 0 ||
         os_thread_spawn(&t, reporter, NULL) != 0 || sigaction(sig, &sa, NULL) != 0) {
         snprintf(why, whylen, "leak mode: cannot set up the WBRT_LEAK_SIGNAL reporter");
         return -1;

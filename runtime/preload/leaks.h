@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Leak mode: allocation stacks, and the report of unreachable blocks. */
+/* Leak mode: allocation stacks, and the report of unreachable blocks.
+ * Design: docs/design/preload.md */
 #ifndef WBRT_PRELOAD_LEAKS_H
 #define WBRT_PRELOAD_LEAKS_H
 

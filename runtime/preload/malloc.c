@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* glibc's documented malloc set, served by the collected heap.  Blocks glibc's allocator
  * handed out (before the collector started, or to wbrt's own calls into glibc) stay
- * glibc's: free, realloc and malloc_usable_size send them back there. */
+ * glibc's: free, realloc and malloc_usable_size send them back there.
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <malloc.h>
 #include <stdint.h>

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libwbrt-preload.so: state shared by its parts. */
+/* libwbrt-preload.so: state shared by its parts.
+ * Design: docs/design/preload.md */
 #ifndef WBRT_PRELOAD_H
 #define WBRT_PRELOAD_H
 
@@ -39,6 +40,10 @@ extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 extern void *__libc_memalign(size_t align, size_t n);
 extern void __libc_free(void *p);
+
+/* The calling process is the one whose threads the collector stops (exec.c): at load, and
+ * in a fork child. */
+void preload_exec_owner(void);
 
 /* glibc's malloc_usable_size, for its own blocks (found by the constructor). */
 extern size_t (*preload_libc_usable_size)(void *p);

@@ -2,7 +2,8 @@
 /* A thread that blocks the stop signal would hold every collection until it unblocks it
  * (a program that masks "all signals" around a long wait, bash's sigsuspend loops): the
  * program's masks are applied without it.  Everything else of the mask is kept; the old
- * mask the kernel writes back is prepared like any other kernel write. */
+ * mask the kernel writes back is prepared like any other kernel write.
+ * Design: docs/design/kernel-writes.md */
 #include <signal.h>
 #include "preload.h"
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A program may malloc its alternate signal stack (gdb does).  Under mprotect, once that
  * block is old and protected, the kernel cannot write a signal frame there and kills the
- * program: the stack is kept writable for as long as it is the thread's signal stack. */
+ * program: the stack is kept writable for as long as it is the thread's signal stack.
+ * Design: docs/design/kernel-writes.md */
 #include <signal.h>
 #include "heap.h"
 #include "preload.h"

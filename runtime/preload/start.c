@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Starting the collector inside an unmodified program, and its report at exit. */
+/* Starting the collector inside an unmodified program, and its report at exit.
+ * Design: docs/design/preload.md */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include "gc.h"
 #include "dirty_intervals.h"
+#include "fork.h"
 #include "leaks.h"
 #include "preload.h"
 #include "preload_stats.h"
@@ -16,6 +18,13 @@
 #include "wbrt.h"
 
 enum preload_mode preload_mode;
+
+/* The preload's step in a fork child, after the collector's (runtime/fork.c). */
+static void forked_child(void)
+{
+    preload_exec_owner();
+    preload_stats_forked();
+}
 
 static void die(const char *msg)
 {
@@ -29,22 +38,11 @@ __attribute__((constructor)) static void preload_start(void)
 {
     gc_inside++;
     preload_libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
-    const char *m = secure_getenv("WBRT_MODE");
-    if (!m || strcmp(m, "gc") == 0)
-        preload_mode = PRELOAD_GC;
-    else if (strcmp(m, "leak") == 0)
-        preload_mode = PRELOAD_LEAK;
-    else if (strcmp(m, "stats") == 0)
-        preload_mode = PRELOAD_STATS;
-    else {
-        char msg[160];
-        snprintf(msg, sizeof msg, "WBRT_MODE=%s is invalid: expected gc, leak or stats", m);
-        die(msg);
-    }
     roots_scan_mappings();
-    preload_stats_start();
-    if (wb_init(NULL) != 0)
+    fork_preload_child = forked_child;
+    if (wb_init(NULL) != 0)     /* also refuses a bad WBRT_MODE and the preload's other settings */
         die(wb_last_error());
+    preload_mode = G.cfg.preload_mode;
     char why[200];
     if (preload_mode != PRELOAD_GC)
         G.cfg.young_bytes = SIZE_MAX; /* nothing is reclaimed */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The statistics channel to `wbrt run`: one JSON line per process, appended at exit to
  * the file it created.  A forked child starts its counters from zero, so that the lines
- * of a process tree add up. */
+ * of a process tree add up.
+ * Design: docs/design/preload.md */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 static const char *const mode_names[] = {"gc", "leak", "stats"};
 static uint64_t faults_before_fork;
 
-static void forked_child(void)
+void preload_stats_forked(void)
 {
     struct wb_stats keep = G.stats;
     memset(&G.stats, 0, sizeof G.stats);
@@ -27,15 +27,10 @@ static void forked_child(void)
     faults_before_fork = G.barrier ? G.barrier->faults() : 0;
 }
 
-void preload_stats_start(void)
-{
-    pthread_atfork(NULL, NULL, forked_child);
-}
-
 void preload_write_stats(void)
 {
-    const char *path = secure_getenv("WBRT_STATS_FILE");
-    if (!path)
+    const char *path = G.cfg.stats_file;
+    if (!*path)
         return;
     /* `wbrt run` made the file (0600, O_EXCL): never create one, never follow a symlink
      * planted in its place. */

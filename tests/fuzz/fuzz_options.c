@@ -10,29 +10,39 @@
 #include "fuzz_check.h"
 #include "options.h"
 
-#define MAX_VARS 16
 #define VALUE_MAX 8192
 
 /* What a variable should become: its kind and bounds, as documented in docs/guide.md. */
-enum kind { SIZE, INT, BAD_FREE, SIGNAL, STRING, ARM };
+enum kind { SIZE, INT, BAD_FREE, SIGNAL, STRING, WORDS };
+static const char *const arm_words[] = {[ARM_BY_COST] = "cost", [ARM_ALWAYS] = "always", [ARM_HOT] = "hot", NULL};
+static const char *const loop_words[] = {[BARRIER_LOOP_DEFAULT] = "", [BARRIER_LOOP_POLL] = "poll",
+                                         [BARRIER_LOOP_URING] = "uring", NULL};
+static const char *const mode_words[] = {[PRELOAD_GC] = "gc", [PRELOAD_LEAK] = "leak",
+                                         [PRELOAD_STATS] = "stats", NULL};
 static const struct spec {
     const char *name;
     enum kind kind;
     unsigned long long lo, hi;     /* SIZE: lo is the minimum; STRING: hi is the field size */
+    const char *const *words;      /* WORDS: the value is the index of the word ("": none) */
 } specs[] = {
-    {"WBRT_HEAP_MAX", SIZE, 16 << 20, 0},
-    {"WBRT_YOUNG_BYTES", SIZE, 4096, 0},
-    {"WBRT_FULL_MIN", SIZE, 0, 0},
-    {"WBRT_MARK_STACK_MAX", SIZE, 1, 0},
-    {"WBRT_HEAP_GROWTH", INT, 1, 10000},
-    {"WBRT_TENURE_AGE", INT, 0, 100},
-    {"WBRT_VERIFY", INT, 0, 1},
-    {"WBRT_VERBOSE", INT, 0, 1},
-    {"WBRT_ON_BAD_FREE", BAD_FREE, 0, 0},
-    {"WBRT_STOP_SIGNAL", SIGNAL, 0, 0},
-    {"WBRT_BARRIER", STRING, 0, 32},
-    {"WBRT_IMAGE", STRING, 0, 4096},
-    {"WBRT_ARM", ARM, 0, 0},
+    {"WBRT_HEAP_MAX", SIZE, 16 << 20, 0, NULL},
+    {"WBRT_YOUNG_BYTES", SIZE, 4096, 0, NULL},
+    {"WBRT_FULL_MIN", SIZE, 0, 0, NULL},
+    {"WBRT_MARK_STACK_MAX", SIZE, 1, 0, NULL},
+    {"WBRT_HEAP_GROWTH", INT, 1, 10000, NULL},
+    {"WBRT_TENURE_AGE", INT, 0, 100, NULL},
+    {"WBRT_VERIFY", INT, 0, 1, NULL},
+    {"WBRT_VERBOSE", INT, 0, 1, NULL},
+    {"WBRT_ON_BAD_FREE", BAD_FREE, 0, 0, NULL},
+    {"WBRT_STOP_SIGNAL", SIGNAL, 0, 0, NULL},
+    {"WBRT_BARRIER", STRING, 0, 32, NULL},
+    {"WBRT_IMAGE", STRING, 0, 4096, NULL},
+    {"WBRT_ARM", WORDS, 0, 0, arm_words},
+    {"WBRT_UFFD_LOOP", WORDS, 0, 0, loop_words},
+    {"WBRT_MODE", WORDS, 0, 0, mode_words},
+    {"WBRT_STATS_INTERVAL", INT, 1, 60000, NULL},
+    {"WBRT_LEAK_SIGNAL", SIGNAL, 0, 0, NULL},
+    {"WBRT_STATS_FILE", STRING, 0, 4096, NULL},
 };
 #define NSPECS (sizeof specs / sizeof specs[0])
 
@@ -91,13 +101,11 @@ static bool expect(const struct spec *sp, const char *s, unsigned long long *val
     }
     case STRING:
         return len < sp->hi;
-    case ARM: {
-        static const char *const modes[] = {[ARM_BY_COST] = "cost", [ARM_ALWAYS] = "always", [ARM_HOT] = "hot"};
-        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
-            if (strcmp(s, modes[i]) == 0)
+    case WORDS:
+        for (size_t i = 0; sp->words[i]; i++)
+            if (*sp->words[i] && strcmp(s, sp->words[i]) == 0)
                 return *val = i, true;
         return false;
-    }
     }
     return false;
 }
@@ -118,6 +126,11 @@ static bool holds(const struct wbrt_config *c, const struct spec *sp, const char
     if (!strcmp(n, "STOP_SIGNAL")) return (unsigned long long)c->stop_signal == val;
     if (!strcmp(n, "BARRIER")) return strcmp(c->barrier, s) == 0;
     if (!strcmp(n, "ARM")) return (unsigned long long)c->arm == val;
+    if (!strcmp(n, "UFFD_LOOP")) return (unsigned long long)c->barrier_set.loop == val;
+    if (!strcmp(n, "MODE")) return (unsigned long long)c->preload_mode == val;
+    if (!strcmp(n, "STATS_INTERVAL")) return (unsigned long long)c->stats_interval_ms == val;
+    if (!strcmp(n, "LEAK_SIGNAL")) return (unsigned long long)c->leak_signal == val;
+    if (!strcmp(n, "STATS_FILE")) return strcmp(c->stats_file, s) == 0;
     return strcmp(c->image, s) == 0;
 }
 
