@@ -160,7 +160,7 @@ static void mark_contents(uintptr_t obj, enum fin_order order)
     if ((H.pages[page_of(obj)].flags & PF_ATOMIC) || heap_object(obj, &size) != obj)
         return;
     if (order != FIN_IGNORE_SELF) {
-        mark_range(obj, obj + size);
+        mark_object(obj, obj + size);
         return;
     }
     for (const uintptr_t *p = (const uintptr_t *)obj; p < (const uintptr_t *)(obj + size); p++)
