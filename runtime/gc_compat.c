@@ -38,6 +38,8 @@ void GC_init(void)
         fprintf(stderr, "wbrt: GC_init: %s\n", wb_last_error());
         abort();
     }
+    if (options_bdwgc_incremental())
+        __atomic_store_n(&incremental, 1, __ATOMIC_RELAXED);
     gc_set_full_only(!__atomic_load_n(&incremental, __ATOMIC_RELAXED));
     gc_compat_heap_init();
     gc_compat_kinds_init();
