@@ -176,6 +176,8 @@ static void *described(size_t n, GC_word descr, int add_size, int clear)
         return p;
     }
     void *p = GC_malloc(n);
+    if ((descr & GC_DS_TAGS) == GC_DS_LENGTH && add_size) /* all of it, whatever its size */
+        return p;
     if (!p)
         return NULL;
     size_t size = GC_size(p);
