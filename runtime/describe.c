@@ -24,16 +24,7 @@ int describe_object(uintptr_t obj, uintptr_t descr)
     return e ? 0 : -1;
 }
 
-void describe_forget(uintptr_t obj)
-{
-    if (!objs.used)
-        return;
-    pthread_mutex_lock(&H.lock);
-    struct side_entry *e = side_find(&objs, obj);
-    if (e)
-        side_remove(e);
-    pthread_mutex_unlock(&H.lock);
-}
+void describe_forget(uintptr_t obj) { side_forget(&objs, obj, &H.lock); }
 
 uintptr_t describe_of(uintptr_t obj)
 {

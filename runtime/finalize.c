@@ -46,16 +46,7 @@ void fin_register(uintptr_t obj, fin_fn fn, void *cd, enum fin_order order, fin_
         *ocd = old_cd;
 }
 
-void fin_forget(uintptr_t obj)
-{
-    if (!fins.used)
-        return;
-    pthread_mutex_lock(&H.lock);
-    struct side_entry *e = side_find(&fins, obj);
-    if (e)
-        side_remove(e);
-    pthread_mutex_unlock(&H.lock);
-}
+void fin_forget(uintptr_t obj) { side_forget(&fins, obj, &H.lock); }
 
 int link_register(void **link, uintptr_t obj)
 {
