@@ -82,8 +82,8 @@ void GC_set_mark_bit(const void *p)
 {
     /* Outside marking a mark bit means nothing to wbrt (as bdwgc clears its marks before
      * each full mark); inside, the object is marked and traced. */
-    check_marking("GC_set_mark_bit");
-    mark_word((uintptr_t)p);
+    if (in_mark_callback)
+        mark_word((uintptr_t)p);
 }
 
 void GC_push_all(void *bottom, void *top)
@@ -156,9 +156,11 @@ unsigned GC_new_kind(void **free_list, GC_word descr, int add_size, int clear)
     (void)free_list;
     gc_compat_ready();
     pthread_mutex_lock(&H.lock);
-    unsigned k = nkinds < MAX_KINDS ? nkinds++ : MAX_KINDS;
-    if (k < MAX_KINDS)
+    unsigned k = nkinds < MAX_KINDS ? nkinds : MAX_KINDS;
+    if (k < MAX_KINDS) {
         kinds[k] = (struct kind){descr, add_size != 0, clear != 0};
+        __atomic_store_n(&nkinds, k + 1, __ATOMIC_RELEASE); /* read without the lock */
+    }
     pthread_mutex_unlock(&H.lock);
     if (k == MAX_KINDS)
         fatal("GC_new_kind: more than %d kinds", MAX_KINDS);

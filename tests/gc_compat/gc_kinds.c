@@ -20,7 +20,7 @@ struct pair { void *weak, *strong; };
 /* A kind whose mark procedure marks word 1 of its objects and, if word 2 is set, the
  * pointers in the malloc'd array it points to (Guile's threads and their VM stacks):
  * memory no collector scans by itself. */
-struct owner { void *skipped; void *marked; void **outside; size_t n; };
+struct owner { void *skipped; void *marked; void **outside; size_t n; void *bit; };
 
 static struct GC_ms_entry *mark_owner(GC_word *addr, struct GC_ms_entry *msp, struct GC_ms_entry *lim,
                                       GC_word env)
@@ -29,6 +29,8 @@ static struct GC_ms_entry *mark_owner(GC_word *addr, struct GC_ms_entry *msp, st
     if (env != 7)
         abort(); /* the environment of GC_MAKE_PROC */
     msp = GC_MARK_AND_PUSH(o->marked, msp, lim, NULL);
+    if (o->bit)
+        GC_set_mark_bit(o->bit); /* a pointer-free object: nothing in it to trace */
     for (size_t i = 0; o->outside && i < o->n; i++)
         msp = GC_MARK_AND_PUSH(o->outside[i], msp, lim, NULL);
     return msp;
@@ -77,6 +79,7 @@ static __attribute__((noinline)) void make_owners(void)
         struct owner *o = GC_generic_malloc(sizeof *o, (int)owner_kind);
         o->skipped = filled(1);
         o->marked = filled(2);
+        o->bit = filled(12);
         links[i] = o->skipped;
         GC_general_register_disappearing_link(&links[i], o->skipped);
         owners[i] = o;
@@ -105,12 +108,14 @@ static void check_owners(void)
         owners[i]->n = 1;
     }
     collect();
-    long cleared = 0, kept = 0;
+    long cleared = 0, kept = 0, bits = 0;
     for (int i = 0; i < N; i++) {
         cleared += links[i] == NULL;
         kept += intact(owners[i]->marked, 2);
+        bits += intact(owners[i]->bit, 12);
     }
     GCT_CHECK("mark procedure: what it marks is kept", kept == N);
+    GCT_CHECK("mark procedure: what it sets the mark bit of is kept", bits == N);
     GCT_CHECK("mark procedure: a word it skips keeps nothing", cleared > N / 2);
     store_young(0); /* the owners are old now */
     churn();
@@ -239,8 +244,11 @@ static int push_calls;
 static void push_roots(void)
 {
     push_calls++;
-    if (pushed)
-        GC_push_all(pushed, pushed + N);
+    if (pushed) {
+        GC_push_all(pushed, pushed + N / 3);
+        GC_push_conditional(pushed + N / 3, pushed + 2 * N / 3, 1);
+        GC_push_all_eager(pushed + 2 * N / 3, pushed + N);
+    }
     if (previous)
         previous();
 }
@@ -265,7 +273,8 @@ static void check_push_other_roots(void)
     long kept = 0;
     for (int i = 0; i < N; i++)
         kept += links[i] != NULL && intact(pushed[i], 11);
-    GCT_CHECK("push_other_roots: what the client pushes is kept", kept == N && push_calls > 0);
+    GCT_CHECK("push_other_roots: what the client pushes (GC_push_all, _conditional, _eager) is kept",
+              kept == N && push_calls > 0);
     void **gone = pushed;
     pushed = NULL;
     memset(gone, 0, N * sizeof *gone);

@@ -68,9 +68,11 @@ typedef void (*GC_start_callback_proc)(void);
 WBRT_GC_API void GC_set_start_callback(GC_start_callback_proc fn);
 WBRT_GC_API GC_start_callback_proc GC_get_start_callback(void);
 
-/* Inside a mark procedure or a push-other-roots function only: mark the object at p and
- * what it reaches; mark the words of [bottom, top) (GC_push_all_eager: as a stack,
- * interior pointers keeping their objects; GC_push_conditional scans every page). */
+/* Inside a mark procedure or a push-other-roots function only (else the push calls abort,
+ * saying so, and GC_set_mark_bit does nothing, as bdwgc clears marks before marking):
+ * mark the object at p and what it reaches; mark the words of [bottom, top)
+ * (GC_push_all_eager: as a stack, interior pointers keeping their objects;
+ * GC_push_conditional scans every page). */
 WBRT_GC_API void GC_set_mark_bit(const void *p);
 WBRT_GC_API void GC_push_all(void *bottom, void *top);
 WBRT_GC_API void GC_push_all_eager(void *bottom, void *top);
