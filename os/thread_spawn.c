@@ -16,8 +16,14 @@ os_pthread_create_fn os_real_pthread_create(void)
     os_pthread_create_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
     if (!fn) {
         /* RTLD_NEXT: the definition after the object this code is linked into, which is
-         * the one holding the interposer. */
+         * the one holding the interposer.  A library loaded after libc (libgc.so.1 under
+         * Guile) has none after it: then libc's own. */
         fn = (os_pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        void *libc = fn ? NULL : dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+        if (libc) {
+            fn = (os_pthread_create_fn)dlsym(libc, "pthread_create");
+            dlclose(libc);
+        }
         __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
     }
     return fn;

@@ -5,6 +5,7 @@
 #include "gc.h"
 #include <stdio.h>
 #include <time.h>
+#include "describe.h"
 #include "finalize.h"
 #include "heap.h"
 #include "mark.h"
@@ -17,6 +18,7 @@
 #include "threads.h"
 
 struct gc G;
+void (*gc_start_hook)(void);
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
 uint64_t gc_now_ns(void)
@@ -129,6 +131,7 @@ static void young_cycle(uintptr_t sp)
     young_map_build();
     mark_begin(true, false, true, G.cfg.mark_stack_max);
     roots_mark(sp);
+    describe_mark_old();
     size_t scanned = 0;
     uint64_t t0 = gc_now_ns();
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
@@ -143,6 +146,7 @@ static void young_cycle(uintptr_t sp)
         G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
     finalize_after_mark(true);
+    describe_after_mark(true);
     /* Marking changed no alloc or old bit: the old generation is still as the mutator left it. */
     if (G.cfg.verify)
         verify_barrier(sp);
@@ -196,6 +200,7 @@ static void full_cycle(uintptr_t sp, bool global)
     dirty_map_clear_range(&H.dirty, 0, H.top);
     mark_finish();
     finalize_after_mark(false);
+    describe_after_mark(false);
     struct sweep_result r;
     sweep(false, global, 0, G.cfg.verify, G.policy.gc_no, &r);
     heap_freed_runs(G.policy.gc_no, disarm_run);
@@ -244,6 +249,8 @@ void gc_collect_locked(int kind)
     struct wb_thread *me = thread_self();
     if (me)
         tlab_release_all(me); /* so that its half-used pages are swept like any other */
+    if (gc_start_hook)
+        gc_start_hook();
     roots_refresh();
     uint64_t t0 = gc_now_ns();
     threads_stop_world();

@@ -47,16 +47,7 @@ void fin_register(uintptr_t obj, fin_fn fn, void *cd, enum fin_order order, fin_
         *ocd = old_cd;
 }
 
-void fin_forget(uintptr_t obj)
-{
-    if (!fins.used)
-        return;
-    pthread_mutex_lock(&H.lock);
-    struct side_entry *e = side_find(&fins, obj);
-    if (e)
-        side_remove(e);
-    pthread_mutex_unlock(&H.lock);
-}
+void fin_forget(uintptr_t obj) { side_forget(&fins, obj, &H.lock); }
 
 int link_register(void **link, uintptr_t obj)
 {
@@ -161,7 +152,7 @@ static void mark_contents(uintptr_t obj, enum fin_order order)
     if ((H.pages[page_of(obj)].flags & PF_ATOMIC) || heap_object(obj, &size) != obj)
         return;
     if (order != FIN_IGNORE_SELF) {
-        mark_range(obj, obj + size);
+        mark_object(obj, obj + size);
         return;
     }
     for (const uintptr_t *p = (const uintptr_t *)obj; p < (const uintptr_t *)(obj + size); p++)

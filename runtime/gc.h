@@ -72,6 +72,9 @@ void gc_prepare_kernel_write(const void *p, size_t n);
 uint64_t gc_now_ns(void);
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
+/* Called at the start of every collection, H.lock held, before the world stops (bdwgc's
+ * start callback); it must not allocate.  NULL: none. */
+extern void (*gc_start_hook)(void);
 /* H.lock held; kind is WB_COLLECT_YOUNG, _FULL or _GLOBAL (perm space too). */
 void gc_collect_locked(int kind);
 /* Attaches the barrier to the part of the reservation it watches (barrier_base()); if

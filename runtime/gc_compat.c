@@ -7,6 +7,7 @@
 #include "include/wbrt-gc/gc.h"
 #include "gc.h"
 #include "gc_compat.h"
+#include "describe.h"
 #include "finalize.h"
 #include "heap.h"
 #include "uncollectable.h"
@@ -38,8 +39,12 @@ void GC_init(void)
         fprintf(stderr, "wbrt: GC_init: %s\n", wb_last_error());
         abort();
     }
+    if (options_bdwgc_incremental())
+        __atomic_store_n(&incremental, 1, __ATOMIC_RELAXED);
     gc_set_full_only(!__atomic_load_n(&incremental, __ATOMIC_RELAXED));
     gc_compat_heap_init();
+    gc_compat_kinds_init();
+    gc_compat_misc_init();
     gc_compat_thread_registered();
     __atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
 }
@@ -56,8 +61,12 @@ static __thread int in_finalizer;
 
 void gc_compat_after_collect(void)
 {
-    if (__builtin_expect(finalize_ready() == 0, 1) || in_finalizer || GC_get_finalize_on_demand())
+    if (__builtin_expect(finalize_ready() == 0, 1) || in_finalizer)
         return;
+    if (GC_get_finalize_on_demand()) {
+        gc_compat_notify_finalizers();
+        return;
+    }
     in_finalizer = 1;
     finalize_run();
     in_finalizer = 0;
@@ -112,31 +121,13 @@ void *GC_malloc_atomic_uncollectable(size_t n)
     return uncollectable(wb_malloc_atomic(n), n);
 }
 
-/* Enough objects of n bytes to fill about a page, linked through their first words (the
- * last one's is NULL); the rest of each is zeroed.  The list head, on this stack, keeps
- * the objects already allocated while the others are. */
-void *GC_malloc_many(size_t n)
-{
-    gc_compat_ready();
-    if (n < sizeof(void *))
-        n = sizeof(void *);
-    void *head = NULL;
-    for (size_t count = n < WB_PAGE_SIZE / 2 ? WB_PAGE_SIZE / n : 1; count > 0; count--) {
-        void *p = wb_malloc(n);
-        if (!p)
-            break;
-        *(void **)p = head;
-        head = p;
-    }
-    return allocated(head, n);
-}
-
 void GC_free(void *p)
 {
     if (!p)
         return;
     uncollectable_remove((uintptr_t)p);
     fin_forget((uintptr_t)p);
+    describe_forget((uintptr_t)p);
     wb_free(p);
 }
 
@@ -148,12 +139,22 @@ void *GC_realloc(void *p, size_t n)
         GC_free(p);
         return NULL;
     }
+    /* An object of a described kind keeps its descriptor where it moves. */
+    uintptr_t descr = in_heap((uintptr_t)p) && (H.pages[page_of((uintptr_t)p)].flags & PF_DESCR)
+                          ? describe_of((uintptr_t)p) : 0;
     void *q = wb_realloc(p, n);
     if (q && q != p) {
         /* p was freed: its finalizer goes (the slot may be reused before the next
          * collection); an uncollectable object stays uncollectable where it moved (the
          * collector ignores a table entry for a free slot meanwhile). */
         fin_forget((uintptr_t)p);
+        if (descr) {
+            describe_forget((uintptr_t)p);
+            if (describe_object((uintptr_t)q, descr) != 0) {
+                GC_free(q);
+                return allocated(NULL, n);
+            }
+        }
         if (uncollectable_remove((uintptr_t)p) && uncollectable_add((uintptr_t)q) != 0) {
             wb_free(q);
             q = NULL;

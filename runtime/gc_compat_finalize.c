@@ -7,9 +7,26 @@
 #include "include/wbrt-gc/gc.h"
 #include "gc_compat.h"
 #include "finalize.h"
-#include "wbrt.h"
+#include "gc.h"
 
 static int on_demand;
+static GC_finalizer_notifier_proc notifier;
+/* wbrt keeps what a ready object reaches in any case (finalize.c). */
+int GC_java_finalization = 1;
+
+void GC_set_java_finalization(int on) { GC_java_finalization = on != 0; }
+int GC_get_java_finalization(void) { return GC_java_finalization; }
+void GC_set_finalizer_notifier(GC_finalizer_notifier_proc fn) { __atomic_store_n(&notifier, fn, __ATOMIC_RELEASE); }
+GC_finalizer_notifier_proc GC_get_finalizer_notifier(void) { return __atomic_load_n(&notifier, __ATOMIC_ACQUIRE); }
+
+void gc_compat_notify_finalizers(void)
+{
+    static uint64_t notified; /* the collection last notified */
+    uint64_t no = __atomic_load_n(&G.policy.gc_no, __ATOMIC_RELAXED), seen = __atomic_load_n(&notified, __ATOMIC_RELAXED);
+    GC_finalizer_notifier_proc fn = GC_get_finalizer_notifier();
+    if (fn && no != seen && __atomic_compare_exchange_n(&notified, &seen, no, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        fn();
+}
 
 static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd, enum fin_order order,
                                GC_finalization_proc *ofn, void **ocd)

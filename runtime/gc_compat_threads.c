@@ -86,6 +86,19 @@ int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void
 }
 
 int GC_pthread_join(pthread_t t, void **ret) { return pthread_join(t, ret); }
+void GC_pthread_exit(void *ret) { pthread_exit(ret); }
+
+/* Stopped threads wait on a futex for the collector, not for a signal. */
+int GC_get_thr_restart_signal(void) { return GC_get_suspend_signal(); }
+
+void *GC_dlopen(const char *path, int mode)
+{
+    gc_compat_ready();
+    gc_disable_collections(1);
+    void *h = dlopen(path, mode);
+    gc_disable_collections(-1);
+    return h;
+}
 int GC_pthread_detach(pthread_t t) { return pthread_detach(t); }
 
 /* A thread that blocked the stop signal would hold every collection until it unblocked

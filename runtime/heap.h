@@ -28,6 +28,7 @@ enum page_flag {
     PF_YOUNG = 8,    /* on the young page list */
     PF_USED = 16,    /* committed and possibly non-zero (free pages: not yet decommitted) */
     PF_PERM = 32,    /* mapped from a heap image: never allocated into, freed or decommitted */
+    PF_DESCR = 64,   /* some objects here have a descriptor (describe.h): not scanned whole */
 };
 
 struct page_info {

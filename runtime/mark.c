@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "describe.h"
 #include "gc.h"
 #include "heap.h"
 #include "page_state.h"
@@ -116,8 +117,10 @@ static inline __attribute__((always_inline)) void mark_one(uintptr_t w)
         return;
     }
     bit_set(H.mark_bits, g);
-    if (!(H.pages[pg].flags & PF_ATOMIC))
-        push(obj, obj + size);
+    /* A described object is pushed with bit 0 of its start set (objects are aligned). */
+    uint16_t flags = H.pages[pg].flags;
+    if (!(flags & PF_ATOMIC))
+        push(obj | ((flags & PF_DESCR) != 0), obj + size);
 }
 
 void mark_word(uintptr_t w) { mark_one(w); }
@@ -146,11 +149,22 @@ void mark_range(uintptr_t lo, uintptr_t hi)
     mark_words(NULL, lo, hi);     /* (after a failure, again what was marked: harmless) */
 }
 
+void mark_object(uintptr_t obj, uintptr_t hi)
+{
+    if (H.pages[page_of(obj)].flags & PF_DESCR)
+        describe_scan(obj, hi);
+    else
+        mark_range(obj, hi);
+}
+
 static void drain(void)
 {
     while (M.n > 0) {
         struct range r = M.stack[--M.n];
-        mark_range(r.lo, r.hi);
+        if (__builtin_expect(r.lo & 1, 0))
+            describe_scan(r.lo - 1, r.hi);
+        else
+            mark_range(r.lo, r.hi);
     }
 }
 
@@ -162,14 +176,14 @@ static void rescan_page(size_t pg)
         return;
     if (pi->kind == PK_LARGE) {
         if (bit_test(H.mark_bits, gran_of(page_addr(pg))))
-            mark_range(page_addr(pg), page_addr(pg + pi->aux));
+            mark_object(page_addr(pg), page_addr(pg + pi->aux));
         return;
     }
     if (pi->kind != PK_SMALL)
         return;
     size_t size = class_size[pi->sclass];
     FOR_OBJECTS(pg, H.mark_bits, H.mark_bits, obj)
-        mark_range(obj, obj + size);
+        mark_object(obj, obj + size);
 }
 
 void mark_finish(void)

@@ -16,6 +16,9 @@ void mark_range(uintptr_t lo, uintptr_t hi);
 /* A thread's stack or registers: interior pointers keep their object even when
  * mark_set_interior(false) (as in bdwgc). */
 void mark_stack_range(uintptr_t lo, uintptr_t hi);
+/* The words [obj, hi) of the object starting at obj, as its descriptor says if it has
+ * one (describe.h), else all of them. */
+void mark_object(uintptr_t obj, uintptr_t hi);
 
 /* Interior pointers from the heap and the data segments (on by default).  Off: a word
  * keeps an object only if it points at its start or at a registered displacement

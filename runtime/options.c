@@ -235,6 +235,15 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
     return -1;
 }
 
+/* bdwgc's GC_ENABLE_INCREMENTAL, which its libgc.so.1 reads at GC_init: set and not
+ * starting with 0, GC_init turns incremental mode on (wbrt's generational collections)
+ * for a program that does not call GC_enable_incremental itself. */
+bool options_bdwgc_incremental(void)
+{
+    const char *s = secure_getenv("GC_ENABLE_INCREMENTAL");
+    return s && *s != '0';
+}
+
 /* One line on stderr, once, when WBRT_* variables were set but secure execution ignores
  * them: otherwise a user would wonder why a setting has no effect. */
 static void note_secure_execution(void)

@@ -3,6 +3,7 @@
 #ifndef WBRT_OPTIONS_H
 #define WBRT_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "barrier.h"
 
@@ -49,6 +50,9 @@ extern const char *const options_vars[];
  * the variable and the accepted values (c unchanged).  What options_resolve does with each
  * variable that is set. */
 int options_parse(struct wbrt_config *c, const char *var, const char *s, char *why, size_t whylen);
+
+/* bdwgc's GC_ENABLE_INCREMENTAL asks for incremental mode (GC_init). */
+bool options_bdwgc_incremental(void);
 
 /* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */
 int options_resolve(const struct wb_options *opt, struct wbrt_config *cfg, char *why, size_t whylen);

@@ -33,7 +33,11 @@ bool scan_old_page(size_t pg)
     if (pi->kind == PK_LARGE || pi->kind == PK_TAIL) {
         if (!page_has_old(pg))
             return false;
-        mark_range(page_addr(pg), page_addr(pg + 1));
+        size_t head = pi->kind == PK_TAIL ? pi->aux : pg;
+        if (H.pages[head].flags & PF_DESCR) /* its descriptor covers the whole object */
+            mark_object(page_addr(head), page_addr(head + H.pages[head].aux));
+        else
+            mark_range(page_addr(pg), page_addr(pg + 1));
         return true;
     }
     if (pi->kind != PK_SMALL)
@@ -41,7 +45,7 @@ bool scan_old_page(size_t pg)
     size_t size = class_size[pi->sclass];
     bool any = false;
     FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, obj) {
-        mark_range(obj, obj + size);
+        mark_object(obj, obj + size);
         any = true;
     }
     return any;

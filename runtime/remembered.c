@@ -39,9 +39,11 @@ static void visit(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
         }
         size_t g = gran_of(o);
         if (bit_test(H.alloc_bits, g) && bit_test(H.old_bits, g) && !(H.pages[pg].flags & PF_ATOMIC)) {
-            uintptr_t from = whole || o > a ? o : a;
-            uintptr_t to = whole || o + size < hi ? o + size : hi;
-            mark_range(from, to);
+            /* A described object is scanned whole, as its descriptor says. */
+            bool all = whole || (H.pages[pg].flags & PF_DESCR);
+            uintptr_t from = all || o > a ? o : a;
+            uintptr_t to = all || o + size < hi ? o + size : hi;
+            mark_object(from, to);
             if (how->verify)
                 note(from, to);
             if (how->retain)

@@ -18,6 +18,7 @@ struct ranges {
 };
 
 static struct ranges segments, registered;
+void (*roots_client_hook)(void);
 static bool data_segments = true; /* off: bdwgc's GC_no_dls */
 
 /* Programs that were not written for a collector (the preload) keep heap pointers in
@@ -174,6 +175,8 @@ void roots_mark(uintptr_t my_sp)
     each_root(my_sp, mark_root, NULL);
     finalize_mark_roots();
     uncollectable_mark();
+    if (roots_client_hook)
+        roots_client_hook();
 }
 
 static bool points_into(uintptr_t lo, uintptr_t hi, bool stack, void *ctx)

@@ -19,6 +19,9 @@ void roots_scan_mappings(void);
 /* Whether the writable segments of the loaded objects (the program's and its libraries'
  * globals) are roots: by default they are.  Takes effect at the next collection. */
 void roots_data_segments(bool scan);
+/* Called at the end of every root marking (world stopped) to mark the client's own roots
+ * (with mark_range, mark_stack_range, mark_word).  NULL: none. */
+extern void (*roots_client_hook)(void);
 /* H.lock held. */
 void roots_add(uintptr_t lo, uintptr_t hi);
 void roots_remove(uintptr_t lo, uintptr_t hi);

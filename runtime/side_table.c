@@ -48,6 +48,18 @@ static int make_room(struct side_table *t)
     return 0;
 }
 
+bool side_forget(struct side_table *t, uintptr_t key, pthread_mutex_t *lock)
+{
+    if (!__atomic_load_n(&t->used, __ATOMIC_RELAXED))
+        return false;
+    pthread_mutex_lock(lock);
+    struct side_entry *e = side_find(t, key);
+    if (e)
+        side_remove(e);
+    pthread_mutex_unlock(lock);
+    return e != NULL;
+}
+
 struct side_entry *side_insert(struct side_table *t, uintptr_t key, int *fresh)
 {
     struct side_entry *e = side_find(t, key);

@@ -4,6 +4,8 @@
 #ifndef WBRT_SIDE_TABLE_H
 #define WBRT_SIDE_TABLE_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +27,8 @@ struct side_entry *side_find(const struct side_table *t, uintptr_t key);
 struct side_entry *side_insert(struct side_table *t, uintptr_t key, int *fresh);
 /* Safe while iterating: the slot is marked removed, nothing moves. */
 static inline void side_remove(struct side_entry *e) { e->key = SIDE_GONE; }
+/* Removes key's entry holding lock (not taken for a table never used); was it there? */
+bool side_forget(struct side_table *t, uintptr_t key, pthread_mutex_t *lock);
 
 /* Runs the statement after it with e bound to each live entry (an empty table has no
  * array: no arithmetic on its NULL). */

@@ -17,17 +17,7 @@ int uncollectable_add(uintptr_t obj)
     return e ? 0 : -1;
 }
 
-bool uncollectable_remove(uintptr_t obj)
-{
-    if (!objs.used)
-        return false;
-    pthread_mutex_lock(&H.lock);
-    struct side_entry *e = side_find(&objs, obj);
-    if (e)
-        side_remove(e);
-    pthread_mutex_unlock(&H.lock);
-    return e != NULL;
-}
+bool uncollectable_remove(uintptr_t obj) { return side_forget(&objs, obj, &H.lock); }
 
 void uncollectable_mark(void)
 {

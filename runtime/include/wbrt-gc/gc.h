@@ -163,6 +163,33 @@ WBRT_GC_API int GC_is_heap_ptr(const void *p);
  * not allocate nor call GC_* functions) and returns its result. */
 typedef void *(*GC_fn_type)(void *cd);
 WBRT_GC_API void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd);
+/* Blocking regions: bdwgc stops scanning the part of the stack a thread uses inside
+ * GC_do_blocking (and scans it again inside GC_call_with_gc_active).  wbrt stops a
+ * thread with a signal wherever it is, blocked in a system call too, and scans its whole
+ * stack: both just return fn(cd). */
+WBRT_GC_API void *GC_do_blocking(GC_fn_type fn, void *cd);
+WBRT_GC_API void *GC_call_with_gc_active(GC_fn_type fn, void *cd);
+/* Prints "Insufficient memory for the allocation" and exits with status 1. */
+WBRT_GC_API void GC_abort_on_oom(void);
+/* bdwgc's incremental marking steps take at most this many ms (GC_TIME_UNLIMITED, the
+ * default: no limit).  wbrt never splits a collection: the value is only kept. */
+#define GC_TIME_UNLIMITED 999999
+WBRT_GC_API void GC_set_time_limit(unsigned long ms);
+WBRT_GC_API unsigned long GC_get_time_limit(void);
+/* bdwgc's count of partial collections between full ones (19).  wbrt's full collections
+ * come when the old generation has grown by WBRT_HEAP_GROWTH percent instead. */
+WBRT_GC_API int GC_get_full_freq(void);
+/* bdwgc: whether to handle fork.  wbrt always does (pthread_atfork): any value is taken. */
+WBRT_GC_API void GC_set_handle_fork(int on);
+/* The calling thread's stack base when GC_init ran.  wbrt finds each thread's stack
+ * itself: a later change is not read. */
+WBRT_GC_API extern char *GC_stackbottom;
+/* Prints the heap's figures and the registered roots to stdout. */
+WBRT_GC_API void GC_dump(void);
+/* p, after checking that a pointer stored at p is seen by the collector: if p lies in
+ * the heap, it must be inside an object whose words are scanned (else wbrt aborts,
+ * saying so); outside the heap every address is taken. */
+WBRT_GC_API void *GC_is_visible(void *p);
 /* 0: a failed allocation fails after the one full collection it makes. */
 WBRT_GC_API GC_word GC_get_max_retries(void);
 
@@ -198,6 +225,18 @@ WBRT_GC_API void GC_register_finalizer_ignore_self(void *obj, GC_finalization_pr
 /* GC_invoke_finalizers runs the waiting finalizers and returns how many ran;
  * GC_should_invoke_finalizers is non-zero if some wait. */
 WBRT_GC_API int GC_invoke_finalizers(void);
+/* With finalize_on_demand: called (without locks, on the thread that allocates or
+ * collects) once after each collection that left finalizers waiting. */
+typedef void (*GC_finalizer_notifier_proc)(void);
+WBRT_GC_API void GC_set_finalizer_notifier(GC_finalizer_notifier_proc fn);
+WBRT_GC_API GC_finalizer_notifier_proc GC_get_finalizer_notifier(void);
+/* bdwgc's Java-style finalization (on by default): what an object ready for finalization
+ * reaches stays alive until its finalizer ran, whatever the order it was registered
+ * with.  wbrt always does so; setting it to 0 (where bdwgc may free such objects
+ * earlier) changes nothing. */
+WBRT_GC_API extern int GC_java_finalization;
+WBRT_GC_API void GC_set_java_finalization(int on);
+WBRT_GC_API int GC_get_java_finalization(void);
 WBRT_GC_API int GC_should_invoke_finalizers(void);
 WBRT_GC_API void GC_set_finalize_on_demand(int on);
 WBRT_GC_API int GC_get_finalize_on_demand(void);
@@ -216,6 +255,19 @@ WBRT_GC_API int GC_move_disappearing_link(void **link, void **new_link);
 #define GC_GENERAL_REGISTER_DISAPPEARING_LINK(link, obj) \
     GC_general_register_disappearing_link((link), (obj))
 #define GC_HIDE_POINTER(p) (~(GC_word)(p))
+/* The debugging allocator: bdwgc puts a header before each object; wbrt's objects have
+ * none and every call checks what it always checks (GC_debug_free aborts on a pointer
+ * that is not an object's start), so these are the plain calls.  s and i name the
+ * caller's file and line. */
+#define GC_EXTRAS __FILE__, __LINE__
+#define GC_EXTRA_PARAMS const char *s, int i
+WBRT_GC_API void *GC_debug_malloc(size_t n, GC_EXTRA_PARAMS) __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void *GC_debug_malloc_atomic(size_t n, GC_EXTRA_PARAMS) __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void *GC_debug_malloc_uncollectable(size_t n, GC_EXTRA_PARAMS)
+    __attribute__((malloc, alloc_size(1)));
+WBRT_GC_API void GC_debug_free(void *p);
+WBRT_GC_API void GC_debug_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn, void *cd,
+                                                         GC_finalization_proc *ofn, void **ocd);
 #define GC_REVEAL_POINTER(p) ((void *)GC_HIDE_POINTER(p))
 
 #ifdef GC_THREADS
@@ -237,6 +289,13 @@ WBRT_GC_API int GC_pthread_create(pthread_t *t, const pthread_attr_t *attr,
                                   void *(*start)(void *), void *arg);
 WBRT_GC_API int GC_pthread_join(pthread_t t, void **ret);
 WBRT_GC_API int GC_pthread_detach(pthread_t t);
+WBRT_GC_API void GC_pthread_exit(void *ret) __attribute__((noreturn));
+/* bdwgc's restart signal: wbrt's stopped threads wait for no signal but the stop one
+ * (WBRT_STOP_SIGNAL), which this returns too. */
+WBRT_GC_API int GC_get_thr_restart_signal(void);
+#include <dlfcn.h>
+/* dlopen, no collection starting meanwhile (it would see a half-loaded library). */
+WBRT_GC_API void *GC_dlopen(const char *path, int mode);
 #include <signal.h>
 /* pthread_sigmask, except that wbrt's stop signal (WBRT_STOP_SIGNAL) stays unblocked. */
 WBRT_GC_API int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
@@ -245,6 +304,8 @@ WBRT_GC_API int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 #define pthread_join GC_pthread_join
 #define pthread_detach GC_pthread_detach
 #define pthread_sigmask GC_pthread_sigmask
+#define pthread_exit GC_pthread_exit
+#define dlopen GC_dlopen
 #endif
 #endif
 
