@@ -264,18 +264,41 @@ void *wb_base(const void *p)
     return G.initialised ? (void *)heap_object((uintptr_t)p, &size) : NULL;
 }
 
+/* For the verifier: the program freed something on pages [pg, pg + n). */
+static void note_program_freed(size_t pg, size_t n)
+{
+    if (G.cfg.verify)
+        for (size_t i = pg; i < pg + n; i++)
+            __atomic_fetch_or(&H.program_freed[i / 64], (uint64_t)1 << (i % 64), __ATOMIC_RELAXED);
+}
+
+/* The owner freed slot p of its page pg: back among the free slots of its allocation page,
+ * where the class's next allocation takes it (the lowest free slot goes first), so free
+ * then malloc of one size reuses at once. */
+static void tlab_give_back(struct wb_thread *t, size_t pg, uintptr_t p)
+{
+    const struct page_info *pi = &H.pages[pg];
+    bool atomic = (pi->flags & PF_ATOMIC) != 0;
+    struct tlab *tl = &t->tlab[atomic][pi->sclass];
+    if (tl->page != pg)
+        return;
+    size_t i = ((p & (WB_PAGE_SIZE - 1)) * class_recip[pi->sclass]) >> 32;
+    if (tl->zero && !atomic)    /* tlab_take trusts a fresh page's slots to be zero */
+        memset((void *)p, 0, class_size[pi->sclass]);
+    tl->free[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
 static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
-    if (G.cfg.verify)
-        for (size_t i = pg; i < pg + (pi->kind == PK_LARGE ? pi->aux : 1); i++)
-            __atomic_fetch_or(&H.program_freed[i / 64], (uint64_t)1 << (i % 64), __ATOMIC_RELAXED);
+    note_program_freed(pg, pi->kind == PK_LARGE ? pi->aux : 1);
     struct wb_thread *me = thread_if_registered(); /* freeing never registers: glibc frees
                                                     * after a thread's destructors */
     /* Only the owner writes an owned page's bits: its own frees need no lock. */
     if (pi->kind == PK_SMALL && (pi->flags & PF_OWNED) && me && pi->aux == me->id) {
         bit_clear_owned(H.alloc_bits, g);
+        tlab_give_back(me, pg, p);
         return;
     }
     pthread_mutex_lock(&H.lock);
@@ -317,6 +340,42 @@ void wb_free(void *p)
     free_object(pg, (uintptr_t)p);
 }
 
+/* Resizes the large object at page pg to n bytes (more than SMALL_MAX) where it is:
+ * shrinking gives back its last pages, growing takes the pages after it if they are free.
+ * False if it cannot (it is left as it was). */
+static bool large_resize(size_t pg, size_t n)
+{
+    struct page_info *pi = &H.pages[pg];
+    if (n > (H.npages << WB_PAGE_SHIFT))
+        return false;
+    size_t want = (n + WB_PAGE_SIZE - 1) >> WB_PAGE_SHIFT;
+    pthread_mutex_lock(&H.lock);
+    size_t np = pi->aux, add = want > np ? want - np : 0;
+    bool ok = true, zero = true;
+    if (pi->flags & PF_PERM) {
+        ok = want <= np;                    /* perm pages are never given back or added to */
+    } else if (want < np) {
+        note_program_freed(pg + want, np - want);
+        heap_free_run(pg + want, np - want, G.gc_no);
+        pi->aux = (uint32_t)want;
+    } else if (add && (ok = heap_take_run_at(pg + np, add))) {
+        zero = heap_run_is_zero(pg + np, add);
+        for (size_t i = pg + np; i < pg + want; i++)
+            H.pages[i] = (struct page_info){ .kind = PK_TAIL, .flags = pi->flags & (PF_USED | PF_ATOMIC),
+                                             .aux = (uint32_t)pg };
+        pi->aux = (uint32_t)want;
+        G.alloc_since += add << WB_PAGE_SHIFT;
+        G.stats.bytes_allocated += add << WB_PAGE_SHIFT;
+        gc_will_write(pg + np, add);
+    }
+    pthread_mutex_unlock(&H.lock);
+    /* the grown part is zero, like a new object's (no stale word a conservative scan
+     * would take for a pointer) */
+    if (ok && add && !zero && !(pi->flags & PF_ATOMIC))
+        memset((void *)page_addr(pg + np), 0, add << WB_PAGE_SHIFT);
+    return ok;
+}
+
 void *wb_realloc(void *p, size_t n)
 {
     size_t pg, old;
@@ -330,7 +389,8 @@ void *wb_realloc(void *p, size_t n)
         free_object(pg, (uintptr_t)p);
         return NULL;
     }
-    if (n <= old && (old <= SMALL_MAX ? size_class(n) == size_class(old) : n > old / 2))
+    if (old <= SMALL_MAX ? n <= old && size_class(n) == size_class(old)
+                         : n > SMALL_MAX && large_resize(pg, n))
         return p;
     int atomic = (H.pages[pg].flags & PF_ATOMIC) != 0;
     void *q = alloc(n, atomic);

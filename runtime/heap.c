@@ -171,9 +171,18 @@ static size_t find_free_run(size_t n)
     return 0;
 }
 
+static bool within_max(size_t n) { return !H.max_pages || H.pages_in_use + n <= H.max_pages; }
+
+static void count_taken(size_t n)
+{
+    H.pages_in_use += n;
+    if (H.pages_in_use > H.pages_peak)
+        H.pages_peak = H.pages_in_use;
+}
+
 size_t heap_take_pages(size_t n)
 {
-    if (H.max_pages && H.pages_in_use + n > H.max_pages)
+    if (!within_max(n))
         return 0;
     size_t pg = find_free_run(n);
     if (pg) {
@@ -187,10 +196,24 @@ size_t heap_take_pages(size_t n)
         pg = H.top;
         H.top += n;
     }
-    H.pages_in_use += n;
-    if (H.pages_in_use > H.pages_peak)
-        H.pages_peak = H.pages_in_use;
+    count_taken(n);
     return pg;
+}
+
+bool heap_take_run_at(size_t pg, size_t n)
+{
+    if (!within_max(n) || pg > H.top || n > H.npages - pg)
+        return false;
+    size_t below_top = pg + n < H.top ? pg + n : H.top;
+    for (size_t i = pg; i < below_top; i++)
+        if (!page_free(i))
+            return false;
+    for (size_t i = pg; i < below_top; i++)
+        bit_clear(H.free_pages, i);
+    if (pg + n > H.top)
+        H.top = pg + n;
+    count_taken(n);
+    return true;
 }
 
 void heap_free_run(size_t pg, size_t n, uint64_t gc_no)
