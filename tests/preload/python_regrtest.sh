@@ -22,13 +22,16 @@ keep=$PWD/python_regrtest.$barrier
 rm -rf "$keep"
 # a failure's outputs are kept for its diagnosis
 trap 'rc=$?; [ "$rc" = 0 ] || { cp -r "$tmp" "$keep" && echo "outputs kept in $keep"; }; rm -rf "$tmp"' EXIT
+# Test cases with a timed assertion, left out: on a loaded machine they fail with or
+# without wbrt (test_re's 10 MB search must finish within 0.1 s).
+timed=(-i test_search_anchor_at_beginning)
 # run NAME [PREFIX...]: the modules' regression tests in a fresh directory; exit status kept
 run() {
     local name=$1 rc=0
     shift
     mkdir "$tmp/$name"
     (cd "$tmp/$name" && PYTHONMALLOC=malloc "$@" "$python" -m test --junit-xml "$tmp/$name.xml" --timeout 600 \
-        "${modules[@]}" >"$tmp/$name.out" 2>&1) || rc=$?
+        "${timed[@]}" "${modules[@]}" >"$tmp/$name.out" 2>&1) || rc=$?
     echo "$rc" >"$tmp/$name.rc"
 }
 run plain
