@@ -73,7 +73,7 @@ static size_t take_pages(size_t n)
     return pg;
 }
 
-static int tlab_refill(struct wb_thread *t, struct tlab *tl, int atomic, int c)
+static int tlab_refill(struct tlab *tl, int atomic, int c)
 {
     tlab_release(tl);
     gc_maybe_collect();
@@ -94,7 +94,6 @@ static int tlab_refill(struct wb_thread *t, struct tlab *tl, int atomic, int c)
         zero = true;
     }
     H.pages[pg].flags |= PF_OWNED;
-    H.pages[pg].aux = t->id;
     tl->page = (uint32_t)pg;
     tl->zero = zero;
     const uint64_t *a = page_words(H.alloc_bits, pg);
@@ -123,7 +122,7 @@ static void *small_alloc(size_t n, int atomic)
     if (__builtin_expect(p != NULL, 1))
         return p;
     pthread_mutex_lock(&H.lock);
-    int rc = tlab_refill(t, tl, atomic, c);
+    int rc = tlab_refill(tl, atomic, c);
     pthread_mutex_unlock(&H.lock);
     if (rc != 0) {
         errno = ENOMEM;
@@ -264,26 +263,13 @@ void *wb_base(const void *p)
     return G.initialised ? (void *)heap_object((uintptr_t)p, &size) : NULL;
 }
 
-/* For the verifier: the program freed something on pages [pg, pg + n). */
-static void note_program_freed(size_t pg, size_t n)
-{
-    if (G.cfg.verify)
-        for (size_t i = pg; i < pg + n; i++)
-            __atomic_fetch_or(&H.program_freed[i / 64], (uint64_t)1 << (i % 64), __ATOMIC_RELAXED);
-}
-
-/* The owner freed slot p of its page pg: back among the free slots of its allocation page,
+/* The owner freed slot p of its allocation page (tl's): back among the page's free slots,
  * where the class's next allocation takes it (the lowest free slot goes first), so free
  * then malloc of one size reuses at once. */
-static void tlab_give_back(struct wb_thread *t, size_t pg, uintptr_t p)
+static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_t p)
 {
-    const struct page_info *pi = &H.pages[pg];
-    bool atomic = (pi->flags & PF_ATOMIC) != 0;
-    struct tlab *tl = &t->tlab[atomic][pi->sclass];
-    if (tl->page != pg)
-        return;
     size_t i = ((p & (WB_PAGE_SIZE - 1)) * class_recip[pi->sclass]) >> 32;
-    if (tl->zero && !atomic)    /* tlab_take trusts a fresh page's slots to be zero */
+    if (tl->zero && !(pi->flags & PF_ATOMIC))  /* tlab_take trusts a fresh page's slots to be zero */
         memset((void *)p, 0, class_size[pi->sclass]);
     tl->free[i / 64] |= (uint64_t)1 << (i % 64);
 }
@@ -292,13 +278,17 @@ static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
-    note_program_freed(pg, pi->kind == PK_LARGE ? pi->aux : 1);
     struct wb_thread *me = thread_if_registered(); /* freeing never registers: glibc frees
                                                     * after a thread's destructors */
-    /* Only the owner writes an owned page's bits: its own frees need no lock. */
-    if (pi->kind == PK_SMALL && (pi->flags & PF_OWNED) && me && pi->aux == me->id) {
+    /* Only the owner writes an owned page's bits: its own frees need no lock.  Whether
+     * this thread owns the page is asked of its own allocation page, which no other thread
+     * changes: the page's flags and owner, read without the lock while another thread took
+     * the page over, once showed the new owner's flag beside this thread's stale id, and
+     * two threads then wrote one alloc word without the lock (an allocation was lost). */
+    struct tlab *tl = pi->kind == PK_SMALL && me ? &me->tlab[(pi->flags & PF_ATOMIC) != 0][pi->sclass] : NULL;
+    if (tl && tl->page == pg) {
         bit_clear_owned(H.alloc_bits, g);
-        tlab_give_back(me, pg, p);
+        tlab_give_back(tl, pi, p);
         return;
     }
     pthread_mutex_lock(&H.lock);
@@ -355,7 +345,6 @@ static bool large_resize(size_t pg, size_t n)
     if (pi->flags & PF_PERM) {
         ok = want <= np;                    /* perm pages are never given back or added to */
     } else if (want < np) {
-        note_program_freed(pg + want, np - want);
         heap_free_run(pg + want, np - want, G.gc_no);
         pi->aux = (uint32_t)want;
     } else if (add && (ok = heap_take_run_at(pg + np, add))) {

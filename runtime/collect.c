@@ -136,6 +136,8 @@ static void young_cycle(uintptr_t sp)
         scanned += scan_old_page(pg);
     }
     policy_scanned(gc_now_ns() - t0, scanned);
+    if (G.cfg.verify)
+        verify_note_scanned();
     G.stats.remembered_last =
         G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
     mark_finish();
@@ -147,9 +149,12 @@ static void young_cycle(uintptr_t sp)
      * takes it off the young list, so that one pass after it arms every page that gained
      * or kept old objects and was written or filled this cycle.  (A page filled before
      * the last collection is no longer dirty; under a barrier that protects only what it
-     * is told, missing it here left its new old objects untracked.) */
-    for (size_t i = 0; i < H.young.n; i++)
-        dirty_map_set(&H.dirty, H.young.v[i]);
+     * is told, missing it here left its new old objects untracked.)  A large object's
+     * whole run: one that stayed young for a while has pages long out of the map. */
+    for (size_t i = 0; i < H.young.n; i++) {
+        size_t pg = H.young.v[i];
+        dirty_map_set_range(&H.dirty, pg, H.pages[pg].kind == PK_LARGE ? H.pages[pg].aux : 1);
+    }
     struct sweep_result r;
     sweep(true, false, G.cfg.tenure_age, G.cfg.verify, G.gc_no, &r);
     heap_freed_runs(G.gc_no, disarm_run);

@@ -102,7 +102,12 @@ void gc_after_fork_child(void);
 
 /* Verifier (world stopped). */
 __attribute__((noreturn)) void verify_fail(const char *msg, int len);
+/* Maps the verifier's tables (once); 0, or -1 and the reason in why. */
+int verify_init(char *why, size_t whylen);
 void verify_note_armed(size_t pg, size_t n);
+/* Notes the pages the young collection scanned (called before the software barrier's
+ * records are visited). */
+void verify_note_scanned(void);
 void verify_barrier(uintptr_t my_sp);
 /* global: perm objects were collected too; otherwise they all count as reachable. */
 void verify_reachable(uintptr_t my_sp, bool global);

@@ -73,8 +73,6 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     TABLE(H.old_bits, bits);
     TABLE(H.freed_bits, bits);
     TABLE(H.free_pages, H.npages / 8 + 8);
-    TABLE(H.program_freed, H.npages / 8 + 8);
-    TABLE(H.armed_sum, H.npages * sizeof *H.armed_sum);
     TABLE(H.young_map, H.npages / 8 + 8);
     if (with_ages)
         TABLE(H.age, H.npages * GRANS_PER_PAGE);

@@ -33,8 +33,7 @@ struct page_info {
     uint8_t kind;
     uint8_t sclass;
     uint16_t flags;
-    uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it;
-                        PK_SMALL: id of the owning thread while PF_OWNED */
+    uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it */
     uint32_t prev, next; /* links of the free-slot list (0 ends it: page 0 is never used) */
 };
 
@@ -48,9 +47,10 @@ struct heap {
     uint64_t *mark_bits;
     uint64_t *old_bits;
     uint64_t *freed_bits; /* verifier only: objects freed by the last sweep */
-    uint64_t *program_freed; /* verifier only: one bit per page where wb_free freed something
-                                (a stale pointer to a freed slot may see a young object there) */
-    uint64_t *armed_sum;  /* verifier only: per page, its content's hash when last armed */
+    /* Verifier only (verify_init maps them): */
+    uint8_t *armed_copy;  /* per page, its content when last armed, at its offset from base */
+    uint64_t *armed_at;   /* per page, the collection that last armed it */
+    uint64_t *stale_bits; /* per granule, young objects a word older than them points at */
     uint8_t *age;         /* per granule, only when tenure_age > 0 */
     uint64_t *free_pages; /* one bit per page */
     uint64_t *young_map;  /* one bit per page that may hold young objects (tails of large

@@ -106,10 +106,11 @@ static inline __attribute__((always_inline)) void mark_one(uintptr_t w)
     if (bit_test(H.mark_bits, g))
         return;
     if (!bit_test(H.alloc_bits, g)) {
-        /* Not where the program freed by hand: a dangling pointer of its own may point at
-         * a young object that reused the memory, which nothing else needed. */
+        /* Unless a word older than the object points at it (verify_barrier found them):
+         * a pointer the program left dangling after wb_free, or a false one, which the
+         * collection rightly did not scan. */
         if (__builtin_expect(M.check_freed, 0) && bit_test(H.freed_bits, g) &&
-            !bit_test(H.program_freed, page_of(w)))
+            !bit_test(H.stale_bits, g))
             freed_reachable(w, obj);
         return;
     }

@@ -63,6 +63,13 @@ bool remembered_covers(uintptr_t slot)
     return covered && bit_test(covered, gran_of(slot));
 }
 
+void remembered_each_covered(void (*fn)(uintptr_t granule))
+{
+    for (size_t w = 0; covered && w < covered_top * PAGE_WORDS; w++)
+        for (uint64_t m = covered[w]; m; m &= m - 1)
+            fn(H.base + ((w * 64 + (size_t)__builtin_ctzll(m)) << GRAN_SHIFT));
+}
+
 void remembered_forget(void)
 {
     if (covered && covered_top)

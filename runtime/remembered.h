@@ -14,6 +14,8 @@
 size_t remembered_scan(bool verify, bool retain);
 /* Verifier: was the word at slot among those scanned? */
 bool remembered_covers(uintptr_t slot);
+/* Verifier: fn(address) for each 16-byte granule of the noted words. */
+void remembered_each_covered(void (*fn)(uintptr_t granule));
 /* Verifier: forget the noted words. */
 void remembered_forget(void);
 

@@ -32,11 +32,7 @@ static int setup_done(void);
 
 static struct wb_thread *record_new(void)
 {
-    static uint32_t last_id;
-    struct wb_thread *t = setup_done() ? os_table(sizeof(struct wb_thread)) : NULL;
-    if (t)
-        t->id = __atomic_add_fetch(&last_id, 1, __ATOMIC_RELAXED);
-    return t;
+    return setup_done() ? os_table(sizeof(struct wb_thread)) : NULL;
 }
 
 static void link_record(struct wb_thread *t)

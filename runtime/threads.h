@@ -17,7 +17,6 @@ struct tlab {
 struct wb_thread {
     pthread_t tid;
     pid_t ktid;                    /* the kernel's id: signalled and checked alive by it */
-    uint32_t id;                   /* owner id in page_info.aux, never 0 */
     uintptr_t stack_lo, stack_hi;
     uintptr_t sp;                  /* lowest live stack address while stopped */
     int running;                   /* stack bounds known: scan and stop it */

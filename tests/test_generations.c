@@ -621,6 +621,42 @@ static void test_relisted_page_tenured(void **state)
     g_relisted = NULL;
 }
 
+/* A large object that stays young for a while and is then promoted: the pages after
+ * its first must be tracked as well.  One young object is stored into its last page
+ * while it is young (found at promotion), another after it is old (found by the
+ * barrier).  Only the first page went into the dirty map at promotion: the last page
+ * was neither kept dirty nor armed, and both young objects were freed. */
+enum { TAIL_RUN = 4 * 4096, TAIL_OFF = 3 * 4096 + 64 };
+static void *g_tail_holder;
+
+static void test_tenured_large_object_tail(void **state)
+{
+    wbt_hidden before, after;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=2");
+    g_tail_holder = wb_malloc(TAIL_RUN);
+    assert_non_null(g_tail_holder);
+    wbt_hidden holder = wbt_hide(g_tail_holder);
+    for (int i = 0; i < 2; i++) {           /* ages 1 and 2: still young */
+        wbt_scrub_stack();
+        wb_collect(WB_COLLECT_YOUNG);
+    }
+    before = young_into(holder, TAIL_OFF, store_plain, 1900);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);           /* the holder is promoted, `before` is young */
+    after = young_into(holder, TAIL_OFF + 8, store_plain, 1901);
+    for (int i = 0; i < 3; i++) {
+        wbt_scrub_stack();
+        wb_collect(WB_COLLECT_YOUNG);
+        wbt_assert_live(before, YOUNG, 1900);
+        wbt_assert_live(after, YOUNG, 1901);
+        assert_slot_holds(holder, TAIL_OFF, before);
+        assert_slot_holds(holder, TAIL_OFF + 8, after);
+    }
+    g_tail_holder = NULL;
+}
+
 enum kernel_route { ROUTE_PREAD, ROUTE_PREADV, ROUTE_IO_URING, ROUTES };
 
 /* The kernel copies n bytes of fd (from offset 0) to dst; -1 with errno on failure. */
@@ -1144,6 +1180,7 @@ int main(void)
         cmocka_unit_test(test_dangling_into_young_reclaimed),
         cmocka_unit_test(test_dangling_into_young_small),
         cmocka_unit_test(test_relisted_page_tenured),
+        cmocka_unit_test(test_tenured_large_object_tail),
         cmocka_unit_test(test_old_to_young_by_wb_store),
         cmocka_unit_test(test_threads_wb_store_shared_old),
         cmocka_unit_test(test_wild_store_own_handler),

@@ -1,0 +1,17 @@
+/* Test-only: break the collector's invariants on purpose, so that a test can watch
+ * WBRT_VERIFY name the breakage.  Not part of the API (wbrt.h), hidden in libwbrt.so:
+ * tests reach them by linking the static library.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef WBRT_TEST_HOOKS_H
+#define WBRT_TEST_HOOKS_H
+
+/* *slot = value behind the barrier's back: its page is disarmed for the store and armed
+ * again, so that no barrier reports it (a software barrier records nothing either). */
+void wbrt_test_store_unseen(void **slot, void *value);
+/* Takes the page holding p out of the dirty map, as if the collector had forgotten it. */
+void wbrt_test_forget_dirty(void *p);
+/* Makes the live object obj look as if the last sweep had freed it (its allocation bit
+ * cleared, its freed bit set): the next collection's reachability check must name it. */
+void wbrt_test_mark_freed(void *obj);
+
+#endif
