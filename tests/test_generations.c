@@ -657,6 +657,39 @@ static void test_tenured_large_object_tail(void **state)
     g_tail_holder = NULL;
 }
 
+/* An old large object grown in place by wb_realloc into the free pages after it: the
+ * pages it gained must be tracked like the rest of it.  One young object is stored into
+ * the new part before the next young collection, another after it. */
+enum { GROW_FROM = 2 * 4096, GROW_TO = 6 * 4096, GROW_OFF = 5 * 4096 + 64 };
+static void *g_grown;
+
+static void test_old_object_grown_in_place(void **state)
+{
+    wbt_hidden before, after;
+
+    (void)state;
+    g_grown = wb_malloc(GROW_TO);
+    assert_non_null(g_grown);
+    wbt_hidden holder = wbt_hide(g_grown);
+    assert_ptr_equal(wb_realloc(g_grown, GROW_FROM), wbt_reveal(holder)); /* its last pages free */
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);           /* promotes it */
+    assert_ptr_equal(wb_realloc(g_grown, GROW_TO), wbt_reveal(holder));   /* grown in place */
+    before = young_into(holder, GROW_OFF, store_plain, 1920);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    after = young_into(holder, GROW_OFF + 8, store_plain, 1921);
+    for (int i = 0; i < 3; i++) {
+        wbt_scrub_stack();
+        wb_collect(WB_COLLECT_YOUNG);
+        wbt_assert_live(before, YOUNG, 1920);
+        wbt_assert_live(after, YOUNG, 1921);
+        assert_slot_holds(holder, GROW_OFF, before);
+        assert_slot_holds(holder, GROW_OFF + 8, after);
+    }
+    g_grown = NULL;
+}
+
 enum kernel_route { ROUTE_PREAD, ROUTE_PREADV, ROUTE_IO_URING, ROUTES };
 
 /* The kernel copies n bytes of fd (from offset 0) to dst; -1 with errno on failure. */
@@ -1181,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_dangling_into_young_small),
         cmocka_unit_test(test_relisted_page_tenured),
         cmocka_unit_test(test_tenured_large_object_tail),
+        cmocka_unit_test(test_old_object_grown_in_place),
         cmocka_unit_test(test_old_to_young_by_wb_store),
         cmocka_unit_test(test_threads_wb_store_shared_old),
         cmocka_unit_test(test_wild_store_own_handler),
