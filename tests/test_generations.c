@@ -621,6 +621,24 @@ static void test_relisted_page_tenured(void **state)
     g_relisted = NULL;
 }
 
+/* A young object stored into the holder's slot off (seed), a young collection, another
+ * stored into off + 8 (seed + 1); both must stay live there over three young collections. */
+static void stored_across_collection(wbt_hidden holder, size_t off, uint64_t seed)
+{
+    wbt_hidden before = young_into(holder, off, store_plain, seed);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_hidden after = young_into(holder, off + 8, store_plain, seed + 1);
+    for (int i = 0; i < 3; i++) {
+        wbt_scrub_stack();
+        wb_collect(WB_COLLECT_YOUNG);
+        wbt_assert_live(before, YOUNG, seed);
+        wbt_assert_live(after, YOUNG, seed + 1);
+        assert_slot_holds(holder, off, before);
+        assert_slot_holds(holder, off + 8, after);
+    }
+}
+
 /* A large object that stays young for a while and is then promoted: the pages after
  * its first must be tracked as well.  One young object is stored into its last page
  * while it is young (found at promotion), another after it is old (found by the
@@ -631,8 +649,6 @@ static void *g_tail_holder;
 
 static void test_tenured_large_object_tail(void **state)
 {
-    wbt_hidden before, after;
-
     (void)state;
     WBT_FRESH_PROCESS("WBRT_TENURE_AGE=2");
     g_tail_holder = wb_malloc(TAIL_RUN);
@@ -642,18 +658,7 @@ static void test_tenured_large_object_tail(void **state)
         wbt_scrub_stack();
         wb_collect(WB_COLLECT_YOUNG);
     }
-    before = young_into(holder, TAIL_OFF, store_plain, 1900);
-    wbt_scrub_stack();
-    wb_collect(WB_COLLECT_YOUNG);           /* the holder is promoted, `before` is young */
-    after = young_into(holder, TAIL_OFF + 8, store_plain, 1901);
-    for (int i = 0; i < 3; i++) {
-        wbt_scrub_stack();
-        wb_collect(WB_COLLECT_YOUNG);
-        wbt_assert_live(before, YOUNG, 1900);
-        wbt_assert_live(after, YOUNG, 1901);
-        assert_slot_holds(holder, TAIL_OFF, before);
-        assert_slot_holds(holder, TAIL_OFF + 8, after);
-    }
+    stored_across_collection(holder, TAIL_OFF, 1900);  /* its collection promotes the holder */
     g_tail_holder = NULL;
 }
 
@@ -665,8 +670,6 @@ static void *g_grown;
 
 static void test_old_object_grown_in_place(void **state)
 {
-    wbt_hidden before, after;
-
     (void)state;
     g_grown = wb_malloc(GROW_TO);
     assert_non_null(g_grown);
@@ -675,18 +678,7 @@ static void test_old_object_grown_in_place(void **state)
     wbt_scrub_stack();
     wb_collect(WB_COLLECT_YOUNG);           /* promotes it */
     assert_ptr_equal(wb_realloc(g_grown, GROW_TO), wbt_reveal(holder));   /* grown in place */
-    before = young_into(holder, GROW_OFF, store_plain, 1920);
-    wbt_scrub_stack();
-    wb_collect(WB_COLLECT_YOUNG);
-    after = young_into(holder, GROW_OFF + 8, store_plain, 1921);
-    for (int i = 0; i < 3; i++) {
-        wbt_scrub_stack();
-        wb_collect(WB_COLLECT_YOUNG);
-        wbt_assert_live(before, YOUNG, 1920);
-        wbt_assert_live(after, YOUNG, 1921);
-        assert_slot_holds(holder, GROW_OFF, before);
-        assert_slot_holds(holder, GROW_OFF + 8, after);
-    }
+    stored_across_collection(holder, GROW_OFF, 1920);
     g_grown = NULL;
 }
 
