@@ -3,8 +3,8 @@
 # repeat.sh BUILD-DIR [RUNS] [BARRIER...]: the preload tests (ctest -R preload) run RUNS
 # times in a row (default 50) under each barrier (default: uffd-async uffd mprotect none;
 # "any": those not run per barrier), barriers interleaved run by run; prints per barrier
-# and test how many runs passed, failed
-# and skipped, and keeps each failure's output in BUILD-DIR/preload-repeat/ (issue 19,
+# and test how many runs passed, failed and skipped (BUILD-DIR/preload-repeat/summary.txt
+# after each run), and keeps each failure's output there too (issue 19,
 # point 3: zero failures in 50 consecutive runs).  Long: hours on 2 cores for 50 runs.
 # PRELOAD_REPEAT_EXCLUDE: a regex of tests to leave out (ctest -E), e.g. python_regrtest.
 set -uo pipefail
@@ -19,6 +19,17 @@ out=$build/preload-repeat
 rm -rf "$out"
 mkdir -p "$out"
 declare -A pass=() fail=() skip=()
+# summary: the table so far, and the failure count in total_fail
+summary() {
+    total_fail=0
+    printf '%-12s %-50s %6s %6s %6s\n' barrier test passed failed skipped
+    for key in $(printf '%s\n' "${!pass[@]}" "${!fail[@]}" "${!skip[@]}" | tr ' ' '|' | sort -u); do
+        k=${key//|/ }
+        printf '%-12s %-50s %6d %6d %6d\n' "${k%% *}" "${k#* }" "${pass[$k]:-0}" "${fail[$k]:-0}" "${skip[$k]:-0}"
+        total_fail=$((total_fail + ${fail[$k]:-0}))
+    done
+    echo "failures: $total_fail (outputs in $out)"
+}
 for ((r = 1; r <= runs; r++)); do
     for b in "${barriers[@]}"; do
         log=$out/run$r.$b.log
@@ -39,13 +50,7 @@ for ((r = 1; r <= runs; r++)); do
         [ "$r" -lt "$runs" ] && rm -f "$log"
     done
     echo "run $r of $runs done: $(date -u +%T)"
+    summary >"$out/summary.txt"   # so that a run stopped early still has its counts
 done
-total_fail=0
-printf '%-12s %-50s %6s %6s %6s\n' barrier test passed failed skipped
-for key in $(printf '%s\n' "${!pass[@]}" "${!fail[@]}" "${!skip[@]}" | tr ' ' '|' | sort -u); do
-    k=${key//|/ }
-    printf '%-12s %-50s %6d %6d %6d\n' "${k%% *}" "${k#* }" "${pass[$k]:-0}" "${fail[$k]:-0}" "${skip[$k]:-0}"
-    total_fail=$((total_fail + ${fail[$k]:-0}))
-done
-echo "failures: $total_fail (outputs in $out)"
+summary
 [ "$total_fail" = 0 ]
