@@ -47,6 +47,9 @@ struct barrier_ops {
     void (*disarm)(void *addr, size_t len);
     /* A kernel write (read(2) ...) is about to target [addr, addr+len). */
     void (*prepare_kernel_write)(void *addr, size_t len);
+    /* The signal its faults arrive as (0: none): a thread that blocked it would be killed
+     * by its first write to an armed page. */
+    int fault_signal;
     /* Faults taken so far (0 for mechanisms with no user-visible fault). */
     uint64_t (*faults)(void);
     /* Software barriers only (NULL for the others): the program's WB_STORE()s record into

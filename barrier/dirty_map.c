@@ -17,7 +17,7 @@ static size_t map_bytes(size_t npages)
 int dirty_map_init(struct dirty_map *dm, uintptr_t base, size_t npages)
 {
     /* A 64 GiB heap needs a 2 MiB map, mostly never touched. */
-    void *bits = os_table(map_bytes(npages));
+    void *bits = os_table_scaled(map_bytes(npages));
     if (!bits)
         return -1;
     dm->base = base;

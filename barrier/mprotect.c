@@ -12,6 +12,7 @@
 #include "page_runs.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -215,5 +216,6 @@ const struct barrier_ops barrier_mprotect = {
     .will_write = mp_will_write,
     .disarm = mp_disarm,
     .prepare_kernel_write = mp_prepare_kernel_write,
+    .fault_signal = SIGSEGV,
     .faults = mp_faults,
 };

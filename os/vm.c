@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "vm.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "race_annotations.h"
@@ -103,9 +104,53 @@ void *os_table(size_t len)
     return p;
 }
 
+/* Tables sized for the whole heap reservation, of which a small heap uses the first few
+ * KiB: they get huge pages only once the part in use is large, not one 2 MiB page per
+ * table in a process that allocates almost nothing. */
+#define SCALED_MAX 32
+#define SCALED_HUGE_FROM ((size_t)1 << 20)
+static struct scaled {
+    void *p;
+    size_t len;
+    bool huge;
+} scaled[SCALED_MAX];
+
+void *os_table_scaled(size_t len)
+{
+    void *p = map(NULL, len);
+    if (!p)
+        return NULL;
+    own_lock_take();
+    for (size_t i = 0; i < SCALED_MAX; i++)
+        if (!scaled[i].p) {
+            scaled[i] = (struct scaled){ p, len, false };
+            break;
+        }
+    own_lock_drop();
+    return p;
+}
+
+void os_tables_scaled_use(size_t num, size_t den)
+{
+    own_lock_take();
+    for (size_t i = 0; i < SCALED_MAX; i++) {
+        struct scaled *t = &scaled[i];
+        if (t->p && !t->huge && t->len >= ((size_t)2 << 20) && t->len / den * num >= SCALED_HUGE_FROM) {
+            madvise(t->p, t->len, MADV_HUGEPAGE);
+            t->huge = true;
+        }
+    }
+    own_lock_drop();
+}
+
 void os_release(void *p, size_t len)
 {
     own_remove(p);
+    own_lock_take();
+    for (size_t i = 0; i < SCALED_MAX; i++)
+        if (scaled[i].p == p)
+            scaled[i].p = NULL;
+    own_lock_drop();
     munmap(p, len);
 }
 

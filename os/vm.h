@@ -18,6 +18,12 @@ void *os_reserve_at(void *addr, size_t len);
 int os_map_file_private(void *addr, size_t len, int fd, off_t off);
 /* Zero-filled, lazily committed memory for side tables; NULL with errno on failure. */
 void *os_table(size_t len);
+/* The same for a table sized in proportion to the heap reservation: huge pages (fewer TLB
+ * misses when marking) only from os_tables_scaled_use's call that finds its part in use
+ * large, so that a small heap's tables stay small. */
+void *os_table_scaled(size_t len);
+/* num/den of the reservation is in use (the same share of each scaled table). */
+void os_tables_scaled_use(size_t num, size_t den);
 void os_release(void *p, size_t len);
 /* A larger table holding the first `used` bytes of old (which is released); NULL with
  * errno if memory ran out, old then untouched. */

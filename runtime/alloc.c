@@ -264,6 +264,17 @@ void *wb_base(const void *p)
     return G.initialised ? (void *)heap_object((uintptr_t)p, &size) : NULL;
 }
 
+/* The owner freed slot p of its allocation page (tl's): back among the page's free slots,
+ * where the class's next allocation takes it (the lowest free slot goes first), so free
+ * then malloc of one size reuses at once. */
+static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_t p)
+{
+    size_t i = ((p & (WB_PAGE_SIZE - 1)) * class_recip[pi->sclass]) >> 32;
+    if (tl->zero && !(pi->flags & PF_ATOMIC))  /* tlab_take trusts a fresh page's slots to be zero */
+        memset((void *)p, 0, class_size[pi->sclass]);
+    tl->free[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
 static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
@@ -275,9 +286,10 @@ static void free_object(size_t pg, uintptr_t p)
      * changes: the page's flags and owner, read without the lock while another thread took
      * the page over, once showed the new owner's flag beside this thread's stale id, and
      * two threads then wrote one alloc word without the lock (an allocation was lost). */
-    if (pi->kind == PK_SMALL && me &&
-        me->tlab[(pi->flags & PF_ATOMIC) != 0][pi->sclass].page == pg) {
+    struct tlab *tl = pi->kind == PK_SMALL && me ? &me->tlab[(pi->flags & PF_ATOMIC) != 0][pi->sclass] : NULL;
+    if (tl && tl->page == pg) {
         bit_clear_owned(H.alloc_bits, g);
+        tlab_give_back(tl, pi, p);
         return;
     }
     pthread_mutex_lock(&H.lock);
@@ -319,6 +331,41 @@ void wb_free(void *p)
     free_object(pg, (uintptr_t)p);
 }
 
+/* Resizes the large object at page pg to n bytes (more than SMALL_MAX) where it is:
+ * shrinking gives back its last pages, growing takes the pages after it if they are free.
+ * False if it cannot (it is left as it was). */
+static bool large_resize(size_t pg, size_t n)
+{
+    struct page_info *pi = &H.pages[pg];
+    if (n > (H.npages << WB_PAGE_SHIFT))
+        return false;
+    size_t want = (n + WB_PAGE_SIZE - 1) >> WB_PAGE_SHIFT;
+    pthread_mutex_lock(&H.lock);
+    size_t np = pi->aux, add = want > np ? want - np : 0;
+    bool ok = true, zero = true;
+    if (pi->flags & PF_PERM) {
+        ok = want <= np;                    /* perm pages are never given back or added to */
+    } else if (want < np) {
+        heap_free_run(pg + want, np - want, G.policy.gc_no);
+        pi->aux = (uint32_t)want;
+    } else if (add && (ok = heap_take_run_at(pg + np, add))) {
+        zero = heap_run_is_zero(pg + np, add);
+        for (size_t i = pg + np; i < pg + want; i++)
+            H.pages[i] = (struct page_info){ .kind = PK_TAIL, .flags = pi->flags & (PF_USED | PF_ATOMIC),
+                                             .aux = (uint32_t)pg };
+        pi->aux = (uint32_t)want;
+        G.policy.alloc_since += add << WB_PAGE_SHIFT;
+        G.stats.bytes_allocated += add << WB_PAGE_SHIFT;
+        gc_will_write(pg + np, add);
+    }
+    pthread_mutex_unlock(&H.lock);
+    /* the grown part is zero, like a new object's (no stale word a conservative scan
+     * would take for a pointer) */
+    if (ok && add && !zero && !(pi->flags & PF_ATOMIC))
+        memset((void *)page_addr(pg + np), 0, add << WB_PAGE_SHIFT);
+    return ok;
+}
+
 void *wb_realloc(void *p, size_t n)
 {
     size_t pg, old;
@@ -332,7 +379,8 @@ void *wb_realloc(void *p, size_t n)
         free_object(pg, (uintptr_t)p);
         return NULL;
     }
-    if (n <= old && (old <= SMALL_MAX ? size_class(n) == size_class(old) : n > old / 2))
+    if (old <= SMALL_MAX ? n <= old && size_class(n) == size_class(old)
+                         : n > SMALL_MAX && large_resize(pg, n))
         return p;
     int atomic = (H.pages[pg].flags & PF_ATOMIC) != 0;
     void *q = alloc(n, atomic);

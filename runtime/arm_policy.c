@@ -67,7 +67,7 @@ static uint64_t measure_fault_ns(void)
 void policy_init(void)
 {
     if (!heat)
-        heat = os_table(H.npages * sizeof *heat);
+        heat = os_table_scaled(H.npages * sizeof *heat);
     /* without its table (out of memory) the policy arms every old page, as if off */
     active = heat && G.barrier->tracks && !G.barrier->remembered;
     /* measured once: a forked child inherits the figure */

@@ -44,7 +44,7 @@ static void init_classes(void)
 
 #define TABLE(field, bytes)                                  \
     do {                                                     \
-        if (!((field) = os_table(bytes)))                    \
+        if (!((field) = os_table_scaled(bytes)))             \
             goto nomem;                                      \
     } while (0)
 
@@ -170,9 +170,28 @@ static size_t find_free_run(size_t n)
     return 0;
 }
 
+/* Top grew: once it has doubled since the side tables were last told, tell them. */
+static void top_grew(void)
+{
+    static size_t told;
+    if (H.top >= 2 * told) {
+        os_tables_scaled_use(H.top, H.npages);
+        told = H.top;
+    }
+}
+
+static bool within_max(size_t n) { return !H.max_pages || H.pages_in_use + n <= H.max_pages; }
+
+static void count_taken(size_t n)
+{
+    H.pages_in_use += n;
+    if (H.pages_in_use > H.pages_peak)
+        H.pages_peak = H.pages_in_use;
+}
+
 size_t heap_take_pages(size_t n)
 {
-    if (H.max_pages && H.pages_in_use + n > H.max_pages)
+    if (!within_max(n))
         return 0;
     size_t pg = find_free_run(n);
     if (pg) {
@@ -185,11 +204,28 @@ size_t heap_take_pages(size_t n)
             return 0;
         pg = H.top;
         H.top += n;
+        top_grew();
     }
-    H.pages_in_use += n;
-    if (H.pages_in_use > H.pages_peak)
-        H.pages_peak = H.pages_in_use;
+    count_taken(n);
     return pg;
+}
+
+bool heap_take_run_at(size_t pg, size_t n)
+{
+    if (!within_max(n) || pg > H.top || n > H.npages - pg)
+        return false;
+    size_t below_top = pg + n < H.top ? pg + n : H.top;
+    for (size_t i = pg; i < below_top; i++)
+        if (!page_free(i))
+            return false;
+    for (size_t i = pg; i < below_top; i++)
+        bit_clear(H.free_pages, i);
+    if (pg + n > H.top) {
+        H.top = pg + n;
+        top_grew();
+    }
+    count_taken(n);
+    return true;
 }
 
 void heap_free_run(size_t pg, size_t n, uint64_t gc_no)

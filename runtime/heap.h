@@ -145,6 +145,8 @@ uintptr_t heap_object(uintptr_t a, size_t *size);
 
 /* Page runs (H.lock held). */
 size_t heap_take_pages(size_t n);     /* first page of a fresh run, 0 if the heap is full */
+/* Takes pages [pg, pg + n) if they are free or past top (pg <= top); false if not. */
+bool heap_take_run_at(size_t pg, size_t n);
 void heap_free_run(size_t pg, size_t n, uint64_t gc_no); /* decommitted later */
 /* Free pages that stayed free since before collection gc_no go back to the OS. */
 void heap_decommit_pending(uint64_t gc_no);

@@ -56,7 +56,7 @@ static void visit(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
 size_t remembered_scan(bool verify, bool retain)
 {
     if (verify && !covered)
-        covered = os_table(H.npages * GRANS_PER_PAGE / 8);
+        covered = os_table_scaled(H.npages * GRANS_PER_PAGE / 8);
     struct how how = {verify && covered, retain};   /* without the map nothing is excused */
     return barrier_used() ? G.barrier->remembered((void *)barrier_base(), barrier_used(), visit, &how) : 0;
 }

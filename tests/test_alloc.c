@@ -188,6 +188,93 @@ static void test_realloc_keeps_contents(void **state)
     check_fresh(wb_realloc(NULL, 300), 300);
 }
 
+/* free then malloc of one size gives the same slot back at once, zeroed unless atomic
+ * (malloc's commonest pattern: a temporary buffer per call); more rounds than a page has
+ * slots, so no fresh slot could stand in for it. */
+static void test_free_then_malloc_reuses(void **state)
+{
+    static const size_t sizes[] = { 1, 24, 100, 256, 1000, 2048 };
+
+    (void)state;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (int atomic = 0; atomic < 2; atomic++) {
+            size_t n = sizes[s];
+            unsigned char *p = atomic ? wb_malloc_atomic(n) : wb_malloc(n);
+
+            assert_non_null(p);
+            for (int round = 0; round < 300; round++) {
+                memset(p, 0xa5, wb_size(p));
+                wb_free(p);
+                unsigned char *q = atomic ? wb_malloc_atomic(n) : wb_malloc(n);
+                assert_ptr_equal(q, p);
+                if (!atomic)
+                    assert_true(all_zero(q, wb_size(q)));
+            }
+            wb_free(p);
+        }
+    }
+}
+
+/* realloc keeps an object where it is when it can: within its slot, when a large one
+ * shrinks (its last pages go back) and when it grows into free pages after it; wb_size
+ * follows, all of it is usable, and the grown part is zero. */
+static void test_realloc_in_place(void **state)
+{
+    (void)state;
+    unsigned char *p = wb_malloc(20);
+    assert_non_null(p);
+    size_t slot = wb_size(p);
+    assert_ptr_equal(wb_realloc(p, slot), p);
+    assert_ptr_equal(wb_realloc(p, slot - 8), p);
+    wbt_fill(p, slot, 1);
+
+    unsigned char *big = wb_malloc(2 * MiB);
+    assert_non_null(big);
+    wbt_fill(big, 2 * MiB, 2);
+    assert_ptr_equal(wb_realloc(big, MiB + 100), big);
+    assert_int_equal(wb_size(big), MiB + 4096);
+    assert_true(wbt_intact(big, MiB + 100, 2));
+    assert_ptr_equal(wb_realloc(big, 2 * MiB), big);   /* its old pages are free again */
+    assert_int_equal(wb_size(big), 2 * MiB);
+    assert_true(wbt_intact(big, MiB + 100, 2));
+    assert_true(all_zero(big + MiB + 4096, MiB - 4096));
+    wbt_fill(big, wb_size(big), 3);
+    wb_collect(WB_COLLECT_YOUNG);
+    assert_true(wbt_intact(big, 2 * MiB, 3));
+    assert_true(wbt_intact(p, slot, 1));
+}
+
+/* Growing in place never takes another object's pages: large objects with every other one
+ * freed, the rest grown by realloc (into the freed neighbour where it follows, elsewhere
+ * if not), each filled to its usable size; a collection later, all are intact. */
+static void test_realloc_grow_keeps_neighbours(void **state)
+{
+    enum { K = 32, PAGE = 4096 };
+    unsigned char *o[K];
+
+    (void)state;
+    for (int i = 0; i < K; i++) {
+        o[i] = wb_malloc(3 * PAGE);
+        assert_non_null(o[i]);
+        wbt_fill(o[i], wb_size(o[i]), i);
+    }
+    for (int i = 1; i < K; i += 2) {
+        wb_free(o[i]);
+        o[i] = NULL;
+    }
+    for (int i = 0; i < K; i += 2) {
+        size_t n = (i % 4 ? 6 : 7) * PAGE;    /* 7: more than the freed neighbour */
+        o[i] = wb_realloc(o[i], n);
+        assert_non_null(o[i]);
+        assert_true(wbt_intact(o[i], 3 * PAGE, i));
+        assert_true(wb_size(o[i]) >= n);
+        wbt_fill(o[i], wb_size(o[i]), 100 + i);
+    }
+    wb_collect(WB_COLLECT_FULL);
+    for (int i = 0; i < K; i += 2)
+        assert_true(wbt_intact(o[i], wb_size(o[i]), 100 + i));
+}
+
 static void test_size(void **state)
 {
     static char global_byte;
@@ -322,6 +409,9 @@ int main(void)
         cmocka_unit_test(test_atomic),
         cmocka_unit_test(test_calloc_zeroed),
         cmocka_unit_test(test_realloc_keeps_contents),
+        cmocka_unit_test(test_free_then_malloc_reuses),
+        cmocka_unit_test(test_realloc_in_place),
+        cmocka_unit_test(test_realloc_grow_keeps_neighbours),
         cmocka_unit_test(test_size),
         cmocka_unit_test(test_base),
         cmocka_unit_test(test_huge),

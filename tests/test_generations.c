@@ -621,6 +621,24 @@ static void test_relisted_page_tenured(void **state)
     g_relisted = NULL;
 }
 
+/* A young object stored into the holder's slot off (seed), a young collection, another
+ * stored into off + 8 (seed + 1); both must stay live there over three young collections. */
+static void stored_across_collection(wbt_hidden holder, size_t off, uint64_t seed)
+{
+    wbt_hidden before = young_into(holder, off, store_plain, seed);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_hidden after = young_into(holder, off + 8, store_plain, seed + 1);
+    for (int i = 0; i < 3; i++) {
+        wbt_scrub_stack();
+        wb_collect(WB_COLLECT_YOUNG);
+        wbt_assert_live(before, YOUNG, seed);
+        wbt_assert_live(after, YOUNG, seed + 1);
+        assert_slot_holds(holder, off, before);
+        assert_slot_holds(holder, off + 8, after);
+    }
+}
+
 /* A large object that stays young for a while and is then promoted: the pages after
  * its first must be tracked as well.  One young object is stored into its last page
  * while it is young (found at promotion), another after it is old (found by the
@@ -631,8 +649,6 @@ static void *g_tail_holder;
 
 static void test_tenured_large_object_tail(void **state)
 {
-    wbt_hidden before, after;
-
     (void)state;
     WBT_FRESH_PROCESS("WBRT_TENURE_AGE=2");
     g_tail_holder = wb_malloc(TAIL_RUN);
@@ -642,19 +658,28 @@ static void test_tenured_large_object_tail(void **state)
         wbt_scrub_stack();
         wb_collect(WB_COLLECT_YOUNG);
     }
-    before = young_into(holder, TAIL_OFF, store_plain, 1900);
-    wbt_scrub_stack();
-    wb_collect(WB_COLLECT_YOUNG);           /* the holder is promoted, `before` is young */
-    after = young_into(holder, TAIL_OFF + 8, store_plain, 1901);
-    for (int i = 0; i < 3; i++) {
-        wbt_scrub_stack();
-        wb_collect(WB_COLLECT_YOUNG);
-        wbt_assert_live(before, YOUNG, 1900);
-        wbt_assert_live(after, YOUNG, 1901);
-        assert_slot_holds(holder, TAIL_OFF, before);
-        assert_slot_holds(holder, TAIL_OFF + 8, after);
-    }
+    stored_across_collection(holder, TAIL_OFF, 1900);  /* its collection promotes the holder */
     g_tail_holder = NULL;
+}
+
+/* An old large object grown in place by wb_realloc into the free pages after it: the
+ * pages it gained must be tracked like the rest of it.  One young object is stored into
+ * the new part before the next young collection, another after it. */
+enum { GROW_FROM = 2 * 4096, GROW_TO = 6 * 4096, GROW_OFF = 5 * 4096 + 64 };
+static void *g_grown;
+
+static void test_old_object_grown_in_place(void **state)
+{
+    (void)state;
+    g_grown = wb_malloc(GROW_TO);
+    assert_non_null(g_grown);
+    wbt_hidden holder = wbt_hide(g_grown);
+    assert_ptr_equal(wb_realloc(g_grown, GROW_FROM), wbt_reveal(holder)); /* its last pages free */
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);           /* promotes it */
+    assert_ptr_equal(wb_realloc(g_grown, GROW_TO), wbt_reveal(holder));   /* grown in place */
+    stored_across_collection(holder, GROW_OFF, 1920);
+    g_grown = NULL;
 }
 
 enum kernel_route { ROUTE_PREAD, ROUTE_PREADV, ROUTE_IO_URING, ROUTES };
@@ -1181,6 +1206,7 @@ int main(void)
         cmocka_unit_test(test_dangling_into_young_small),
         cmocka_unit_test(test_relisted_page_tenured),
         cmocka_unit_test(test_tenured_large_object_tail),
+        cmocka_unit_test(test_old_object_grown_in_place),
         cmocka_unit_test(test_old_to_young_by_wb_store),
         cmocka_unit_test(test_threads_wb_store_shared_old),
         cmocka_unit_test(test_wild_store_own_handler),

@@ -29,6 +29,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <wchar.h>
 #include <unistd.h>
 #include "heap.h"
 /* Some of these are also macros in glibc's headers: the functions are what we replace. */
@@ -168,6 +169,17 @@ WRAP(int, getchar_unlocked, (void), (), prep_file(stdin))
 WRAP(int, __uflow, (FILE *f), (f), prep_file(f))
 WRAP(int, __underflow, (FILE *f), (f), prep_file(f))
 WRAP(int, __isoc99_vfscanf, (FILE *f, const char *fmt, va_list ap), (f, fmt, ap), prep_file(f))
+/* wide stdio: the kernel reads into the same byte buffer, converted from there */
+WRAP(wchar_t *, fgetws, (wchar_t *b, int n, FILE *f), (b, n, f), prep_file(f))
+WRAP(wchar_t *, fgetws_unlocked, (wchar_t *b, int n, FILE *f), (b, n, f), prep_file(f))
+WRAP(wint_t, fgetwc, (FILE *f), (f), prep_file(f))
+WRAP(wint_t, getwc, (FILE *f), (f), prep_file(f))
+WRAP(wint_t, fgetwc_unlocked, (FILE *f), (f), prep_file(f))
+WRAP(wint_t, getwc_unlocked, (FILE *f), (f), prep_file(f))
+WRAP(wint_t, getwchar, (void), (), prep_file(stdin))
+WRAP(wint_t, getwchar_unlocked, (void), (), prep_file(stdin))
+WRAP(wint_t, __wuflow, (FILE *f), (f), prep_file(f))
+WRAP(wint_t, __wunderflow, (FILE *f), (f), prep_file(f))
 
 PRELOAD_API int __isoc99_fscanf(FILE *f, const char *fmt, ...)
 {

@@ -160,7 +160,7 @@ static void *reporter(void *unused)
 int leaks_start(char *why, size_t whylen)
 {
     stacks = os_table(STACKS * sizeof *stacks);
-    stack_of = os_table(H.npages * GRANS_PER_PAGE * sizeof *stack_of);
+    stack_of = os_table_scaled(H.npages * GRANS_PER_PAGE * sizeof *stack_of);
     if (!stacks || !stack_of) {
         snprintf(why, whylen, "leak mode: cannot map the stack tables");
         return -1;

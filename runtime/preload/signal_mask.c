@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A thread that blocks the stop signal would hold every collection until it unblocks it
- * (a program that masks "all signals" around a long wait, bash's sigsuspend loops): the
- * program's masks are applied without it.  Everything else of the mask is kept; the old
- * mask the kernel writes back is prepared like any other kernel write.
+ * (a program that masks "all signals" around a long wait, bash's sigsuspend loops), and
+ * one that blocks the barrier's fault signal would be killed by its first write to an
+ * armed page (Python's faulthandler watchdog thread blocks every signal, then waits on a
+ * lock in the heap): the program's masks are applied without them.  Everything else of
+ * the mask is kept; the old mask the kernel writes back is prepared like any other kernel
+ * write.
  * Design: docs/design/kernel-writes.md */
 #include <signal.h>
 #include "preload.h"
 
-static const sigset_t *without_stop(int how, const sigset_t *set, sigset_t *copy)
+static const sigset_t *without_ours(int how, const sigset_t *set, sigset_t *copy)
 {
-    if (!set || how == SIG_UNBLOCK || !preload_ready || sigismember(set, G.cfg.stop_signal) != 1)
+    if (!set || how == SIG_UNBLOCK || !preload_ready)
+        return set;
+    int fault = G.barrier->fault_signal;
+    if (sigismember(set, G.cfg.stop_signal) != 1 && (!fault || sigismember(set, fault) != 1))
         return set;
     *copy = *set;
     sigdelset(copy, G.cfg.stop_signal);
+    if (fault)
+        sigdelset(copy, fault);
     return copy;
 }
 
@@ -22,7 +30,7 @@ static int set_mask(mask_fn *real, int how, const sigset_t *set, sigset_t *old)
 {
     sigset_t copy;
     prep(old, sizeof *old);
-    int rc = real(how, without_stop(how, set, &copy), old);
+    int rc = real(how, without_ours(how, set, &copy), old);
     gc_kernel_write_end();
     return rc;
 }
@@ -43,5 +51,5 @@ PRELOAD_API int sigsuspend(const sigset_t *set)
 {
     REAL(int, sigsuspend, (const sigset_t *));
     sigset_t copy;
-    return real_sigsuspend(without_stop(SIG_SETMASK, set, &copy));
+    return real_sigsuspend(without_ours(SIG_SETMASK, set, &copy));
 }

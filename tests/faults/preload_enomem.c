@@ -4,17 +4,16 @@
  * own a little above that.  malloc until NULL: errno must be ENOMEM and every block kept
  * intact; impossible calloc/realloc requests give NULL + ENOMEM and leave the old block
  * alone; after it frees some blocks and simply drops others (the collector must find
- * those), malloc must work again.  dlsym(wb_base) only checks the blocks come from the
+ * those), malloc must work again.  wbt_preload_served only checks the blocks come from the
  * wbrt heap (if not, e.g. the barrier is unavailable here: exit 77, skipped, or failed if
  * WBRT_TEST_BARRIERS lists it). */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include "wbt_required.h"
+#include "../preload/served.h"
 
 #define MAX 200000
 
@@ -77,7 +76,6 @@ static void expect_enomem(void *p, const char *what)
 
 int main(void)
 {
-    void *(*wb_base)(void *) = (void *(*)(void *))dlsym(RTLD_DEFAULT, "wb_base");
     struct rlimit as = {(size_t)16 << 20, RLIM_INFINITY};   /* + the address space in use */
     char line[256];
     size_t vm_kb = 0;
@@ -88,16 +86,9 @@ int main(void)
     if (f)
         fclose(f);
     as.rlim_cur += vm_kb << 10;
-    if (!wb_base) {
-        printf("FAIL: not run under libwbrt-preload.so\n");
-        return 1;
-    }
-    void *probe = malloc(100);
-    if (!wb_base(probe)) {
-        return wbt_unavailable(getenv("WBRT_BARRIER") ? getenv("WBRT_BARRIER") : "auto",
-                               "malloc is not served by the wbrt heap (wbrt unavailable, see stderr)");
-    }
-    free(probe);
+    int served = wbt_preload_served();
+    if (served != 0)
+        return served;
     if (setrlimit(RLIMIT_AS, &as) != 0) {
         perror("setrlimit");
         return 1;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A multi-threaded program of our own, built without wbrt, for libwbrt-preload.so: lists
  * built, handed between threads, lost or freed; aligned and resized blocks; fork from a
- * multi-threaded process; kernel writes (read, pread, readv, fread, stat, waitpid) into
- * blocks that have had time to become old; a signal stack in a malloc'd block; a thread
+ * multi-threaded process; kernel writes (read, pread, readv, fread, stat, waitpid, and
+ * wide stdio's refills of a FILE opened early) into blocks that have had time to become old; a signal stack in a malloc'd block; a thread
  * with every signal blocked while others collect.  Prints checksums: its output must not
  * depend on the allocator. */
 #include <errno.h>
+#include <wchar.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -147,6 +148,42 @@ static void kernel_writes(void)
     printf("kernel writes into the heap ok\n");
 }
 
+/* A FILE opened and first read before the collections, read to its end after them with
+ * wide stdio (fgetws, fgetwc), which refills the FILE's now old buffer by internal reads. */
+#define WIDE_LINES 2000
+static FILE *wide_file;
+
+static void wide_open(void)
+{
+    char path[] = "/tmp/mt_program_wide.XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        fail("mkstemp (wide)");
+    for (int i = 0; i < WIDE_LINES; i++)
+        dprintf(fd, "line %d of the wide file\n", i);
+    lseek(fd, 0, SEEK_SET);
+    unlink(path);
+    FILE *w = fdopen(fd, "r");    /* never byte-oriented: the first read makes it wide */
+    if (!w)
+        fail("fdopen (wide)");
+    if (fgetwc(w) != L'l')
+        fail("fgetwc");
+    wide_file = w;
+}
+
+static void wide_read(void)
+{
+    wchar_t line[64];
+    int lines = 1;    /* the first, begun by wide_open */
+    fgetws(line, 64, wide_file);
+    while (fgetws(line, 64, wide_file))
+        lines++;
+    if (lines != WIDE_LINES || !feof(wide_file) || ferror(wide_file))
+        fail("fgetws into an old FILE buffer");
+    fclose(wide_file);
+    printf("wide stdio reads into the heap ok\n");
+}
+
 /* The program's own SIGSEGV handler: a write into an old heap block (a barrier fault
  * under mprotect) must not reach it; a fault of the program's must, with its address. */
 static sigjmp_buf segv_jump;
@@ -246,6 +283,7 @@ static void collect_while_masked(void)
 int main(void)
 {
     heap_signal_stack_install();
+    wide_open();
     read_buf = malloc(8192), pread_buf = malloc(8192), iov_buf = malloc(10000);
     fread_buf = malloc(8192), st = malloc(sizeof *st), wait_status = malloc(sizeof *wait_status);
     pthread_t t[THREADS];
@@ -277,6 +315,7 @@ int main(void)
     printf("kept %ld nodes, sum %ld\n", count, sum);
     aligned_blocks();
     kernel_writes();
+    wide_read();
     own_segv_handler();
     heap_signal_stack_use();
     collect_while_masked();

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # run_program.sh WBRT WORKLOAD BARRIER MODE
 # Runs WORKLOAD (a script of workloads/, or an executable) without wbrt, then under
-# `wbrt run --barrier BARRIER --mode MODE` with a 1 MiB young generation and WBRT_VERIFY=1,
+# `wbrt run --barrier BARRIER --mode MODE` with a 1 MiB young generation (a workload's
+# "# young: SIZE" line sets another) and WBRT_VERIFY=1,
 # and requires the same exit status and byte-for-byte the same output.  The statistics
 # must show that the program's own process collected (gc mode), did not (leak, stats), and
 # counted dirty pages in 10 ms intervals (stats).
@@ -13,6 +14,7 @@ if [[ $workload == *.sh ]]; then
     cmd=(bash "$workload")
     collects=$(sed -n 's/^# collects: //p' "$workload")
     needs=$(sed -n 's/^# needs: //p' "$workload")
+    young=$(sed -n 's/^# young: //p' "$workload")
 else
     cmd=("$workload")
     collects=$(basename "$workload")
@@ -28,7 +30,7 @@ mkdir "$tmp/plain" "$tmp/wbrt"
 rc=0
 (cd "$tmp/plain" && env -u LD_PRELOAD "${cmd[@]}") >"$tmp/expected" 2>"$tmp/expected.err" || rc=$?
 rc_wbrt=0
-(cd "$tmp/wbrt" && WBRT_VERIFY=1 WBRT_STATS_INTERVAL=10 "$wbrt" run --barrier "$barrier" --mode "$mode" --young 1M \
+(cd "$tmp/wbrt" && WBRT_VERIFY=1 WBRT_STATS_INTERVAL=10 "$wbrt" run --barrier "$barrier" --mode "$mode" --young "${young:-1M}" \
     --stats="$tmp/stats.json" -- "${cmd[@]}") >"$tmp/actual" 2>"$tmp/actual.err" || rc_wbrt=$?
 if [ "$rc" != "$rc_wbrt" ] || ! cmp -s "$tmp/expected" "$tmp/actual"; then
     echo "FAIL: $(basename "$workload") under $barrier/$mode: exit $rc_wbrt (expected $rc), output differs:"

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # collects: gawk
+# young: 256K
+# (its processes allocate under 1 MiB: the blocks they free are reused at once)
 # needs: gawk
 # The same awk program under GNU awk (which links libsigsegv: its handler must not take
 # the mprotect barrier's faults) and mawk, by name, whichever of them /usr/bin/awk is:

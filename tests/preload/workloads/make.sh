@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # collects: make
+# young: 256K
+# (its processes allocate under 1 MiB: the blocks they free are reused at once)
 # needs: make
 # make -j4 driving several jobs of a generated Makefile (silent: output from the files made).
 set -e

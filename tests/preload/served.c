@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "served.h"
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "wbt_required.h"
+
+void *wbt_preload_base(const void *p)
+{
+    void *(*base)(const void *) = (void *(*)(const void *))dlsym(RTLD_DEFAULT, "wb_base");
+    return base ? base(p) : NULL;
+}
+
+int wbt_preload_served(void)
+{
+    if (!dlsym(RTLD_DEFAULT, "wb_base")) {
+        printf("FAIL: not run under libwbrt-preload.so\n");
+        return 1;
+    }
+    void *probe = malloc(100);
+    int served = wbt_preload_base(probe) != NULL;
+    free(probe);
+    if (served)
+        return 0;
+    const char *b = getenv("WBRT_BARRIER");
+    return wbt_unavailable(b ? b : "auto", "malloc is not served by the wbrt heap (wbrt unavailable, see stderr)");
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* For C programs run with LD_PRELOAD=libwbrt-preload.so by ctest: is malloc wbrt's? */
+#ifndef WBT_PRELOAD_SERVED_H
+#define WBT_PRELOAD_SERVED_H
+
+/* 0 if malloc's blocks come from the wbrt heap.  Otherwise what main should return: 1
+ * if the preload is not loaded; if it is but could not start (its barrier, WBRT_BARRIER,
+ * unavailable here), wbt_unavailable's skip or failure. */
+int wbt_preload_served(void);
+
+/* wbrt's wb_base (from the preload), or NULL if it is not loaded. */
+void *wbt_preload_base(const void *p);
+
+#endif
