@@ -182,8 +182,6 @@ size_t heap_take_pages(size_t n)
         if (pg == H.lowest_free)
             H.lowest_free = pg + n;
     } else {
-        if (n == 1)
-            H.lowest_free = H.top;  /* none below top: the next search starts there */
         if (n > H.npages - H.top)
             return 0;
         pg = H.top;
