@@ -2,12 +2,14 @@
 /* uffd-async: userfaultfd write-protect in asynchronous mode.  The kernel resolves the
  * first write to a protected page itself (no handler, no signal) and PAGEMAP_SCAN both
  * reports the written pages and re-protects them in one walk.  Kernel writes (read(2)
- * into the heap) just work.  A page that is not protected counts as written, so any
- * failure to protect is sound: the page is reported by the next scan.
+ * into the heap) just work.  The harvest looks only where this file protected pages (a
+ * bitmap of its own): the young pages being filled, hot pages kept writable and free or
+ * never-populated ones are neither scanned nor protected again each collection.
  * Design: docs/design/barrier.md */
 #include "errno_text.h"
 #include "barrier.h"
 #include "harvest_report.h"
+#include "page_runs.h"
 #include "pagemap.h"
 #include "uffd.h"
 #include "vm.h"
@@ -24,6 +26,11 @@ static struct {
     int uffd, pagemap;
     void *base;
     size_t len;
+    /* prot: the pages the harvest must look at, i.e. protected since, whether written
+     * meanwhile or not (set even when protecting failed: the page is then reported
+     * written).  A page outside it is never protected: its writes need no report (a
+     * free page, or one the collector keeps in the dirty map).  armed: as in mprotect.c. */
+    struct page_runs pages;
     /* Set in a fork child: the inherited fds still act on the parent's address space. */
     volatile sig_atomic_t forked;
 } ua = {.uffd = -1, .pagemap = -1};
@@ -57,11 +64,14 @@ static int track(void *base, size_t len, int *uffd, int *pagemap, char *why, siz
     return 0;
 }
 
+/* The written pages that are populated: a never-populated page also counts as written
+ * (nothing protects it), and protecting it would cost a page-table entry and make it look
+ * swapped out to pagemap_populated() from then on. */
 static int scan(int pagemap, void *addr, size_t len, struct page_region *buf, size_t nbuf,
-                struct harvest *h)
+                pagemap_region_fn fn, void *ctx)
 {
-    return pagemap_scan(pagemap, (uintptr_t)addr, (uintptr_t)addr + len,
-                        PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, PAGE_IS_WRITTEN, buf, nbuf, harvest_mark, h);
+    return pagemap_scan_written(pagemap, (uintptr_t)addr, (uintptr_t)addr + len,
+                                PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, buf, nbuf, fn, ctx);
 }
 
 /* Arm both pages of p, write the second: exactly it must be reported. */
@@ -76,7 +86,7 @@ static int check_flow(char *p, struct dirty_map *dm, int uffd, int pagemap, char
         return -1;
     }
     p[WB_PAGE_SIZE] = 1;
-    if (scan(pagemap, p, 2 * WB_PAGE_SIZE, buf, 2, &h) < 0) {
+    if (scan(pagemap, p, 2 * WB_PAGE_SIZE, buf, 2, harvest_mark, &h) < 0) {
         int err = errno;
         kernel_age_note(6, 7, note, sizeof note);
         snprintf(why, whylen, "PAGEMAP_SCAN on /proc/self/pagemap: %s%s", errno_text(err, e, sizeof e), note);
@@ -128,6 +138,8 @@ static void follow_fork(void)
     ua.forked = 0;
     close(ua.uffd);
     close(ua.pagemap);
+    /* nothing is protected now, so everything may be written: the harvest looks everywhere */
+    dirty_map_set_range(&ua.pages.prot, 0, ua.len >> WB_PAGE_SHIFT);
     if (track(ua.base, ua.len, &ua.uffd, &ua.pagemap, why, sizeof why) < 0)
         ua.uffd = ua.pagemap = -1;      /* harvest then reports every page */
 }
@@ -145,8 +157,14 @@ static int ua_attach(void *base, size_t len, struct dirty_map *dm, const struct 
         }
         harvest_regions = p;
     }
-    if (track(base, len, &ua.uffd, &ua.pagemap, why, whylen) < 0)
+    if (page_runs_init(&ua.pages, base, len) < 0) {
+        snprintf(why, whylen, "mmap of the page bitmaps: %s", strerror(errno));
         return -1;
+    }
+    if (track(base, len, &ua.uffd, &ua.pagemap, why, whylen) < 0) {
+        page_runs_destroy(&ua.pages);
+        return -1;
+    }
     ua.base = base;
     ua.len = len;
     ua.forked = 0;
@@ -161,13 +179,14 @@ static void ua_detach(void)
         close(ua.uffd);
     if (ua.pagemap >= 0)
         close(ua.pagemap);
+    page_runs_destroy(&ua.pages);
     ua.uffd = ua.pagemap = -1;
     ua.base = NULL;
     ua.len = 0;
     ua.forked = 0;
 }
 
-static void protect_run(void *unused, uintptr_t lo, uintptr_t hi)
+static void protect_populated(void *unused, uintptr_t lo, uintptr_t hi)
 {
     (void)unused;
     uffd_writeprotect(ua.uffd, (void *)lo, hi - lo, true);
@@ -176,48 +195,138 @@ static void protect_run(void *unused, uintptr_t lo, uintptr_t hi)
 /* A big run has only its populated pages protected: protecting a never-populated
  * page costs a page-table entry (measured on 6.18, nested VM: about 17 us a page, 9 s for
  * an untouched 2 GiB buffer), and an unprotected page counts as written only once it is
- * populated, i.e. written: so one populated meanwhile is reported by the next harvest. */
-/* A failure leaves pages unprotected, i.e. reported by the next harvest: nothing to do. */
+ * populated, i.e. written: so one populated meanwhile is reported by the next harvest.
+ * A failure leaves pages unprotected, i.e. reported by the next harvest: nothing to do. */
+static bool protect_run(void *unused, size_t page, size_t n)
+{
+    (void)unused;
+    uintptr_t lo = (uintptr_t)page_runs_addr(&ua.pages, page), hi = lo + (n << WB_PAGE_SHIFT);
+    if (hi - lo < PAGEMAP_SPARSE_MIN || pagemap_populated(lo, hi, protect_populated, NULL) != 0)
+        uffd_writeprotect(ua.uffd, (void *)lo, hi - lo, true);
+    dirty_map_set_range(&ua.pages.prot, page, n);
+    return true;
+}
+
+static int unprotect(size_t page, size_t n)
+{
+    return uffd_writeprotect(ua.uffd, page_runs_addr(&ua.pages, page), n << WB_PAGE_SHIFT, false);
+}
+
+/* Still protected after a failure: the harvest keeps looking at it. */
+static bool unprotect_run(void *unused, size_t page, size_t n)
+{
+    (void)unused;
+    if (unprotect(page, n) == 0)
+        dirty_map_clear_range(&ua.pages.prot, page, n);
+    return true;
+}
+
+/* The harvest still looks at the run, for the writes about to come. */
+static bool open_run(void *unused, size_t page, size_t n)
+{
+    (void)unused;
+    unprotect(page, n);
+    return true;
+}
+
+/* Protects the armed pages of the range that are not protected yet: a page the harvest
+ * just protected again costs no second walk. */
 static void ua_arm(void *addr, size_t len)
 {
+    size_t first, n = page_runs_clip(&ua.pages, addr, len, &first);
     follow_fork();
-    if (len < PAGEMAP_SPARSE_MIN || pagemap_populated((uintptr_t)addr, (uintptr_t)addr + len, protect_run, NULL) != 0)
-        uffd_writeprotect(ua.uffd, addr, len, true);
+    if (!n)
+        return;
+    dirty_map_set_range(&ua.pages.armed, first, n);
+    page_runs_written(&ua.pages, first, n, protect_run, NULL);
 }
 
 /* Measured on 6.18 (nested VM): un-protecting a run then writing it costs 0.1-0.35 us per
  * page for runs of 4+ pages, against 0.7 us per page for the asynchronous fault; for one
  * page the ioctl (1.0-1.7 us) costs as much as the fault (0.7-1.2 us), so a single page
- * takes the fault.  The pages are then reported written at the next harvest, as they should. */
+ * takes the fault.  Pages never protected (fresh or freed ones) cost nothing.  The pages
+ * are then reported written at the next harvest, as they should (which protects them
+ * again: arming them after it costs nothing more). */
 static void ua_will_write(void *addr, size_t len)
 {
+    size_t first, n = page_runs_clip(&ua.pages, addr, len, &first);
     follow_fork();
-    if (len > WB_PAGE_SIZE)
-        uffd_writeprotect(ua.uffd, addr, len, false);
+    if (n > 1)
+        page_runs_protected(&ua.pages, first, n, open_run, NULL);
 }
 
-/* The harvest re-protected every written page, young ones too; those the sweep freed are
- * un-protected again in one ioctl per run, so refilling them takes no fault. */
+/* The pages the sweep freed, opened again if protected, so refilling them takes no fault. */
 static void ua_disarm(void *addr, size_t len)
 {
+    size_t first, n = page_runs_clip(&ua.pages, addr, len, &first);
     follow_fork();
-    uffd_writeprotect(ua.uffd, addr, len, false);
+    if (!n)
+        return;
+    dirty_map_clear_range(&ua.pages.armed, first, n);
+    page_runs_protected(&ua.pages, first, n, unprotect_run, NULL);
+}
+
+/* Runs of protected pages closer than this are scanned in one ioctl: a PAGEMAP_SCAN call
+ * costs 1-5 us here, a page walked over ~2 ns (nested VM, 6.18). */
+#define HARVEST_GAP 8
+
+struct harvest_walk {
+    struct harvest h;
+    size_t lo, hi;      /* pages of the pending scan; lo == hi: none */
+    int failed;         /* errno of a failed scan, 0 if none */
+};
+
+/* A written page in a gap bridged over is protected again by the scan: the harvest looks
+ * at it from now on. */
+static void reported(void *ctx, uintptr_t start, uintptr_t end)
+{
+    struct harvest_walk *w = ctx;
+    size_t page = (start - ua.pages.base) >> WB_PAGE_SHIFT;
+    dirty_map_set_range(&ua.pages.prot, page, (end - start) >> WB_PAGE_SHIFT);
+    harvest_mark(&w->h, start, end);
+}
+
+/* Which pages were written is unknown: report them all.  Pages the failed scan did not
+ * re-protect stay unprotected, and protected in the bitmap: the next scan reports them. */
+static void scan_pending(struct harvest_walk *w)
+{
+    if (w->lo == w->hi)
+        return;
+    void *lo = page_runs_addr(&ua.pages, w->lo);
+    size_t len = (w->hi - w->lo) << WB_PAGE_SHIFT;
+    if (ua.pagemap < 0 || scan(ua.pagemap, lo, len, harvest_regions, HARVEST_REGIONS, reported, w) != 0) {
+        w->failed = ua.pagemap < 0 ? EBADF : errno;
+        w->h.pages += harvest_all(w->h.dm, (uintptr_t)lo, (uintptr_t)lo + len);
+    }
+    w->lo = w->hi = 0;
+}
+
+static bool harvest_run(void *ctx, size_t page, size_t n)
+{
+    struct harvest_walk *w = ctx;
+    if (w->lo != w->hi && page - w->hi >= HARVEST_GAP)
+        scan_pending(w);
+    if (w->lo == w->hi)
+        w->lo = page;
+    w->hi = page + n;
+    return true;
 }
 
 static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
 {
     static bool warned;
-    follow_fork();
-    struct harvest h = {dm, 0};
-    if (ua.pagemap >= 0 && scan(ua.pagemap, addr, len, harvest_regions,
-                                   HARVEST_REGIONS, &h) == 0)
-        return h.pages;
-    /* Which pages were written is unknown: report them all.  Pages the failed scan did not
-     * re-protect stay unprotected, so the next scan reports them again. */
     char e[96];
-    harvest_warn_once(&warned, "wbrt: uffd-async: PAGEMAP_SCAN failed (%s); this collection scans "
-                      "every page\n", errno_text(errno, e, sizeof e));
-    return harvest_all(dm, (uintptr_t)addr, (uintptr_t)addr + len);
+    size_t first, n = page_runs_clip(&ua.pages, addr, len, &first);
+    struct harvest_walk w = {.h = {dm, 0}};
+    follow_fork();
+    if (!n)
+        return 0;
+    page_runs_protected(&ua.pages, first, n, harvest_run, &w);
+    scan_pending(&w);
+    if (w.failed)
+        harvest_warn_once(&warned, "wbrt: uffd-async: PAGEMAP_SCAN failed (%s); this collection scans "
+                          "every page\n", errno_text(w.failed, e, sizeof e));
+    return w.h.pages;
 }
 
 const struct barrier_ops barrier_uffd_async = {

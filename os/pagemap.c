@@ -56,6 +56,17 @@ int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_
     return scan_for(fd, start, end, flags, categories, 0, 0, buf, nbuf, fn, ctx);
 }
 
+/* A never-populated page has no uffd-wp bit, so the kernel counts it as written; and with
+ * PM_SCAN_WP_MATCHING it would install a protection marker in it (measured on 6.18: 2 GiB
+ * never touched, 8.6 ms and 4 MiB of page tables, after which it reads as swapped out).
+ * Nor is a page that was only read (the shared zero page) written. */
+int pagemap_scan_written(int fd, uintptr_t start, uintptr_t end, uint64_t flags,
+                         struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx)
+{
+    return scan_for(fd, start, end, flags, PAGE_IS_WRITTEN | PAGE_IS_PFNZERO, PAGE_IS_PFNZERO,
+                    PAGE_IS_PRESENT | PAGE_IS_SWAPPED, buf, nbuf, fn, ctx);
+}
+
 int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_region *buf,
                            size_t nbuf, pagemap_region_fn fn, void *ctx)
 {
@@ -123,7 +134,7 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, pagemap_region_fn fn, void *ct
         owner = getpid();
     }
     if (!no_scan) {
-        if (scan_for(fd, start, end, 0, 0, 0, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, buf,
+        if (scan_for(fd, start, end, 0, PAGE_IS_PFNZERO, PAGE_IS_PFNZERO, PAGE_IS_PRESENT | PAGE_IS_SWAPPED, buf,
                      sizeof buf / sizeof *buf, clipped, &c) == 0)
             return 0;
         if (errno != ENOTTY && errno != EINVAL)

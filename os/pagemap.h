@@ -28,13 +28,20 @@ typedef void (*pagemap_region_fn)(void *ctx, uintptr_t start, uintptr_t end);
 int pagemap_scan(int fd, uintptr_t start, uintptr_t end, uint64_t flags, uint64_t categories,
                  struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx);
 
+/* PAGEMAP_SCAN as above for the pages written (not write-protected under an asynchronous
+ * userfaultfd) that are populated (in memory or swapped out); flags as above: with
+ * PM_SCAN_WP_MATCHING, never-populated pages are left alone, not protected. */
+int pagemap_scan_written(int fd, uintptr_t start, uintptr_t end, uint64_t flags,
+                         struct page_region *buf, size_t nbuf, pagemap_region_fn fn, void *ctx);
+
 /* PAGEMAP_SCAN over [start, end) of a MAP_PRIVATE file mapping for the pages this process
  * owns a private copy of (it wrote them, or they are anonymous): regions as above. */
 int pagemap_private_copies(int fd, uintptr_t start, uintptr_t end, struct page_region *buf,
                            size_t nbuf, pagemap_region_fn fn, void *ctx);
 
 /* Calls fn for each run of [lo, hi) (clipped to it) whose pages are populated: in memory
- * or in swap.  The others were never written (or were given back) and read as zero.
+ * (other than the shared zero page) or in swap.  The others were never written (or were
+ * given back, or only read) and read as zero.
  * Uses PAGEMAP_SCAN, or the pagemap entries where that ioctl is missing; opens
  * /proc/self/pagemap once per process.  0, or -1 with errno (runs before the failure may
  * have been reported).  Not async-signal-safe; one caller at a time. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "gc.h"
 #include "arm_policy.h"
+#include "young_size.h"
 #include "heap.h"
 #include "perm.h"
 #include "roots.h"
@@ -161,6 +162,7 @@ void wb_get_stats(struct wb_stats *s)
     s->heap_bytes = H.pages_in_use << WB_PAGE_SHIFT;
     s->peak_heap_bytes = H.pages_peak << WB_PAGE_SHIFT;
     s->barrier_faults = G.barrier->faults();
+    s->young_bytes = young_size_budget();
     pthread_mutex_unlock(&H.lock);
 }
 

@@ -12,6 +12,7 @@
 #include "roots.h"
 #include "page_scan.h"
 #include "arm_policy.h"
+#include "young_size.h"
 #include "perm.h"
 #include "remembered.h"
 #include "sweep.h"
@@ -123,6 +124,7 @@ static void harvest(void)
 
 static void young_cycle(uintptr_t sp)
 {
+    uint64_t t_fixed = gc_now_ns(), written = G.stats.barrier_pages_total;
     harvest();
     perm_note_written(&H.dirty);
     /* Counted from the map, not the backend, so that every barrier reports the same
@@ -140,6 +142,7 @@ static void young_cycle(uintptr_t sp)
         scanned += scan_old_page(pg);
     }
     policy_scanned(gc_now_ns() - t0, scanned);
+    uint64_t fixed = gc_now_ns() - t_fixed, verified = 0;
     if (G.cfg.verify)
         verify_note_scanned();
     G.stats.remembered_last =
@@ -148,8 +151,11 @@ static void young_cycle(uintptr_t sp)
     finalize_after_mark(true);
     describe_after_mark(true);
     /* Marking changed no alloc or old bit: the old generation is still as the mutator left it. */
-    if (G.cfg.verify)
+    if (G.cfg.verify) {
+        uint64_t t = gc_now_ns();
         verify_barrier(sp);
+        verified = gc_now_ns() - t;
+    }
     /* Every page that may get promoted objects goes into the dirty map before the sweep
      * takes it off the young list, so that one pass after it arms every page that gained
      * or kept old objects and was written or filled this cycle.  (A page filled before
@@ -170,6 +176,7 @@ static void young_cycle(uintptr_t sp)
     G.policy.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.policy.old_bytes + r.young_bytes;
     arm_pages(true);
+    young_size_adapt(fixed, gc_now_ns() - t_fixed - verified, G.stats.barrier_pages_total - written);
     G.stats.young_collections++;
 }
 
@@ -283,22 +290,24 @@ void gc_collect_locked(int kind)
     G.stats.old_bytes = G.policy.old_bytes;
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: %s collection %llu: %.3f ms, live %zu KiB, old %zu KiB, dirty pages %llu, "
-                "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us, rewritten %.1f%%)\n",
+                "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us, rewritten %.1f%%), young size %zu KiB "
+                "(fixed cost %.1f%%)\n",
                 global ? "global" : full ? "full" : "young", (unsigned long long)G.policy.gc_no, pause / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.policy.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
                 (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3,
-                G.stats.scan_cost_ns / 1e3, G.stats.rewrite_permille / 10.0);
+                G.stats.scan_cost_ns / 1e3, G.stats.rewrite_permille / 10.0, young_size_budget() >> 10,
+                G.stats.fixed_permille / 10.0);
 }
 
-/* Allocation between automatic collections: WBRT_YOUNG_BYTES, or more to let the heap
+/* Allocation between automatic collections: the young size (young_size.c), or more to let the heap
  * reach the size the program asked for (heap_target), or when every collection is full at
  * least live/divisor times 2 as bdwgc's free space divisor promises; with dont_expand, no
  * more than the free space left in the heap (at least a sixteenth of the young budget, so
  * that a full heap still grows). */
 static size_t collect_budget(void)
 {
-    size_t due = G.cfg.young_bytes, live = G.policy.old_bytes;
+    size_t due = young_size_budget(), live = G.policy.old_bytes;
     if (G.sw.full_only && G.sw.free_space_divisor && 2 * live / G.sw.free_space_divisor > due)
         due = 2 * live / G.sw.free_space_divisor;
     if (G.sw.dont_expand) {

@@ -98,6 +98,10 @@ struct wb_stats {
     uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */
     uint64_t rewrite_permille;    /* of the pages a young collection armed, how many (per 1000) the
                                      next one found written again (smoothed) */
+    uint64_t young_bytes;         /* allocation between young collections now: adapted within
+                                     [WBRT_YOUNG_BYTES, 4 x WBRT_YOUNG_BYTES] (docs/guide.md, "Young size") */
+    uint64_t fixed_permille;      /* share (per 1000, smoothed) of a young collection's cost that does not
+                                     depend on the young size: harvest, roots, dirty old pages, faults */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

@@ -1,0 +1,34 @@
+/* The young generation's size, adapted at each young collection within
+ * [WBRT_YOUNG_BYTES, YOUNG_GROWTH_MAX x WBRT_YOUNG_BYTES].  A young collection costs a part
+ * that does not depend on the young size (harvest, roots, the old pages written, and the
+ * faults the mutator took on armed pages, counted at the cost measured at start-up) and a
+ * part that grows with it (tracing and sweeping the young objects).  While the fixed part
+ * is more than half the cost, doubling the young size halves how often it is paid; once
+ * it is under an eighth, the pauses are the young generation's own, and halving it
+ * shortens them.  The share is smoothed over collections: one may be preempted.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "young_size.h"
+#include "gc.h"
+
+#define GROW_PERMILLE 500
+#define SHRINK_PERMILLE 125
+
+size_t young_size_budget(void)
+{
+    return G.stats.young_bytes ? G.stats.young_bytes : G.cfg.young_bytes;
+}
+
+void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written)
+{
+    size_t floor = G.cfg.young_bytes, now = young_size_budget();
+    uint64_t faults_ns = written * G.stats.fault_cost_ns, total = cycle_ns + faults_ns;
+    uint64_t share = total ? 1000 * (fixed_ns + faults_ns) / total : 0;
+    if (floor > SIZE_MAX / YOUNG_GROWTH_MAX)
+        return;     /* never collected (the preload's leak mode) */
+    G.stats.fixed_permille = G.stats.fixed_permille ? (3 * G.stats.fixed_permille + share) / 4 : share;
+    if (G.stats.fixed_permille > GROW_PERMILLE && now < floor * YOUNG_GROWTH_MAX)
+        now *= 2;
+    else if (G.stats.fixed_permille < SHRINK_PERMILLE && now > floor)
+        now /= 2;
+    G.stats.young_bytes = now < floor ? floor : now > floor * YOUNG_GROWTH_MAX ? floor * YOUNG_GROWTH_MAX : now;
+}

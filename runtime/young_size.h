@@ -1,0 +1,21 @@
+/* The young generation's size: how much is allocated between young collections.  It grows
+ * while the parts of a young pause that do not depend on it (roots, dirty old pages, the
+ * barrier's faults) dominate, and shrinks back when tracing the young survivors does.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef WBRT_YOUNG_SIZE_H
+#define WBRT_YOUNG_SIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The bounds: from WBRT_YOUNG_BYTES up to this many times it. */
+#define YOUNG_GROWTH_MAX 4
+
+/* Bytes to allocate before the next young collection. */
+size_t young_size_budget(void);
+/* After a young collection's sweep: harvesting, the roots and the dirty old pages took
+ * fixed_ns of its cycle_ns (the verifier's checks left out); the barrier reported
+ * `written` pages, each (about) one fault the mutator paid.  Adapts the size. */
+void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written);
+
+#endif
