@@ -3,6 +3,7 @@
  * interval of WBRT_STATS_INTERVAL milliseconds (G.cfg.stats_interval_ms).
  * Design: docs/design/preload.md */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -16,6 +17,22 @@
 
 static uint32_t *counts;
 static size_t n_counts;
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The pages dirtied since the last sample, as one more interval. */
+static void sample(void)
+{
+    gc_inside++;
+    size_t n = gc_sample_dirty();
+    gc_inside--;
+    pthread_mutex_lock(&record_lock);
+    if (n_counts < KEEP) {
+        counts[n_counts] = (uint32_t)n;
+        __atomic_store_n(&n_counts, n_counts + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&record_lock);
+}
+
 static void *sampler(void *unused)
 {
     (void)unused;
@@ -24,13 +41,15 @@ static void *sampler(void *unused)
     for (;;) {
         while (os_nanosleep(&ts, NULL) != 0 && errno == EINTR) {
         }
-        gc_inside++;
-        size_t n = gc_sample_dirty();
-        gc_inside--;
-        if (n_counts < KEEP)
-            __atomic_store_n(&counts[n_counts], (uint32_t)n, __ATOMIC_RELAXED), n_counts++;
+        sample();
     }
     return NULL;
+}
+
+void dirty_intervals_finish(void)
+{
+    if (counts)
+        sample();
 }
 
 int dirty_intervals_start(char *why, size_t whylen)
@@ -46,7 +65,7 @@ int dirty_intervals_start(char *why, size_t whylen)
 
 int dirty_intervals_json(char *buf, size_t len)
 {
-    size_t n = __atomic_load_n(&n_counts, __ATOMIC_RELAXED), shown = n < 200 ? n : 200;
+    size_t n = __atomic_load_n(&n_counts, __ATOMIC_ACQUIRE), shown = n < 200 ? n : 200;
     uint64_t max = 0, sum = 0;
     for (size_t i = 0; i < n; i++) {
         sum += counts[i];

@@ -60,6 +60,8 @@ __attribute__((destructor)) static void preload_finish(void)
     gc_inside++;
     if (preload_mode == PRELOAD_LEAK)
         leaks_report();
+    if (preload_mode == PRELOAD_STATS)
+        dirty_intervals_finish();
     preload_write_stats();
     gc_inside--;
 }
