@@ -30,6 +30,8 @@ static uint8_t class_of[SMALL_MAX / GRAN + 1];
 
 int size_class(size_t n) { return class_of[(n + GRAN - 1) >> GRAN_SHIFT]; }
 
+bool cpu_popcnt;
+
 static void init_classes(void)
 {
     int c = 0;
@@ -38,6 +40,8 @@ static void init_classes(void)
             c++;
         class_of[g] = (uint8_t)c;
     }
+    __builtin_cpu_init();
+    cpu_popcnt = __builtin_cpu_supports("popcnt");
 }
 
 #define HEAP_BASE ((uintptr_t)32 << 40)

@@ -42,9 +42,9 @@ static void sweep_small(size_t pg, bool young, int tenure_age, bool record_freed
         }
         o[k] = young ? o[k] | promote : a[k];
         m[k] = 0;
-        r->live_bytes += (size_t)__builtin_popcountll(live) * size;
-        r->promoted_bytes += (size_t)__builtin_popcountll(promote) * size;
-        r->young_bytes += (size_t)__builtin_popcountll(live & ~promote) * size;
+        r->live_bytes += bits_count(live) * size;
+        r->promoted_bytes += bits_count(promote) * size;
+        r->young_bytes += bits_count(live & ~promote) * size;
     }
     page_settle(pg, gc_no);
     if (H.pages[pg].kind == PK_SMALL && (still_young || (H.pages[pg].flags & PF_OWNED)))
