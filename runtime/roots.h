@@ -11,6 +11,9 @@
 void roots_refresh(void);
 /* World stopped: mark from every root; the caller's stack is scanned from my_sp up. */
 void roots_mark(uintptr_t my_sp);
+/* The verifier's roots: the same, less the mappings of threads that are exiting (they run
+ * on while the world is stopped, so what the collector read there cannot be checked). */
+void roots_mark_settled(uintptr_t my_sp);
 /* Verifier, world stopped: does a root word point into [lo, hi)? */
 bool roots_hold(uintptr_t my_sp, uintptr_t lo, uintptr_t hi);
 /* From now on every anonymous writable private mapping that is not the library's own is

@@ -171,7 +171,7 @@ void verify_reachable(uintptr_t my_sp, bool global)
 {
     size_t bytes = (H.top * GRANS_PER_PAGE) / 8;
     mark_begin(false, true, false, G.cfg.mark_stack_max);
-    roots_mark(my_sp);
+    roots_mark_settled(my_sp);
     for (size_t pg = 1; !global && pg < H.perm_end; pg++)
         scan_old_page(pg);
     mark_finish();
