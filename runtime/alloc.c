@@ -269,7 +269,7 @@ void *wb_base(const void *p)
  * then malloc of one size reuses at once. */
 static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_t p)
 {
-    size_t i = ((p & (WB_PAGE_SIZE - 1)) * class_recip[pi->sclass]) >> 32;
+    size_t i = slot_index(p, pi->sclass);
     if (tl->zero && !(pi->flags & PF_ATOMIC))  /* tlab_take trusts a fresh page's slots to be zero */
         memset((void *)p, 0, class_size[pi->sclass]);
     tl->free[i / 64] |= (uint64_t)1 << (i % 64);

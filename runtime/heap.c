@@ -119,8 +119,7 @@ uintptr_t heap_slot(uintptr_t a, size_t *size, size_t *pgp)
     const struct page_info *pi = &H.pages[pg];
     switch (pi->kind) {
     case PK_SMALL: {
-        size_t off = a & (WB_PAGE_SIZE - 1);
-        size_t idx = (off * class_recip[pi->sclass]) >> 32;
+        size_t idx = slot_index(a, pi->sclass);
         if (idx >= class_count[pi->sclass])
             return 0;
         *size = class_size[pi->sclass];

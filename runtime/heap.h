@@ -76,6 +76,12 @@ extern const uint16_t class_count[NCLASS];
 extern const uint32_t class_recip[NCLASS];
 /* Class for n in [1, SMALL_MAX]. */
 int size_class(size_t n);
+/* Index of the class-cls slot that holds byte a of its page (a division by the class
+ * size, done as a multiplication). */
+static inline size_t slot_index(uintptr_t a, int cls)
+{
+    return ((a & (WB_PAGE_SIZE - 1)) * class_recip[cls]) >> 32;
+}
 
 int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen);
 /* Moves the (still empty: nothing ever allocated) reservation to base; 0, or -1 with
