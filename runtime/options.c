@@ -230,7 +230,8 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
     case V_COUNT:
         break;
     }
-    snprintf(why, whylen, "%s is not a wbrt option", var);
+    /* cut like a value: a long name must not crowd out what is wrong with it */
+    snprintf(why, whylen, "%.*s%s is not a wbrt option", VALUE_SHOWN, var, strlen(var) > VALUE_SHOWN ? "..." : "");
     errno = EINVAL;
     return -1;
 }
