@@ -20,29 +20,40 @@ static inline void zero_small(void *p, size_t size)
         q[i] = 0, q[i + 1] = 0;
 }
 
-/* Take a free slot of the thread's page; NULL when it has none. */
-static inline void *tlab_take(struct tlab *tl, size_t size, bool zero)
+/* Makes the next word with free slots the current one; false when the page has none. */
+static bool tlab_next_word(struct tlab *tl)
 {
     for (int k = 0; k < PAGE_WORDS; k++) {
         uint64_t m = tl->free[k];
         if (!m)
             continue;
-        tl->free[k] = m & (m - 1);
-        uintptr_t p = page_addr(tl->page) + ((size_t)k * 64 + (size_t)__builtin_ctzll(m)) * size;
-        size_t g = gran_of(p);
-        bit_clear_owned(H.old_bits, g);
-        if (H.age)
-            H.age[g] = 0;
-        bit_set_owned(H.alloc_bits, g);
-        if (zero && !tl->zero) {
-            if (size <= 256)
-                zero_small((void *)p, size);
-            else
-                memset((void *)p, 0, size);
-        }
-        return (void *)p;
+        tl->free[k] = 0;
+        tl->word = (uint16_t)k;
+        tl->base = page_addr(tl->page) + ((size_t)k * 64 << GRAN_SHIFT);
+        tl->aword = page_words(H.alloc_bits, tl->page) + k;
+        tl->cur = m;
+        return true;
     }
-    return NULL;
+    return false;
+}
+
+/* Take a free slot of the thread's current word (tl->cur is not 0).  Its old bit and
+ * age were cleared when the slot became the thread's (tlab_refill, tlab_give_back); its
+ * alloc bit is set here, at once, for heap_object and the collector, which may stop
+ * this thread at any instruction (after the OR the object is allocated and held in a
+ * register, before it the slot is merely lost to this page until it is refilled). */
+static inline __attribute__((always_inline)) void *tlab_take(struct tlab *tl, size_t size, bool zero)
+{
+    uint64_t m = tl->cur, low = m & -m;
+    tl->cur = m ^ low;
+    uintptr_t p = alloc_word_set_owned(tl->aword, low, tl->base + ((uintptr_t)__builtin_ctzll(m) << GRAN_SHIFT));
+    if (zero && !tl->zero) {
+        if (size <= 256)
+            zero_small((void *)p, size);
+        else
+            memset((void *)p, 0, size);
+    }
+    return (void *)p;
 }
 
 static void tlab_release(struct tlab *tl)
@@ -51,6 +62,7 @@ static void tlab_release(struct tlab *tl)
     if (!pg)
         return;
     tl->page = 0;
+    tl->cur = 0;
     memset(tl->free, 0, sizeof tl->free);
     H.pages[pg].flags &= (uint16_t)~PF_OWNED;
     page_settle(pg, G.policy.gc_no);
@@ -97,13 +109,22 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     H.pages[pg].flags |= PF_OWNED;
     tl->page = (uint32_t)pg;
     tl->zero = zero;
+    /* The free slots, a word at a time.  Their old bits go now, not per object: an old
+     * object freed by the program leaves its old bit, which would make a new object
+     * there look old to the next young collection.  Likewise ages (kept only with
+     * WBRT_TENURE_AGE). */
     const uint64_t *a = page_words(H.alloc_bits, pg);
+    uint64_t *o = page_words(H.old_bits, pg);
     size_t size = class_size[c], free_slots = 0;
-    for (size_t i = 0; i < class_count[c]; i++)
-        if (!bit_test(a, (i * size) >> GRAN_SHIFT)) {
-            tl->free[i / 64] |= (uint64_t)1 << (i % 64);
-            free_slots++;
-        }
+    for (int k = 0; k < PAGE_WORDS; k++) {
+        uint64_t f = class_starts[c][k] & ~a[k];
+        tl->free[k] = f;
+        o[k] &= ~f;
+        free_slots += bits_count(f);
+        if (H.age)
+            for (; f; f &= f - 1)
+                H.age[pg * GRANS_PER_PAGE + (size_t)k * 64 + (size_t)__builtin_ctzll(f)] = 0;
+    }
     G.policy.alloc_since += free_slots * size;
     G.stats.bytes_allocated += free_slots * size;
     young_add(pg);
@@ -118,9 +139,9 @@ static void *exiting_alloc(struct wb_thread *t, struct tlab *tl, int atomic, int
 {
     pthread_mutex_lock(&H.lock);
     void *p = NULL;
-    if (tlab_refill(tl, atomic, c) == 0) {
+    if (tlab_refill(tl, atomic, c) == 0 && tlab_next_word(tl)) {
         p = tlab_take(tl, class_size[c], !atomic);
-        size_t unused = 0;
+        size_t unused = bits_count(tl->cur);
         for (int k = 0; k < PAGE_WORDS; k++)
             unused += bits_count(tl->free[k]);
         G.policy.alloc_since -= unused * class_size[c];
@@ -134,7 +155,25 @@ static void *exiting_alloc(struct wb_thread *t, struct tlab *tl, int atomic, int
     return p;
 }
 
-static void *small_alloc(size_t n, int atomic)
+/* The thread's current word has no free slot left: the next word of its page, else a
+ * new page.  Out of line, so that the fast path saves no registers for it. */
+static __attribute__((noinline)) void *small_alloc_slow(struct wb_thread *t, struct tlab *tl, int atomic, int c)
+{
+    if (t->exiting)
+        return exiting_alloc(t, tl, atomic, c);
+    while (!tlab_next_word(tl)) {
+        pthread_mutex_lock(&H.lock);
+        int rc = tlab_refill(tl, atomic, c);
+        pthread_mutex_unlock(&H.lock);
+        if (rc != 0) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    return tlab_take(tl, class_size[c], !atomic);
+}
+
+static inline void *small_alloc(size_t n, int atomic)
 {
     int c = size_class(n);
     struct wb_thread *t = thread_self();
@@ -143,19 +182,9 @@ static void *small_alloc(size_t n, int atomic)
         return NULL;
     }
     struct tlab *tl = &t->tlab[atomic][c];
-    void *p = tlab_take(tl, class_size[c], !atomic);
-    if (__builtin_expect(p != NULL, 1))
-        return p;
-    if (t->exiting)
-        return exiting_alloc(t, tl, atomic, c);
-    pthread_mutex_lock(&H.lock);
-    int rc = tlab_refill(tl, atomic, c);
-    pthread_mutex_unlock(&H.lock);
-    if (rc != 0) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return tlab_take(tl, class_size[c], !atomic);
+    if (__builtin_expect(tl->cur != 0, 1))
+        return tlab_take(tl, class_size[c], !atomic);
+    return small_alloc_slow(t, tl, atomic, c);
 }
 
 /* A page run starting at a multiple of align (a power of two, at least a page): a
@@ -294,14 +323,22 @@ void *wb_base(const void *p)
 }
 
 /* The owner freed slot p of its allocation page (tl's): back among the page's free slots,
- * where the class's next allocation takes it (the lowest free slot goes first), so free
- * then malloc of one size reuses at once. */
+ * where the class's next allocation takes it (the lowest free slot of the current word
+ * goes first), so free then malloc of one size reuses at once. */
 static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_t p)
 {
-    size_t i = slot_index(p, pi->sclass);
+    size_t g = gran_of(p), k = g % GRANS_PER_PAGE / 64;
+    uint64_t bit = (uint64_t)1 << (g % 64);
+    /* no old bit or age on a slot a young object will take (see tlab_refill) */
+    bit_clear_owned(H.old_bits, g);
+    if (H.age)
+        H.age[g] = 0;
     if (tl->zero && !(pi->flags & PF_ATOMIC))  /* tlab_take trusts a fresh page's slots to be zero */
         memset((void *)p, 0, class_size[pi->sclass]);
-    tl->free[i / 64] |= (uint64_t)1 << (i % 64);
+    if (tl->cur && tl->word == k)
+        tl->cur |= bit;
+    else
+        tl->free[k] |= bit;
 }
 
 static void free_object(size_t pg, uintptr_t p)

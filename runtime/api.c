@@ -93,11 +93,9 @@ int wb_init(const struct wb_options *opt)
     return rc;
 }
 
-bool gc_ready(void)
+bool gc_init_on_first_use(void)
 {
     static int reported;
-    if (__builtin_expect(__atomic_load_n(&G.initialised, __ATOMIC_ACQUIRE), 1))
-        return true;
     if (wb_init(NULL) == 0)
         return true;
     /* No caller asked for the error: say it once, keeping errno for the caller. */

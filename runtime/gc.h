@@ -46,8 +46,13 @@ extern struct gc G;
  * a malloc replacement must then not come back into the collector (the preload). */
 extern __thread int gc_inside __attribute__((tls_model("initial-exec")));
 
-/* Initialises on first use; false (errno set, the reason printed once) if that failed. */
-bool gc_ready(void);
+/* Initialises on first use; false (errno set, the reason printed once) if that failed.
+ * Inline: every allocation asks. */
+bool gc_init_on_first_use(void);
+static inline bool gc_ready(void)
+{
+    return __builtin_expect(__atomic_load_n(&G.initialised, __ATOMIC_ACQUIRE), 1) || gc_init_on_first_use();
+}
 
 /* Non-zero: this thread's allocations do not start collections (the preload's wrappers
  * of kernel writes: a collection would protect again what they prepared). */

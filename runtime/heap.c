@@ -26,10 +26,8 @@ const uint32_t class_recip[NCLASS] = {
     R(400), R(448), R(512), R(576), R(672), R(816), R(1024), R(1360), R(2048) };
 #undef R
 
-static uint8_t class_of[SMALL_MAX / GRAN + 1];
-
-int size_class(size_t n) { return class_of[(n + GRAN - 1) >> GRAN_SHIFT]; }
-
+uint8_t class_of[SMALL_MAX / GRAN + 1];
+uint64_t class_starts[NCLASS][PAGE_WORDS];
 bool cpu_popcnt;
 
 static void init_classes(void)
@@ -40,6 +38,9 @@ static void init_classes(void)
             c++;
         class_of[g] = (uint8_t)c;
     }
+    for (c = 0; c < NCLASS; c++)
+        for (size_t i = 0; i < class_count[c]; i++)
+            bit_set(class_starts[c], i * class_size[c] >> GRAN_SHIFT);
     __builtin_cpu_init();
     cpu_popcnt = __builtin_cpu_supports("popcnt");
 }

@@ -74,8 +74,12 @@ extern struct heap H;
 extern const uint16_t class_size[NCLASS];
 extern const uint16_t class_count[NCLASS];
 extern const uint32_t class_recip[NCLASS];
-/* Class for n in [1, SMALL_MAX]. */
-int size_class(size_t n);
+extern uint8_t class_of[SMALL_MAX / GRAN + 1];
+/* Per class, the granule bits of its slots' starts in a page's bitmap words: with a
+ * page's alloc words they give its free slots in four operations. */
+extern uint64_t class_starts[NCLASS][PAGE_WORDS];
+/* Class for n in [1, SMALL_MAX]; inline, as every small allocation asks. */
+static inline int size_class(size_t n) { return class_of[(n + GRAN - 1) >> GRAN_SHIFT]; }
 /* Index of the class-cls slot that holds byte a of its page (a division by the class
  * size, done as a multiplication). */
 static inline size_t slot_index(uintptr_t a, int cls)
@@ -111,13 +115,20 @@ static inline void bit_clear(uint64_t *m, size_t i) { m[i >> 6] &= ~((uint64_t)1
  * be one instruction, never a load and a store that could write back a stale word (a C
  * `|=` is two at -O0: promotions were lost, and live objects freed).  No lock prefix:
  * the collector runs only while the owner is stopped. */
-static inline void bit_set_owned(uint64_t *m, size_t i)
-{
-    __asm__ volatile("orq %1, %0" : "+m"(m[i >> 6]) : "r"((uint64_t)1 << (i & 63)) : "cc");
-}
 static inline void bit_clear_owned(uint64_t *m, size_t i)
 {
     __asm__ volatile("andq %1, %0" : "+m"(m[i >> 6]) : "r"(~((uint64_t)1 << (i & 63))) : "cc");
+}
+/* The owner's OR of obj's bit into alloc word w: obj is allocated from this instruction
+ * on, and the collector, if it stops the thread right after it, sweeps obj unless a
+ * register or the stack points at it.  So obj goes through the asm: it is in a register
+ * before the OR, and afterwards the compiler has only that register's value (gcc had
+ * computed obj after the OR from the word's base and the bit: a thread stopped between
+ * the two lost its new object). */
+static inline uintptr_t alloc_word_set_owned(uint64_t *w, uint64_t bit, uintptr_t obj)
+{
+    __asm__ volatile("orq %2, %1" : "+r"(obj), "+m"(*w) : "r"(bit) : "cc");
+    return obj;
 }
 /* The bitmap words of a small-object page are written only by the thread that owns the
  * page, by holders of H.lock when no thread owns it, and by the stopped-world collector:

@@ -9,11 +9,18 @@
 #include "heap.h"
 #include "vec.h"
 
-/* A thread's current allocation page for one class: the free slots it owns. */
+/* A thread's current allocation page for one class: the free slots it owns, as granule
+ * bits of the page's bitmap words (a slot's bit is where its alloc bit goes).  The word
+ * being allocated from is cached with its address and alloc word, so that taking a slot
+ * is a ctz, a clear and one OR into the alloc word. */
 struct tlab {
+    uint64_t cur;       /* free slots of word `word` */
+    uintptr_t base;     /* address of granule 0 of word `word` */
+    uint64_t *aword;    /* alloc bitmap word `word` of the page */
     uint32_t page;
-    uint32_t zero;      /* page was decommitted or never used: slots need no memset */
-    uint64_t free[PAGE_WORDS]; /* bit i: slot i is free and ours */
+    uint16_t word;
+    uint16_t zero;      /* page was decommitted or never used: slots need no memset */
+    uint64_t free[PAGE_WORDS]; /* free slots of the other words */
 };
 
 struct wb_thread {
