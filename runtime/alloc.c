@@ -218,7 +218,7 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     H.pages[pg] = (struct page_info){ .kind = PK_LARGE, .flags = flags, .aux = (uint32_t)np };
     for (size_t i = 1; i < np; i++)
         H.pages[pg + i] = (struct page_info){ .kind = PK_TAIL, .flags = flags, .aux = (uint32_t)pg };
-    uintptr_t p = page_addr(pg);
+    uintptr_t p = obj_in_register(page_addr(pg));
     size_t g = gran_of(p);
     bit_clear(H.old_bits, g);
     if (H.age)

@@ -130,6 +130,14 @@ static inline uintptr_t alloc_word_set_owned(uint64_t *w, uint64_t bit, uintptr_
     __asm__ volatile("orq %2, %1" : "+r"(obj), "+m"(*w) : "r"(bit) : "cc");
     return obj;
 }
+/* obj as a register's value the compiler cannot compute again from anything else: an
+ * object allocated under H.lock stays held where the collector looks once the lock is
+ * dropped (as in alloc_word_set_owned). */
+static inline uintptr_t obj_in_register(uintptr_t obj)
+{
+    __asm__ volatile("" : "+r"(obj));
+    return obj;
+}
 /* The bitmap words of a small-object page are written only by the thread that owns the
  * page, by holders of H.lock when no thread owns it, and by the stopped-world collector:
  * plain stores suffice.  (A page's bits fill exactly its own PAGE_WORDS words.) */
