@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "page_state.h"
 #include "race_annotations.h"
 
 /* Every mapping made here, so that a scan of the process's mappings can leave out the
@@ -105,8 +106,9 @@ void *os_table(size_t len)
 }
 
 /* Tables sized for the whole heap reservation, of which a small heap uses the first few
- * KiB: they get huge pages only once the part in use is large, not one 2 MiB page per
- * table in a process that allocates almost nothing. */
+ * KiB: they get huge pages only once the part in use has many touched pages, not one 2 MiB
+ * page per table in a process that allocates almost nothing, nor two per table for a
+ * heap whose one big buffer, touched in a few places, spans most of its used part. */
 #define SCALED_MAX 32
 #define SCALED_HUGE_FROM ((size_t)1 << 20)
 static struct scaled {
@@ -130,17 +132,43 @@ void *os_table_scaled(size_t len)
     return p;
 }
 
+static void count_bytes(void *total, uintptr_t lo, uintptr_t hi) { *(size_t *)total += hi - lo; }
+
+/* Bytes of [p, p + len) the kernel has pages for (len where it cannot tell). */
+static size_t touched(void *p, size_t len)
+{
+    size_t n = 0;
+    if (os_populated_runs((uintptr_t)p, (uintptr_t)p + len, count_bytes, &n) != 0)
+        return len;
+    return n;
+}
+
 void os_tables_scaled_use(size_t num, size_t den)
 {
     own_lock_take();
     for (size_t i = 0; i < SCALED_MAX; i++) {
         struct scaled *t = &scaled[i];
-        if (t->p && !t->huge && t->len >= ((size_t)2 << 20) && t->len / den * num >= SCALED_HUGE_FROM) {
+        size_t used = t->len / den * num;
+        if (t->p && !t->huge && t->len >= ((size_t)2 << 20) && used >= SCALED_HUGE_FROM &&
+            touched(t->p, used) >= SCALED_HUGE_FROM) {
             madvise(t->p, t->len, MADV_HUGEPAGE);
             t->huge = true;
         }
     }
     own_lock_drop();
+}
+
+static void clear_run(void *unused, uintptr_t lo, uintptr_t hi)
+{
+    (void)unused;
+    memset((void *)lo, 0, hi - lo);
+}
+
+void os_table_clear(void *p, size_t len)
+{
+    uintptr_t lo = (uintptr_t)p, hi = lo + len;
+    if (len < OS_PAGE_STATE_MIN || os_populated_runs(lo, hi, clear_run, NULL) != 0)
+        memset(p, 0, len);
 }
 
 void os_release(void *p, size_t len)

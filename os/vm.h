@@ -22,8 +22,12 @@ void *os_table(size_t len);
  * misses when marking) only from os_tables_scaled_use's call that finds its part in use
  * large, so that a small heap's tables stay small. */
 void *os_table_scaled(size_t len);
-/* num/den of the reservation is in use (the same share of each scaled table). */
+/* num/den of the reservation is in use (the same share of each scaled table): a table
+ * whose part in use holds at least 1 MiB of touched pages gets huge pages from then on. */
 void os_tables_scaled_use(size_t num, size_t den);
+/* Zeroes [p, p + len) of a lazily committed table without committing its pages never
+ * touched (a memset would commit them all). */
+void os_table_clear(void *p, size_t len);
 void os_release(void *p, size_t len);
 /* A larger table holding the first `used` bytes of old (which is released); NULL with
  * errno if memory ran out, old then untouched. */

@@ -150,9 +150,19 @@ enum arm_choice policy_decide(size_t pg, bool young)
     return arm(h);
 }
 
+/* A page never armed or hot has a zero entry already: writing it would commit the table's
+ * pages for a freed buffer that was hardly touched. */
 void policy_forget(size_t pg, size_t n)
 {
     if (active)
         for (size_t i = pg; i < pg + n; i++)
-            heat[i] = (struct page_heat){ 0 };
+            if (heat[i].armed_at || heat[i].level || heat[i].wait || heat[i].flags)
+                heat[i] = (struct page_heat){ 0 };
+}
+
+enum arm_choice policy_decide_untouched(size_t pg)
+{
+    if (!page_has_old(pg))
+        return ARM_SKIP;
+    return active && (H.pages[pg].flags & PF_ATOMIC) ? ARM_SKIP : ARM_PROTECT;
 }

@@ -25,6 +25,10 @@ void policy_scanned(uint64_t ns, size_t pages);
 /* After the sweep: what to do with page pg (young: a dirty page at a young collection;
  * else any page at a full one). */
 enum arm_choice policy_decide(size_t pg, bool young);
+/* policy_decide for a page the kernel has no data for (never written, or given back): it
+ * cannot be hot, so nothing is learned or recorded (the same answer for each page of a
+ * large object). */
+enum arm_choice policy_decide_untouched(size_t pg);
 /* The barrier no longer tracks [pg, pg+n) (freed): forget what was learned of it. */
 void policy_forget(size_t pg, size_t n);
 

@@ -8,6 +8,7 @@
 #include "describe.h"
 #include "finalize.h"
 #include "heap.h"
+#include "large_span.h"
 #include "mark.h"
 #include "roots.h"
 #include "page_scan.h"
@@ -86,6 +87,46 @@ static bool page_points_young(size_t pg)
     return old_page_young_slot(pg, NULL, NULL) != 0;
 }
 
+/* The pages from pg that one look covers: to the end of its large object (pg + 1 for
+ * another page), all of them when every page is looked at, else while they are dirty. */
+static size_t span_end(size_t pg, bool all)
+{
+    size_t end = large_end(pg);
+    if (all)
+        return end;
+    size_t e = pg + 1;
+    while (e < end && dirty_map_test(&H.dirty, e))
+        e++;
+    return e;
+}
+
+struct arming {
+    struct run arm, open;
+    bool young;
+};
+
+/* Page pg as choice c says; untouched: it holds no data (reads as zero). */
+static void arm_page(struct arming *a, size_t pg, enum arm_choice c, bool tracked, bool untouched)
+{
+    if (c == ARM_PROTECT)
+        run_add(&a->arm, pg);
+    else if (c == ARM_KEEP || (a->young && tracked))
+        run_add(&a->open, pg);
+    if (c == ARM_KEEP)
+        dirty_map_set(&H.dirty, pg);
+    else if (a->young && !(G.cfg.tenure_age > 0 && !untouched && page_points_young(pg)))
+        dirty_map_clear_range(&H.dirty, pg, 1);
+}
+
+/* A part of a large object: what the policy learns is per page, but a page the kernel
+ * has no data for teaches nothing and records nothing (its table stays uncommitted). */
+static void arm_part(void *ctx, size_t pg, size_t end, bool populated)
+{
+    struct arming *a = ctx;
+    for (size_t i = pg; i < end; i++)
+        arm_page(a, i, populated ? policy_decide(i, a->young) : policy_decide_untouched(i), true, !populated);
+}
+
 /* After the sweep, as the policy decides: arm the pages whose old objects are worth
  * tracking, leave the others writable (a young collection's harvest protected every
  * page written), and keep the hot ones in the dirty map for the next young collection.
@@ -94,24 +135,21 @@ static bool page_points_young(size_t pg)
  * objects still point at young survivors; a full one looks at every page, the map clear. */
 static void arm_pages(bool young)
 {
-    struct run arm = {.fn = arm_run}, open = {.fn = unprotect_run};
+    struct arming a = {.arm = {.fn = arm_run}, .open = {.fn = unprotect_run}, .young = young};
     size_t first = own_first_page();      /* perm pages are not the barrier's */
     G.stats.hot_pages_last = 0;
     for (size_t pg = young ? dirty_map_next(&H.dirty, 1, H.top) : first; pg < H.top;
          pg = young ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
         bool tracked = pg >= first && H.pages[pg].kind != PK_FREE;
-        enum arm_choice c = tracked ? policy_decide(pg, young) : ARM_SKIP;
-        if (c == ARM_PROTECT)
-            run_add(&arm, pg);
-        else if (c == ARM_KEEP || (young && tracked))
-            run_add(&open, pg);
-        if (c == ARM_KEEP)
-            dirty_map_set(&H.dirty, pg);
-        else if (young && !(G.cfg.tenure_age > 0 && page_points_young(pg)))
-            dirty_map_clear_range(&H.dirty, pg, 1);
+        size_t end = tracked ? span_end(pg, !young) : pg + 1;
+        if (end - pg > 1)
+            span_parts(pg, end, arm_part, &a);
+        else
+            arm_page(&a, pg, tracked ? policy_decide(pg, young) : ARM_SKIP, tracked, false);
+        pg = end - 1;
     }
-    run_flush(&arm);
-    run_flush(&open);
+    run_flush(&a.arm);
+    run_flush(&a.open);
     G.stats.hot_pages_total += G.stats.hot_pages_last;
 }
 
@@ -138,8 +176,9 @@ static void young_cycle(uintptr_t sp)
     uint64_t t0 = gc_now_ns();
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
-        policy_saw_write(pg);
-        scanned += scan_old_page(pg);
+        size_t end = span_end(pg, !G.barrier->tracks);
+        scanned += scan_old_pages(pg, end, policy_saw_write);
+        pg = end - 1;
     }
     policy_scanned(gc_now_ns() - t0, scanned);
     uint64_t fixed = gc_now_ns() - t_fixed, verified = 0;

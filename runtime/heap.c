@@ -74,6 +74,7 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     H.lowest_free = 1;
     size_t bits = H.npages * GRANS_PER_PAGE / 8;
     TABLE(H.pages, H.npages * sizeof *H.pages);
+    TABLE(H.links, H.npages * sizeof *H.links);
     TABLE(H.alloc_bits, bits);
     TABLE(H.mark_bits, bits);
     TABLE(H.old_bits, bits);
@@ -174,11 +175,12 @@ static size_t find_free_run(size_t n)
     return 0;
 }
 
-/* Top grew: once it has doubled since the side tables were last told, tell them. */
+/* Top grew: once it has grown by an eighth since the side tables were last told, tell
+ * them (they look at how much of their part in use was touched). */
 static void top_grew(void)
 {
     static size_t told;
-    if (H.top >= 2 * told) {
+    if (H.top - told >= told / 8) {
         os_tables_scaled_use(H.top, H.npages);
         told = H.top;
     }
@@ -308,26 +310,28 @@ static uint32_t *list_head(const struct page_info *pi)
 void partial_push(size_t pg)
 {
     struct page_info *pi = &H.pages[pg];
+    struct page_link *l = &H.links[pg];
     uint32_t *head = list_head(pi);
     pi->flags |= PF_LISTED;
-    pi->prev = 0;
-    pi->next = *head;
+    l->prev = 0;
+    l->next = *head;
     if (*head)
-        H.pages[*head].prev = (uint32_t)pg;
+        H.links[*head].prev = (uint32_t)pg;
     *head = (uint32_t)pg;
 }
 
 void partial_remove(size_t pg)
 {
     struct page_info *pi = &H.pages[pg];
+    const struct page_link *l = &H.links[pg];
     if (!(pi->flags & PF_LISTED))
         return;
-    if (pi->prev)
-        H.pages[pi->prev].next = pi->next;
+    if (l->prev)
+        H.links[l->prev].next = l->next;
     else
-        *list_head(pi) = pi->next;
-    if (pi->next)
-        H.pages[pi->next].prev = pi->prev;
+        *list_head(pi) = l->next;
+    if (l->next)
+        H.links[l->next].prev = l->prev;
     pi->flags &= (uint16_t)~PF_LISTED;
 }
 

@@ -36,7 +36,13 @@ struct page_info {
     uint8_t sclass;
     uint16_t flags;
     uint32_t aux;    /* PK_LARGE: pages in the run; PK_TAIL: head page; PK_FREE: collection that freed it */
-    uint32_t prev, next; /* links of the free-slot list (0 ends it: page 0 is never used) */
+};
+
+/* A listed page's links in its free-slot list (0 ends it: page 0 is never used); apart
+ * from page_info, which a large object's every tail page writes: 8 bytes a page, not 16,
+ * for a big buffer that is hardly touched. */
+struct page_link {
+    uint32_t prev, next;
 };
 
 struct heap {
@@ -45,6 +51,7 @@ struct heap {
     size_t top;           /* pages [1, top) have been handed out at least once */
     size_t perm_end;      /* pages [1, perm_end) are the loaded image (perm space); 0: none */
     struct page_info *pages;
+    struct page_link *links;
     uint64_t *alloc_bits; /* one bit per granule, set at object starts */
     uint64_t *mark_bits;
     uint64_t *old_bits;

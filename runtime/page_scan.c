@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "page_scan.h"
 #include "heap.h"
+#include "large_span.h"
 #include "mark.h"
 
 bool page_has_old(size_t pg)
@@ -49,6 +50,47 @@ bool scan_old_page(size_t pg)
         any = true;
     }
     return any;
+}
+
+struct span_scan {
+    void (*each)(size_t pg);
+    size_t pages;
+};
+
+static void scan_part(void *ctx, size_t pg, size_t end, bool populated)
+{
+    struct span_scan *s = ctx;
+    if (!populated)
+        return;
+    for (size_t i = pg; i < end; i++)
+        s->each(i);
+    s->pages += end - pg;
+    size_t head = large_head(pg);
+    if (H.pages[head].flags & PF_DESCR)
+        mark_object(page_addr(head), page_addr(head + H.pages[head].aux));
+    else
+        mark_range(page_addr(pg), page_addr(end));
+}
+
+size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg))
+{
+    const struct page_info *pi = &H.pages[pg];
+    if (end - pg > 1) {
+        if ((pi->flags & PF_ATOMIC) || !page_has_old(pg))
+            return 0;   /* nothing to scan, nor learn: such pages are never armed */
+        struct span_scan s = { each, 0 };
+        if (H.pages[large_head(pg)].flags & PF_DESCR)  /* its descriptor covers it whole: once */
+            scan_part(&s, pg, end, true);
+        else
+            span_parts(pg, end, scan_part, &s);
+        return s.pages;
+    }
+    size_t n = 0;
+    for (size_t i = pg; i < end; i++) {
+        each(i);
+        n += scan_old_page(i);
+    }
+    return n;
 }
 
 static uintptr_t young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused)

@@ -10,6 +10,10 @@
 /* Marks from the old objects on page pg as roots (for a large object, only this page of
  * it: the page-granular map's advantage over object remembered sets); true if it had any. */
 bool scan_old_page(size_t pg);
+/* scan_old_page for pages [pg, end) (more than one only within a large object), calling
+ * each(page) for every page it reads: the pages of a large object the kernel has no data
+ * for read as zero and are skipped.  Returns the pages that had old objects. */
+size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg));
 /* True if page pg holds (part of) an old live object. */
 bool page_has_old(size_t pg);
 /* Address of the first word on page pg, inside an old live object that is scanned,

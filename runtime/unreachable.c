@@ -1,12 +1,12 @@
 /* Leak finding: which allocated objects no root reaches, without freeing them.
  * Design: docs/design/mark-sweep.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
-#include <string.h>
 #include "gc.h"
 #include "heap.h"
 #include "mark.h"
 #include "roots.h"
 #include "threads.h"
+#include "vm.h"
 
 void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void *ctx)
 {
@@ -36,7 +36,7 @@ void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void
                     fn(obj, class_size[pi->sclass], ctx);
         }
     }
-    memset(H.mark_bits, 0, (H.top * GRANS_PER_PAGE) / 8);
+    os_table_clear(H.mark_bits, (H.top * GRANS_PER_PAGE) / 8);
     threads_start_world();
     pthread_mutex_unlock(&H.lock);
 }
