@@ -18,6 +18,7 @@
 #include "remembered.h"
 #include "sweep.h"
 #include "threads.h"
+#include "vector_regs.h"
 
 struct gc G;
 void (*gc_start_hook)(void);
@@ -282,6 +283,10 @@ void gc_collect_locked(int kind)
         verify_reachable(sp, global);
     threads_reprepare_kernel_writes();
     threads_start_world();
+    /* Marking moved the mark stacks' entries (heap addresses) through vector registers
+     * (memcpy): left there, they would be read as roots from this thread's stop-signal
+     * frame at a later collection, and keep garbage. */
+    os_clear_vector_registers();
     uint64_t pause = gc_now_ns() - t0;
     heap_decommit_pending(G.policy.gc_no);
     G.policy.alloc_since = 0;
