@@ -113,12 +113,22 @@ static bool grow(struct mark_stack *s, size_t want)
     return true;
 }
 
-static void push(struct mark_stack *s, uintptr_t lo, uintptr_t hi)
+static __attribute__((noinline)) void push_grow(struct mark_stack *s, uintptr_t lo, uintptr_t hi)
 {
-    size_t n = s->n;
-    if (n == s->cap && !grow(s, n + 1)) {
+    if (!grow(s, s->n + 1)) {
         /* marked but unscanned: mark_finish finds it again */
         __atomic_store_n(&M.overflow, true, __ATOMIC_RELAXED);
+        return;
+    }
+    s->v[s->n++] = (struct range){ lo, hi };
+}
+
+/* Inline in mark_one: the stack is rarely full. */
+static inline __attribute__((always_inline)) void push(struct mark_stack *s, uintptr_t lo, uintptr_t hi)
+{
+    size_t n = s->n;
+    if (__builtin_expect(n == s->cap, 0)) {
+        push_grow(s, lo, hi);
         return;
     }
     __builtin_prefetch((const void *)lo); /* it is scanned soon: start the miss now */
@@ -188,19 +198,27 @@ static void words_parallel(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, h
 
 /* A big range is read only where the kernel has its pages: a buffer mostly never written
  * reads as zero elsewhere, and reading it would map every page. */
-static void range_on(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
+static __attribute__((noinline)) void sparse_range(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
 {
     os_page_run_fn fn = par ? words_parallel : words_serial;
-    if (hi - lo >= OS_PAGE_STATE_MIN) {
-        if (par)
-            pthread_mutex_lock(&page_state_lock);
-        int rc = os_populated_runs(lo, hi, fn, s);
-        if (par)
-            pthread_mutex_unlock(&page_state_lock);
-        if (rc == 0)
-            return;
-    }
-    fn(s, lo, hi);     /* (after a failure, again what was marked: harmless) */
+    if (par)
+        pthread_mutex_lock(&page_state_lock);
+    int rc = os_populated_runs(lo, hi, fn, s);
+    if (par)
+        pthread_mutex_unlock(&page_state_lock);
+    if (rc != 0)
+        fn(s, lo, hi);     /* (again what was marked: harmless) */
+}
+
+/* Inline in the loop that pops every entry: a direct call for the usual range. */
+static inline __attribute__((always_inline)) void range_on(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
+{
+    if (__builtin_expect(hi - lo >= OS_PAGE_STATE_MIN, 0))
+        sparse_range(s, lo, hi, par);
+    else if (par)
+        words_parallel(s, lo, hi);
+    else
+        words_serial(s, lo, hi);
 }
 
 void mark_word(uintptr_t w) { mark_one(my_stack, w, M.par); }
@@ -229,7 +247,7 @@ void mark_object(uintptr_t obj, uintptr_t hi) { object_on(my_stack, obj, hi, M.p
 /* A popped entry: a big plain one is scanned a chunk at a time (the rest pushed back
  * first, for another worker to take); a dropped push of the rest is an overflow like any
  * other. */
-static void scan_entry(struct mark_stack *s, struct range r, bool par)
+static inline __attribute__((always_inline)) void scan_entry(struct mark_stack *s, struct range r, bool par)
 {
     if (__builtin_expect(r.lo & 1, 0)) {
         describe_scan(r.lo - 1, r.hi);
