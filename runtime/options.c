@@ -299,12 +299,15 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         .mark_stack_max = (size_t)16 << 20,
         .stop_signal = SIGPWR,
         .stats_interval_ms = 100,
-        .markers = 1,
     };
     for (int i = 0; i < V_COUNT; i++) {
         const char *s = secure_getenv(options_vars[i]);
         if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
             return -1;
+    }
+    if (!c->markers) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        c->markers = cpus < 1 ? 1 : cpus > MARKERS_MAX ? MARKERS_MAX : (unsigned)cpus;
     }
     if (opt && apply_wb_options(opt, c, why, whylen) != 0)
         return -1;

@@ -40,8 +40,7 @@ struct wbrt_config {
     unsigned markers;     /* WBRT_MARKERS: threads that mark (1: the collecting thread alone) */
 };
 
-/* WBRT_MARKERS at most.  The default is 1: with more, the 8-thread soak's full
- * collections keep 10-40% more than its models reach (not yet understood). */
+/* WBRT_MARKERS at most; by default the online CPUs (as many as that). */
 #define MARKERS_MAX 64
 
 /* PWR, XCPU, USR1, USR2 (SIG prefix optional) or RTMIN+N: the signal, or -1. */
