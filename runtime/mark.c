@@ -224,12 +224,20 @@ static inline __attribute__((always_inline)) void range_on(struct mark_stack *s,
 void mark_word(uintptr_t w) { mark_one(my_stack, w, M.par); }
 void mark_range(uintptr_t lo, uintptr_t hi) { range_on(my_stack, lo, hi, M.par); }
 
+/* Each word is taken as the start of its object, rather than M.starts_only turned off for
+ * the range: a client mark procedure may push a stack range while other workers mark. */
 void mark_stack_range(uintptr_t lo, uintptr_t hi)
 {
-    bool starts_only = M.starts_only;
-    M.starts_only = false;
-    mark_range(lo, hi);
-    M.starts_only = starts_only;
+    if (!M.starts_only) {
+        mark_range(lo, hi);
+        return;
+    }
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
+        size_t size, pg;
+        uintptr_t obj = heap_slot(*(const uintptr_t *)p, &size, &pg);
+        if (obj)
+            mark_word(obj);
+    }
 }
 
 /* An object's words as its descriptor says, if it has one: describe_scan calls back
