@@ -4,8 +4,9 @@
 #ifndef WBRT_OS_VECTOR_REGS_H
 #define WBRT_OS_VECTOR_REGS_H
 
-/* Zeroes every vector register the CPU has (xmm0-15; ymm/zmm and zmm16-31 where AVX and
- * AVX-512 are on).  They are all caller-saved: any function may call it. */
-void os_clear_vector_registers(void);
+/* Overwrites every vector register the CPU has (xmm0-15; ymm/zmm0-15 and zmm16-31 where
+ * AVX and AVX-512 are on) with values that are no address.  They are all caller-saved:
+ * any function may call it. */
+void os_forget_vector_registers(void);
 
 #endif

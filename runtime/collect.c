@@ -286,7 +286,7 @@ void gc_collect_locked(int kind)
     /* Marking moved the mark stacks' entries (heap addresses) through vector registers
      * (memcpy): left there, they would be read as roots from this thread's stop-signal
      * frame at a later collection, and keep garbage. */
-    os_clear_vector_registers();
+    os_forget_vector_registers();
     uint64_t pause = gc_now_ns() - t0;
     heap_decommit_pending(G.policy.gc_no);
     G.policy.alloc_since = 0;
