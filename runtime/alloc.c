@@ -110,6 +110,30 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     return 0;
 }
 
+/* A thread past its exit destructor is not stopped by collections, so it allocates under
+ * the lock (no take may overlap a collection's mark and sweep), owns no page afterwards
+ * (no lock-free free either) and pins the object: its stack is not scanned.  Only the
+ * slot it took counts as allocated. */
+static void *exiting_alloc(struct wb_thread *t, struct tlab *tl, int atomic, int c)
+{
+    pthread_mutex_lock(&H.lock);
+    void *p = NULL;
+    if (tlab_refill(tl, atomic, c) == 0) {
+        p = tlab_take(tl, class_size[c], !atomic);
+        size_t unused = 0;
+        for (int k = 0; k < PAGE_WORDS; k++)
+            unused += bits_count(tl->free[k]);
+        G.policy.alloc_since -= unused * class_size[c];
+        G.stats.bytes_allocated -= unused * class_size[c];
+        tlab_release(tl);
+        thread_pin(t, (uintptr_t)p);
+    }
+    pthread_mutex_unlock(&H.lock);
+    if (!p)
+        errno = ENOMEM;
+    return p;
+}
+
 static void *small_alloc(size_t n, int atomic)
 {
     int c = size_class(n);
@@ -122,6 +146,8 @@ static void *small_alloc(size_t n, int atomic)
     void *p = tlab_take(tl, class_size[c], !atomic);
     if (__builtin_expect(p != NULL, 1))
         return p;
+    if (t->exiting)
+        return exiting_alloc(t, tl, atomic, c);
     pthread_mutex_lock(&H.lock);
     int rc = tlab_refill(tl, atomic, c);
     pthread_mutex_unlock(&H.lock);
@@ -173,6 +199,9 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     G.stats.bytes_allocated += np << WB_PAGE_SHIFT;
     young_add(pg);
     gc_will_write(pg, np);
+    struct wb_thread *me = thread_if_registered();
+    if (me && me->exiting)
+        thread_pin(me, p);                  /* see exiting_alloc */
     pthread_mutex_unlock(&H.lock);
     if (!zero && !atomic)
         memset((void *)p, 0, np << WB_PAGE_SHIFT);

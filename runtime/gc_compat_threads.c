@@ -9,6 +9,7 @@
 #include "gc.h"
 #include "gc_compat.h"
 #include "segments.h"
+#include "signal_chain.h"
 #include "threads.h"
 #include "wbrt.h"
 #include "sys.h"
@@ -101,16 +102,10 @@ void *GC_dlopen(const char *path, int mode)
 }
 int GC_pthread_detach(pthread_t t) { return pthread_detach(t); }
 
-/* A thread that blocked the stop signal would hold every collection until it unblocked
- * it: the signal is left out of what the program blocks. */
+/* The collector's signals are left out of what the program blocks (signal_chain.h). */
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     sigset_t copy;
     gc_compat_ready();
-    if (set && how != SIG_UNBLOCK && sigismember(set, G.cfg.stop_signal) == 1) {
-        copy = *set;
-        sigdelset(&copy, G.cfg.stop_signal);
-        set = &copy;
-    }
-    return os_sigmask(how, set, old);
+    return os_sigmask(how, mask_without_ours(how, set, &copy), old);
 }

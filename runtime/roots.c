@@ -181,11 +181,20 @@ static bool mark_root(uintptr_t lo, uintptr_t hi, bool stack, void *ctx)
     return false;
 }
 
+/* What exiting threads allocated: their stacks, which may hold it, are not scanned. */
+static void mark_pinned(void)
+{
+    for (struct wb_thread *t = threads_first(); t; t = t->next)
+        for (size_t i = 0; i + 1 < t->pinned.n; i += 2)
+            mark_word(page_addr(t->pinned.v[i]) + ((uintptr_t)t->pinned.v[i + 1] << GRAN_SHIFT));
+}
+
 static void mark_roots(uintptr_t my_sp, bool settled)
 {
     if (scan_mappings)
         snapshot_mappings(my_sp, settled);
     each_root(my_sp, mark_root, NULL);
+    mark_pinned();
     finalize_mark_roots();
     uncollectable_mark();
     if (roots_client_hook)

@@ -110,6 +110,22 @@ struct wb_thread *thread_self(void)
     return t;
 }
 
+/* A record and what it pinned go back to the system. */
+static void record_free(struct wb_thread *t)
+{
+    if (t->pinned.v)
+        os_release(t->pinned.v, t->pinned.cap * sizeof *t->pinned.v);
+    os_release(t, sizeof *t);
+}
+
+void thread_pin(struct wb_thread *t, uintptr_t obj)
+{
+    size_t g = gran_of(obj);
+    if (vec_push(&t->pinned, (uint32_t)(g / GRANS_PER_PAGE)) == 0 &&
+        vec_push(&t->pinned, (uint32_t)(g % GRANS_PER_PAGE)) != 0)
+        t->pinned.n--; /* out of memory: unpinned, like any object of an exiting thread */
+}
+
 void thread_unregister_self(void)
 {
     struct wb_thread *t = self;
@@ -119,7 +135,7 @@ void thread_unregister_self(void)
     release_pages(t);
     unlink_record(t);
     self = NULL;
-    os_release(t, sizeof *t);
+    record_free(t);
 }
 
 struct wb_thread *thread_if_registered(void) { return self; }
@@ -149,7 +165,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
     int rc = real(thread, attr, trampoline, t);
     if (rc != 0) {
         unlink_record(t);
-        os_release(t, sizeof *t);
+        record_free(t);
     }
     return rc;
 }
@@ -252,14 +268,14 @@ int threads_init(char *why, size_t whylen)
     return 0;
 }
 
-/* Unlinks the record of a thread that is gone and gives back its pages (H.lock, reg_lock
- * held). */
+/* Unlinks the record of a thread that is gone and gives back its pages and what it pinned
+ * (H.lock, reg_lock held). */
 static void drop_record(struct wb_thread **p)
 {
     struct wb_thread *t = *p;
     *p = t->next;
     tlab_release_all(t);
-    os_release(t, sizeof *t);
+    record_free(t);
 }
 
 /* Exited threads' records are dropped once the kernel no longer knows their id (it frees

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "heap.h"
+#include "vec.h"
 
 /* A thread's current allocation page for one class: the free slots it owns. */
 struct tlab {
@@ -29,6 +30,7 @@ struct wb_thread {
     uintptr_t kw_lo, kw_hi;        /* heap range a wrapped system call may be writing */
     uintptr_t prep_lo, prep_hi;    /* the thread's last wb_prepare_kernel_write range */
     uintptr_t alt_lo, alt_hi;      /* its signal stack, if in the heap (the kernel writes frames there) */
+    struct vec pinned;             /* what it allocated while exiting: (page, granule) pairs */
     struct wb_thread *next;
     struct tlab tlab[2][NCLASS];   /* [atomic][class] */
 };
@@ -60,6 +62,9 @@ void threads_reprepare_kernel_writes(void);
 void threads_fork_lock(void);
 void threads_fork_unlock(void);
 void threads_fork_child(void);
+/* An exiting thread's new object, kept until the thread is gone: nothing else holds it
+ * while only that thread's unscanned stack does (H.lock held). */
+void thread_pin(struct wb_thread *t, uintptr_t obj);
 /* Give a thread's allocation pages back to the heap (H.lock held). */
 void tlab_release_all(struct wb_thread *t);
 

@@ -14,16 +14,18 @@ enum { ROUNDS = 40, BATCH = 16, WORKERS = ROUNDS * BATCH, OBJ = 96 };
 
 /* Created after wb_init (so after wbrt's own key): its destructor runs after wbrt's. */
 static pthread_key_t late_key;
-static void *g_kept[WORKERS], *g_to_free[WORKERS];
+static void *g_kept[WORKERS], *g_to_free[WORKERS], *g_late[WORKERS];
 static int g_exited, g_collections, g_stop;
 
 static uint64_t seed_kept(uintptr_t i) { return 1000 + i; }
+static uint64_t seed_late(uintptr_t i) { return 5000 + i; }
 
 /* One destructor call per round of glibc's (PTHREAD_DESTRUCTOR_ITERATIONS): it sets its
  * value again until the last round, and there it allocates, frees and (for some workers)
- * collects: wbrt's exit destructor ran rounds before.  What it allocates there is lost at
- * once (an exiting thread's stack is not scanned: docs/guide.md); what it frees was allocated
- * before and kept by a global. */
+ * collects: wbrt's exit destructor ran rounds before, so no collection stops this thread
+ * or scans its stack.  What it allocates there is kept until the thread is gone, so it may
+ * store it in a global after any collection has scanned the globals (docs/guide.md); what
+ * it frees was allocated before and kept by a global. */
 struct late_state {
     uintptr_t worker;
     int round;
@@ -37,10 +39,14 @@ static void late_destructor(void *v)
         assert_int_equal(pthread_setspecific(late_key, s), 0);
         return;
     }
-    assert_non_null(wb_malloc(OBJ));
-    wb_free(g_to_free[s->worker]);
+    void *late;
+    wbt_hidden h = wbt_store_new(NULL, &late, OBJ, seed_late(s->worker));
+    for (int k = 0; k < 20; k++)
+        (void)wbt_garbage(OBJ, k);
     if (s->worker % 4 == 0)
-        wb_collect(WB_COLLECT_YOUNG);
+        wb_collect(WB_COLLECT_YOUNG); /* only this thread's unscanned stack holds h's object */
+    g_late[s->worker] = wbt_reveal(h);
+    wb_free(g_to_free[s->worker]);
     free(s);
     __atomic_add_fetch(&g_exited, 1, __ATOMIC_RELEASE);
 }
@@ -113,8 +119,10 @@ static void test_thread_churn(void **state)
     assert_int_equal(pthread_attr_destroy(&detached), 0);
     wb_collect(WB_COLLECT_FULL);
     wbt_churn(OBJ, 2000);
-    for (uintptr_t i = 0; i < WORKERS; i++)
+    for (uintptr_t i = 0; i < WORKERS; i++) {
         wbt_assert_live(wbt_hide(g_kept[i]), OBJ, seed_kept(i));
+        wbt_assert_live(wbt_hide(g_late[i]), OBJ, seed_late(i));
+    }
 }
 
 int main(void)

@@ -7,21 +7,12 @@
  * the mask is kept; the old mask the kernel writes back is prepared like any other kernel
  * write.
  * Design: docs/design/kernel-writes.md */
-#include <signal.h>
 #include "preload.h"
+#include "signal_chain.h"
 
 static const sigset_t *without_ours(int how, const sigset_t *set, sigset_t *copy)
 {
-    if (!set || how == SIG_UNBLOCK || !preload_ready)
-        return set;
-    int fault = G.barrier->fault_signal;
-    if (sigismember(set, G.cfg.stop_signal) != 1 && (!fault || sigismember(set, fault) != 1))
-        return set;
-    *copy = *set;
-    sigdelset(copy, G.cfg.stop_signal);
-    if (fault)
-        sigdelset(copy, fault);
-    return copy;
+    return preload_ready ? mask_without_ours(how, set, copy) : set;
 }
 
 typedef int mask_fn(int how, const sigset_t *set, sigset_t *old);
