@@ -10,6 +10,7 @@
 #include "heap.h"
 #include "large_span.h"
 #include "mark.h"
+#include "markers.h"
 #include "roots.h"
 #include "page_scan.h"
 #include "arm_policy.h"
@@ -18,9 +19,11 @@
 #include "remembered.h"
 #include "sweep.h"
 #include "threads.h"
+#include "vector_regs.h"
 
 struct gc G;
 void (*gc_start_hook)(void);
+static uint64_t mark_ns; /* the last collection's tracing (mark_finish), for WBRT_VERBOSE */
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
 uint64_t gc_now_ns(void)
@@ -186,7 +189,9 @@ static void young_cycle(uintptr_t sp)
         verify_note_scanned();
     G.stats.remembered_last =
         G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
+    t0 = gc_now_ns();
     mark_finish();
+    mark_ns = gc_now_ns() - t0;
     finalize_after_mark(true);
     describe_after_mark(true);
     /* Marking changed no alloc or old bit: the old generation is still as the mutator left it. */
@@ -244,7 +249,9 @@ static void full_cycle(uintptr_t sp, bool global)
          pg = dirty_map_next(&H.dirty, pg + 1, H.perm_end))
         scan_old_page(pg);
     dirty_map_clear_range(&H.dirty, 0, H.top);
+    uint64_t t0 = gc_now_ns();
     mark_finish();
+    mark_ns = gc_now_ns() - t0;
     finalize_after_mark(false);
     describe_after_mark(false);
     struct sweep_result r;
@@ -298,8 +305,10 @@ void gc_collect_locked(int kind)
     if (gc_start_hook)
         gc_start_hook();
     roots_refresh();
+    markers_start(G.cfg.markers);
     uint64_t t0 = gc_now_ns();
     threads_stop_world();
+    uint64_t stopped = gc_now_ns() - t0;
     __builtin_unwind_init(); /* our own callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
     G.policy.gc_no++;
@@ -313,6 +322,10 @@ void gc_collect_locked(int kind)
         verify_reachable(sp, global);
     threads_reprepare_kernel_writes();
     threads_start_world();
+    /* Marking moved the mark stacks' entries (heap addresses) through vector registers
+     * (memcpy): left there, they would be read as roots from this thread's stop-signal
+     * frame at a later collection, and keep garbage. */
+    os_forget_vector_registers();
     uint64_t pause = gc_now_ns() - t0;
     heap_decommit_pending(G.policy.gc_no);
     G.policy.alloc_since = 0;
@@ -328,10 +341,11 @@ void gc_collect_locked(int kind)
     }
     G.stats.old_bytes = G.policy.old_bytes;
     if (G.cfg.verbose)
-        fprintf(stderr, "wbrt: %s collection %llu: %.3f ms, live %zu KiB, old %zu KiB, dirty pages %llu, "
+        fprintf(stderr, "wbrt: %s collection %llu: %.3f ms (stop %.3f ms, trace %.3f ms), live %zu KiB, old %zu KiB, dirty pages %llu, "
                 "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us, rewritten %.1f%%), young size %zu KiB "
                 "(fixed cost %.1f%%)\n",
-                global ? "global" : full ? "full" : "young", (unsigned long long)G.policy.gc_no, pause / 1e6,
+                global ? "global" : full ? "full" : "young", (unsigned long long)G.policy.gc_no, pause / 1e6, stopped / 1e6,
+                mark_ns / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.policy.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
                 (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3,

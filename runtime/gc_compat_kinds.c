@@ -30,7 +30,7 @@ static void fatal(const char *fmt, ...)
     abort();
 }
 
-/* Non-zero on the collecting thread while a client mark procedure or push-other-roots
+/* Non-zero on a marking thread while a client mark procedure or push-other-roots
  * function runs: the only time the GC_push_* and GC_mark_and_push calls may mark. */
 static __thread int in_mark_callback;
 

@@ -1,28 +1,71 @@
 /* Conservative marking: any aligned word that points into a live object (interior
- * pointers included, unless the program turned them off) marks it.  The mark stack is
- * mmap'd and bounded; when it is full an object is marked but not pushed, and
+ * pointers included, unless the program turned them off) marks it.  Mark stacks are
+ * mmap'd and bounded; when one is full an object is marked but not pushed, and
  * mark_finish rescans marked objects until no push was dropped, so deep structures
  * never recurse on the C stack.
+ * Roots are marked by the collecting thread; mark_finish traces from them with
+ * WBRT_MARKERS workers (markers.c), each on a stack of its own, handing the bottom of
+ * its stack to a shared pool while another worker is idle, and splitting big objects
+ * into chunks that can be handed on.  With several workers mark bits are set with an
+ * atomic or; with one, with a plain one.
  * Design: docs/design/mark-sweep.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "mark.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "describe.h"
+#include "futex.h"
 #include "gc.h"
 #include "heap.h"
+#include "markers.h"
 #include "page_state.h"
+#include "race_annotations.h"
 #include "vm.h"
 
+/* An object to scan, [lo, hi); bit 0 of lo set: a described object (objects are aligned). */
 struct range { uintptr_t lo, hi; };
 
+struct mark_stack {
+    struct range *v;
+    size_t n, cap;
+} __attribute__((aligned(64))); /* one worker's: no false sharing with the next */
+
+/* Entries above this size are split: the worker scans one chunk, and the rest stays on
+ * its stack where another worker can take it. */
+#define CHUNK ((uintptr_t)16 << 10)
+/* Entries handed to the pool, or taken from it, at once (at most). */
+#define SHARE_MAX 512
+
 static struct {
-    struct range *stack;
-    size_t n, cap, max;
+    size_t max;
     bool overflow, young, check_freed, skip_perm;
     bool starts_only; /* a word keeps an object only at its start or a displacement */
+    bool par;         /* several workers in the current phase */
 } M;
+
+/* Stack 0 is the collecting thread's: roots are marked onto it. */
+static struct mark_stack stacks[MARKERS_MAX];
+/* The stack of the worker running on this thread: mark_word and mark_range, called back
+ * from descriptors and client mark procedures, push there. */
+static __thread struct mark_stack *my_stack __attribute__((tls_model("initial-exec")));
+
+/* Shared work, under its lock; idle: workers waiting for some; seq (a futex word)
+ * changes when work arrives or the phase is over. */
+static struct {
+    pthread_mutex_t lock;
+    struct mark_stack pool;
+    unsigned idle, seq;
+    unsigned joined;          /* workers taking part: all idle ends the phase */
+    bool done;
+    const uint32_t *pages;    /* overflow recovery: pages to rescan (NULL: 1..npages-1) */
+    size_t npages, next_page;
+} P = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* os_populated_runs takes one caller at a time. */
+static pthread_mutex_t page_state_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* bdwgc's GC_set_all_interior_pointers(0) and GC_register_displacement: offsets into an
  * object that still keep it (bit n: offset n).  Stacks keep interior pointers anyway. */
@@ -46,34 +89,51 @@ void mark_begin(bool young, bool check_freed, bool skip_perm, size_t stack_max)
     M.young = young;
     M.check_freed = check_freed;
     M.max = stack_max;
-    M.n = 0;
+    M.par = false;
+    stacks[0].n = 0;
+    my_stack = &stacks[0];
     M.overflow = false;
     M.starts_only = !interior;
 }
 
-static bool grow(void)
+static bool grow(struct mark_stack *s, size_t want)
 {
-    size_t cap = M.cap ? M.cap * 2 : 4096;
+    size_t cap = s->cap ? s->cap : 4096;
+    while (cap < want)
+        cap *= 2;
     if (cap > M.max)
         cap = M.max;
-    if (cap <= M.cap)
+    if (cap <= s->cap)
         return false;
-    struct range *s = os_table_grow(M.stack, M.cap * sizeof *s, M.n * sizeof *s, cap * sizeof *s);
-    if (!s)
+    struct range *v = os_table_grow(s->v, s->cap * sizeof *v, s->n * sizeof *v, cap * sizeof *v);
+    if (!v)
         return false;
-    M.stack = s;
-    M.cap = cap;
+    s->v = v;
+    s->cap = cap;
     return true;
 }
 
-static void push(uintptr_t lo, uintptr_t hi)
+static __attribute__((noinline)) void push_grow(struct mark_stack *s, uintptr_t lo, uintptr_t hi)
 {
-    if (M.n == M.cap && !grow()) {
-        M.overflow = true; /* marked but unscanned: mark_finish finds it again */
+    if (!grow(s, s->n + 1)) {
+        /* marked but unscanned: mark_finish finds it again */
+        __atomic_store_n(&M.overflow, true, __ATOMIC_RELAXED);
+        return;
+    }
+    s->v[s->n++] = (struct range){ lo, hi };
+}
+
+/* Inline in mark_one: the stack is rarely full. */
+static inline __attribute__((always_inline)) void push(struct mark_stack *s, uintptr_t lo, uintptr_t hi)
+{
+    size_t n = s->n;
+    if (__builtin_expect(n == s->cap, 0)) {
+        push_grow(s, lo, hi);
         return;
     }
     __builtin_prefetch((const void *)lo); /* it is scanned soon: start the miss now */
-    M.stack[M.n++] = (struct range){ lo, hi };
+    s->v[n] = (struct range){ lo, hi };
+    s->n = n + 1;
 }
 
 static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uintptr_t obj)
@@ -85,8 +145,9 @@ static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uin
     verify_fail(msg, len);
 }
 
-/* Inline in mark_range, the loop that sees nearly every word. */
-static inline __attribute__((always_inline)) void mark_one(uintptr_t w)
+/* Inline in words(), the loop that sees nearly every word; par: other workers may set
+ * mark bits meanwhile. */
+static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s, uintptr_t w, bool par)
 {
     /* Cheapest rejections first: each table lookup is a likely cache miss.  In a young
      * collection most words point at old objects; the young page map rejects them
@@ -105,7 +166,8 @@ static inline __attribute__((always_inline)) void mark_one(uintptr_t w)
      * allocated. */
     if (M.young && bit_test(H.old_bits, g))
         return;
-    if (bit_test(H.mark_bits, g))
+    uint64_t *mw = &H.mark_bits[g >> 6], bit = (uint64_t)1 << (g & 63);
+    if (__atomic_load_n(mw, __ATOMIC_RELAXED) & bit)
         return;
     if (!bit_test(H.alloc_bits, g)) {
         /* Unless a word older than the object points at it (verify_barrier found them):
@@ -116,93 +178,255 @@ static inline __attribute__((always_inline)) void mark_one(uintptr_t w)
             freed_reachable(w, obj);
         return;
     }
-    bit_set(H.mark_bits, g);
-    /* A described object is pushed with bit 0 of its start set (objects are aligned). */
+    if (!par)
+        *mw |= bit;
+    else if (__atomic_fetch_or(mw, bit, __ATOMIC_RELAXED) & bit)
+        return; /* another worker marked it first: it scans it */
     uint16_t flags = H.pages[pg].flags;
     if (!(flags & PF_ATOMIC))
-        push(obj | ((flags & PF_DESCR) != 0), obj + size);
+        push(s, obj | ((flags & PF_DESCR) != 0), obj + size);
 }
 
-void mark_word(uintptr_t w) { mark_one(w); }
-
-static void mark_words(void *unused, uintptr_t lo, uintptr_t hi)
+static inline __attribute__((always_inline)) void words(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
 {
-    (void)unused;
     for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8)
-        mark_one(*(const uintptr_t *)p);
+        mark_one(s, *(const uintptr_t *)p, par);
 }
 
-void mark_stack_range(uintptr_t lo, uintptr_t hi)
-{
-    bool starts_only = M.starts_only;
-    M.starts_only = false;
-    mark_range(lo, hi);
-    M.starts_only = starts_only;
-}
+static void words_serial(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, false); }
+static void words_parallel(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, true); }
 
 /* A big range is read only where the kernel has its pages: a buffer mostly never written
  * reads as zero elsewhere, and reading it would map every page. */
-void mark_range(uintptr_t lo, uintptr_t hi)
+static __attribute__((noinline)) void sparse_range(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
 {
-    if (hi - lo >= OS_PAGE_STATE_MIN && os_populated_runs(lo, hi, mark_words, NULL) == 0)
-        return;
-    mark_words(NULL, lo, hi);     /* (after a failure, again what was marked: harmless) */
+    os_page_run_fn fn = par ? words_parallel : words_serial;
+    if (par)
+        pthread_mutex_lock(&page_state_lock);
+    int rc = os_populated_runs(lo, hi, fn, s);
+    if (par)
+        pthread_mutex_unlock(&page_state_lock);
+    if (rc != 0)
+        fn(s, lo, hi);     /* (again what was marked: harmless) */
 }
 
-void mark_object(uintptr_t obj, uintptr_t hi)
+/* Inline in the loop that pops every entry: a direct call for the usual range. */
+static inline __attribute__((always_inline)) void range_on(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
+{
+    if (__builtin_expect(hi - lo >= OS_PAGE_STATE_MIN, 0))
+        sparse_range(s, lo, hi, par);
+    else if (par)
+        words_parallel(s, lo, hi);
+    else
+        words_serial(s, lo, hi);
+}
+
+void mark_word(uintptr_t w) { mark_one(my_stack, w, M.par); }
+void mark_range(uintptr_t lo, uintptr_t hi) { range_on(my_stack, lo, hi, M.par); }
+
+/* Each word is taken as the start of its object, rather than M.starts_only turned off for
+ * the range: a client mark procedure may push a stack range while other workers mark. */
+void mark_stack_range(uintptr_t lo, uintptr_t hi)
+{
+    if (!M.starts_only) {
+        mark_range(lo, hi);
+        return;
+    }
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
+        size_t size, pg;
+        uintptr_t obj = heap_slot(*(const uintptr_t *)p, &size, &pg);
+        if (obj)
+            mark_word(obj);
+    }
+}
+
+/* An object's words as its descriptor says, if it has one: describe_scan calls back
+ * mark_word and mark_range, which push onto this thread's stack, s. */
+static void object_on(struct mark_stack *s, uintptr_t obj, uintptr_t hi, bool par)
 {
     if (H.pages[page_of(obj)].flags & PF_DESCR)
         describe_scan(obj, hi);
     else
-        mark_range(obj, hi);
+        range_on(s, obj, hi, par);
 }
 
-static void drain(void)
+void mark_object(uintptr_t obj, uintptr_t hi) { object_on(my_stack, obj, hi, M.par); }
+
+/* A popped entry: a big plain one is scanned a chunk at a time (the rest pushed back
+ * first, for another worker to take); a dropped push of the rest is an overflow like any
+ * other. */
+static inline __attribute__((always_inline)) void scan_entry(struct mark_stack *s, struct range r, bool par)
 {
-    while (M.n > 0) {
-        struct range r = M.stack[--M.n];
-        if (__builtin_expect(r.lo & 1, 0))
-            describe_scan(r.lo - 1, r.hi);
-        else
-            mark_range(r.lo, r.hi);
+    if (__builtin_expect(r.lo & 1, 0)) {
+        describe_scan(r.lo - 1, r.hi);
+        return;
+    }
+    if (r.hi - r.lo > CHUNK && r.hi - r.lo < OS_PAGE_STATE_MIN) {
+        push(s, r.lo + CHUNK, r.hi);
+        r.hi = r.lo + CHUNK;
+    }
+    range_on(s, r.lo, r.hi, par);
+}
+
+/* Hands the bottom of s (nearest the roots: the biggest subgraphs) to the pool. */
+static void share(struct mark_stack *s)
+{
+    pthread_mutex_lock(&P.lock);
+    size_t k = s->n / 2 < SHARE_MAX ? s->n / 2 : SHARE_MAX;
+    if (P.pool.n + k > P.pool.cap && !grow(&P.pool, P.pool.n + k))
+        k = P.pool.cap - P.pool.n;
+    if (k == 0) {
+        pthread_mutex_unlock(&P.lock);
+        return;
+    }
+    memcpy(P.pool.v + P.pool.n, s->v, k * sizeof *s->v);
+    memmove(s->v, s->v + k, (s->n - k) * sizeof *s->v);
+    P.pool.n += k;
+    s->n -= k;
+    __atomic_add_fetch(&P.seq, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&P.lock);
+    os_futex_wake(&P.seq, INT32_MAX);
+}
+
+/* Work from the pool into the empty stack s; false when there is none left anywhere:
+ * every worker is idle (no one can make more). */
+static bool take(struct mark_stack *s)
+{
+    pthread_mutex_lock(&P.lock);
+    for (;;) {
+        if (P.pool.n) { /* (s is empty) */
+            size_t k = (P.pool.n + 1) / 2 < SHARE_MAX ? (P.pool.n + 1) / 2 : SHARE_MAX;
+            if (k > s->cap && !grow(s, k))
+                k = s->cap;
+            if (k == 0) { /* out of memory: dropped, as by a full stack */
+                P.pool.n = 0;
+                __atomic_store_n(&M.overflow, true, __ATOMIC_RELAXED);
+                continue;
+            }
+            P.pool.n -= k;
+            memcpy(s->v, P.pool.v + P.pool.n, k * sizeof *s->v);
+            s->n = k;
+            pthread_mutex_unlock(&P.lock);
+            return true;
+        }
+        if (P.done) {
+            pthread_mutex_unlock(&P.lock);
+            return false;
+        }
+        if (__atomic_add_fetch(&P.idle, 1, __ATOMIC_RELAXED) == P.joined) {
+            P.done = true;
+            __atomic_add_fetch(&P.seq, 1, __ATOMIC_RELEASE);
+            pthread_mutex_unlock(&P.lock);
+            os_futex_wake(&P.seq, INT32_MAX);
+            return false;
+        }
+        unsigned seq = __atomic_load_n(&P.seq, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&P.lock);
+        for (int spin = 0; spin < 64 && __atomic_load_n(&P.seq, __ATOMIC_ACQUIRE) == seq; spin++)
+            __builtin_ia32_pause();
+        while (__atomic_load_n(&P.seq, __ATOMIC_ACQUIRE) == seq)
+            os_futex_wait(&P.seq, seq);
+        pthread_mutex_lock(&P.lock);
+        __atomic_sub_fetch(&P.idle, 1, __ATOMIC_RELAXED);
     }
 }
 
-/* Rescan every marked, scanned object on page pg (the objects the collection traces). */
-static void rescan_page(size_t pg)
+/* Rescans every marked, scanned object on page pg (the objects the collection traces). */
+static void rescan_page(struct mark_stack *s, size_t pg, bool par)
 {
     const struct page_info *pi = &H.pages[pg];
     if (pi->flags & PF_ATOMIC)
         return;
     if (pi->kind == PK_LARGE) {
         if (bit_test(H.mark_bits, gran_of(page_addr(pg))))
-            mark_object(page_addr(pg), page_addr(pg + pi->aux));
+            object_on(s, page_addr(pg), page_addr(pg + pi->aux), par);
         return;
     }
     if (pi->kind != PK_SMALL)
         return;
     size_t size = class_size[pi->sclass];
     FOR_OBJECTS(pg, H.mark_bits, H.mark_bits, obj)
-        mark_object(obj, obj + size);
+        object_on(s, obj, obj + size, par);
+}
+
+/* Claims the next page to rescan, 0 when there is none left. */
+static size_t next_page(void)
+{
+    size_t i = __atomic_fetch_add(&P.next_page, 1, __ATOMIC_RELAXED);
+    if (i >= P.npages)
+        return 0;
+    return P.pages ? P.pages[i] : i;
+}
+
+/* One worker's phase: its stack, then pages to rescan, then the pool, until every worker
+ * is out of work. */
+static inline __attribute__((always_inline)) void work(struct mark_stack *s, bool par)
+{
+    do {
+        for (;;) {
+            while (s->n > 0) {
+                scan_entry(s, s->v[--s->n], par);
+                if (par && s->n > 1 && __atomic_load_n(&P.idle, __ATOMIC_RELAXED))
+                    share(s);
+            }
+            size_t pg = next_page();
+            if (!pg)
+                break;
+            rescan_page(s, pg, par);
+        }
+    } while (par && take(s));
+}
+
+static void worker(unsigned i, void *ctx)
+{
+    (void)ctx;
+    struct mark_stack *s = &stacks[i];
+    my_stack = s;
+    if (i > 0) { /* a helper joins a phase not yet over, or does nothing */
+        pthread_mutex_lock(&P.lock);
+        bool late = P.done;
+        if (!late)
+            P.joined++;
+        pthread_mutex_unlock(&P.lock);
+        if (late)
+            return;
+    }
+    if (M.par)
+        work(s, true);
+    else
+        work(s, false);
+}
+
+/* pages: NULL for all the pages in use (1..n-1), else those n. */
+static void phase(unsigned workers, const uint32_t *pages, size_t n)
+{
+    P.pool.n = 0;
+    __atomic_store_n(&P.idle, 0, __ATOMIC_RELAXED);
+    P.done = false;
+    P.joined = 1; /* the collecting thread */
+    P.pages = pages;
+    P.npages = n;
+    P.next_page = pages ? 0 : 1;
+    markers_run(workers, worker, NULL);
 }
 
 void mark_finish(void)
 {
-    drain();
+    unsigned workers = markers_ready(G.cfg.markers);
+    M.par = workers > 1;
+    OS_ATOMIC_ONLY(&P.idle); /* (read outside the lock as a hint) */
+    OS_ATOMIC_ONLY(&P.seq);
+    phase(workers, NULL, 0);
+    /* Only marked objects can have unscanned children; in a young collection every
+     * marked object is young, and young objects live on young-list pages. */
     while (M.overflow) {
         M.overflow = false;
-        /* Only marked objects can have unscanned children; in a young collection every
-         * marked object is young, and young objects live on young-list pages. */
-        if (M.young) {
-            for (size_t i = 0; i < H.young.n; i++) {
-                rescan_page(H.young.v[i]);
-                drain();
-            }
-        } else {
-            for (size_t pg = 1; pg < H.top; pg++) {
-                rescan_page(pg);
-                drain();
-            }
-        }
+        if (M.young)
+            phase(workers, H.young.v, H.young.n);
+        else
+            phase(workers, NULL, H.top);
     }
+    /* Marking after this (finalization's) is the collecting thread's alone. */
+    M.par = false;
+    my_stack = &stacks[0];
 }

@@ -140,7 +140,7 @@ static int value_string(const char *var, const char *v, char *field, size_t len,
 
 enum option_var { V_HEAP_MAX, V_YOUNG_BYTES, V_FULL_MIN, V_MARK_STACK_MAX, V_HEAP_GROWTH, V_TENURE_AGE,
                   V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_ARM,
-                  V_UFFD_LOOP, V_MODE, V_STATS_INTERVAL, V_LEAK_SIGNAL, V_STATS_FILE, V_COUNT };
+                  V_UFFD_LOOP, V_MODE, V_STATS_INTERVAL, V_LEAK_SIGNAL, V_STATS_FILE, V_MARKERS, V_COUNT };
 
 const char *const options_vars[] = {
     [V_HEAP_MAX] = "WBRT_HEAP_MAX", [V_YOUNG_BYTES] = "WBRT_YOUNG_BYTES", [V_FULL_MIN] = "WBRT_FULL_MIN",
@@ -150,6 +150,7 @@ const char *const options_vars[] = {
     [V_BARRIER] = "WBRT_BARRIER", [V_IMAGE] = "WBRT_IMAGE", [V_ARM] = "WBRT_ARM",
     [V_UFFD_LOOP] = "WBRT_UFFD_LOOP", [V_MODE] = "WBRT_MODE", [V_STATS_INTERVAL] = "WBRT_STATS_INTERVAL",
     [V_LEAK_SIGNAL] = "WBRT_LEAK_SIGNAL", [V_STATS_FILE] = "WBRT_STATS_FILE",
+    [V_MARKERS] = "WBRT_MARKERS",
     [V_COUNT] = NULL,
 };
 
@@ -227,6 +228,11 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
     case V_STATS_FILE:
         return value_string(var, s, c->stats_file, sizeof c->stats_file, "(too long)",
                             "the path of a file that exists (`wbrt run` makes it)", why, whylen);
+    case V_MARKERS:
+        if (value_int(var, s, 1, MARKERS_MAX, &v, why, whylen))
+            return -1;
+        c->markers = (unsigned)v;
+        return 0;
     case V_COUNT:
         break;
     }
@@ -298,6 +304,10 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         const char *s = secure_getenv(options_vars[i]);
         if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
             return -1;
+    }
+    if (!c->markers) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        c->markers = cpus < 1 ? 1 : cpus > MARKERS_MAX ? MARKERS_MAX : (unsigned)cpus;
     }
     if (opt && apply_wb_options(opt, c, why, whylen) != 0)
         return -1;

@@ -37,7 +37,11 @@ struct wbrt_config {
     long stats_interval_ms;                 /* WBRT_STATS_INTERVAL, stats mode's sampling */
     int leak_signal;                        /* WBRT_LEAK_SIGNAL: leak report on demand, 0 none */
     char stats_file[4096];                  /* WBRT_STATS_FILE: `wbrt run`'s file, "" none */
+    unsigned markers;     /* WBRT_MARKERS: threads that mark (1: the collecting thread alone) */
 };
+
+/* WBRT_MARKERS at most; by default the online CPUs (as many as that). */
+#define MARKERS_MAX 64
 
 /* PWR, XCPU, USR1, USR2 (SIG prefix optional) or RTMIN+N: the signal, or -1. */
 int options_parse_signal(const char *s);

@@ -5,13 +5,12 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "threads.h"
 #include <errno.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "fork.h"
+#include "futex.h"
 #include "gc.h"
 #include "race_annotations.h"
 #include "segments.h"
@@ -178,7 +177,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
  *    collector signals a thread only while its record is linked, and a thread's record
  *    is unlinked (under reg_lock, which the collector holds until it restarts the world)
  *    before `self` is cleared;
- *  - syscall(SYS_futex): a raw system call, no library state;
+ *  - os_futex_wait/wake: raw system calls, no library state;
  *  - OS_HAPPENS_*: valgrind client requests, no-op instructions outside valgrind.
  * A stop signal that the collector did not send (kill(1) from outside: si_code is not
  * SI_TKILL from this process), or that reaches a thread without a record, is ignored:
@@ -202,9 +201,9 @@ static void suspend_handler(int sig, siginfo_t *info, void *uc)
     t->sp = (uintptr_t)uc;
     OS_HAPPENS_BEFORE(&acks);         /* sp, and the stack as it is now */
     __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
-    syscall(SYS_futex, &acks, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    os_futex_wake(&acks, 1);
     while (__atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE) == epoch)
-        syscall(SYS_futex, &world_epoch, FUTEX_WAIT_PRIVATE, epoch, NULL, NULL, 0);
+        os_futex_wait(&world_epoch, epoch);
     OS_HAPPENS_AFTER(&world_epoch);   /* what the collector did while we were stopped */
     errno = saved_errno;
 }
@@ -303,7 +302,7 @@ void threads_stop_world(void)
         p = &t->next;
     }
     for (unsigned seen; (seen = __atomic_load_n(&acks, __ATOMIC_ACQUIRE)) - acks0 < n;)
-        syscall(SYS_futex, &acks, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+        os_futex_wait(&acks, seen);
     OS_HAPPENS_AFTER(&acks);
 }
 
@@ -313,7 +312,7 @@ void threads_start_world(void)
         t->stopping = 0; /* a stop signal from elsewhere meanwhile is not acknowledged */
     OS_HAPPENS_BEFORE(&world_epoch);
     __atomic_fetch_add(&world_epoch, 1, __ATOMIC_RELEASE);
-    syscall(SYS_futex, &world_epoch, FUTEX_WAKE_PRIVATE, __INT_MAX__, NULL, NULL, 0);
+    os_futex_wake(&world_epoch, __INT_MAX__);
     pthread_mutex_unlock(&reg_lock);
 }
 

@@ -223,6 +223,46 @@ static void test_heap_chains(void **state)
     wbt_assert_reclaimed(g_big_nodes, CHAIN / 10);
 }
 
+/* Pointer arrays marking splits: one a few chunks long (16 KiB each), one big enough for
+ * the populated-pages query, each holding fresh objects in every chunk and page. */
+static void **g_arrays[2];
+static const size_t g_array_bytes[2] = { 64 * KiB + 16, 2 * MiB };
+#define ARRAY_STRIDE 509 /* words: about one object per page, at varying offsets */
+
+static __attribute__((noinline)) size_t fill_arrays(wbt_hidden *h)
+{
+    size_t n = 0;
+    for (int a = 0; a < 2; a++) {
+        g_arrays[a] = wb_malloc(g_array_bytes[a]);
+        assert_non_null(g_arrays[a]);
+        for (size_t i = 0; i < g_array_bytes[a] / sizeof(void *); i += ARRAY_STRIDE, n++)
+            h[n] = wbt_store_new(g_arrays[a], &g_arrays[a][i], 64, 700 + n);
+    }
+    return n;
+}
+
+static void test_big_pointer_arrays(void **state)
+{
+    enum { MAX = 2 * (2 * MiB / 8 / ARRAY_STRIDE + 1) };
+    wbt_hidden *h = malloc(MAX * sizeof *h);
+
+    (void)state;
+    assert_non_null(h);
+    size_t n = fill_arrays(h);
+    assert_true(n <= MAX);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG); /* the arrays are young: traced, a chunk at a time */
+    for (size_t i = 0; i < n; i++)
+        wbt_assert_live(h[i], 64, 700 + i);
+    collect_all();
+    for (size_t i = 0; i < n; i++)
+        wbt_assert_live(h[i], 64, 700 + i);
+    g_arrays[0] = g_arrays[1] = NULL;
+    collect_all();
+    wbt_assert_reclaimed(h, n);
+    free(h);
+}
+
 static void *g_atomic_holder, *g_scanned_holder;
 
 /* holder = new object of size n (atomic or not) whose first word is the only reference to
@@ -534,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_registered_roots),
         cmocka_unit_test(test_interior_pointers),
         cmocka_unit_test(test_heap_chains),
+        cmocka_unit_test(test_big_pointer_arrays),
         cmocka_unit_test(test_atomic_not_scanned),
         cmocka_unit_test(test_unreachable_reclaimed),
         cmocka_unit_test(test_reclamation_bound),

@@ -151,6 +151,7 @@ static const struct bad_option bad_options[] = {
     { "WBRT_STATS_INTERVAL=+5", "WBRT_STATS_INTERVAL", { "milliseconds", "1", "60000" } },
     { "WBRT_LEAK_SIGNAL=HUP", "WBRT_LEAK_SIGNAL", { "PWR", "USR1", "USR2", "RTMIN+N" } },
     { long_stats_file, "WBRT_STATS_FILE", { "path" } },
+    { "WBRT_MARKERS=0", "WBRT_MARKERS", { "1", "64" } },
 };
 
 static void init_with_bad_option(void *arg)
@@ -213,6 +214,7 @@ static void test_good_options(void **state)
         "WBRT_ON_BAD_FREE=abort", "WBRT_ON_BAD_FREE=ignore", "WBRT_BARRIER=auto",
         "WBRT_UFFD_LOOP=poll", "WBRT_UFFD_LOOP=uring", "WBRT_MODE=gc", "WBRT_STATS_INTERVAL=60000",
         "WBRT_LEAK_SIGNAL=SIGUSR2", "WBRT_STATS_FILE=/no/such/file",
+        "WBRT_MARKERS=1", "WBRT_MARKERS=4",
     };
     static const char *const none[] = { "WBRT_BARRIER=none", NULL };
     struct wbt_child *c = malloc(sizeof *c);

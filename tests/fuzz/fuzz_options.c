@@ -43,6 +43,7 @@ static const struct spec {
     {"WBRT_STATS_INTERVAL", INT, 1, 60000, NULL},
     {"WBRT_LEAK_SIGNAL", SIGNAL, 0, 0, NULL},
     {"WBRT_STATS_FILE", STRING, 0, 4096, NULL},
+    {"WBRT_MARKERS", INT, 1, 64, NULL},
 };
 #define NSPECS (sizeof specs / sizeof specs[0])
 
@@ -131,6 +132,7 @@ static bool holds(const struct wbrt_config *c, const struct spec *sp, const char
     if (!strcmp(n, "STATS_INTERVAL")) return (unsigned long long)c->stats_interval_ms == val;
     if (!strcmp(n, "LEAK_SIGNAL")) return (unsigned long long)c->leak_signal == val;
     if (!strcmp(n, "STATS_FILE")) return strcmp(c->stats_file, s) == 0;
+    if (!strcmp(n, "MARKERS")) return c->markers == val;
     return strcmp(c->image, s) == 0;
 }
 

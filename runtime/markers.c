@@ -1,0 +1,117 @@
+/* Marker threads.  They are the library's own (os_thread_spawn): never registered, so
+ * never stopped by a collection nor scanned as roots, every signal blocked, their stacks
+ * left out of a scan of the process's memory.  Between phases they sleep on a futex, so
+ * they hold up nothing, fork included; a forked child has none and starts its own when
+ * it first needs them.
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "markers.h"
+#include <stdint.h>
+#include <unistd.h>
+#include "futex.h"
+#include "gc.h"
+#include "options.h"
+#include "race_annotations.h"
+#include "thread_spawn.h"
+
+struct helper {
+    unsigned idx;
+    unsigned seen; /* the phase when it was started (those before are not its) */
+};
+
+static struct {
+    pid_t pid;          /* the process whose helpers these are */
+    unsigned started;   /* helpers 1..started exist */
+    int failed;         /* a helper could not be started: do not try again in this process */
+    unsigned phase;     /* bumped to start a phase: the helpers wait on it */
+    unsigned open;      /* a phase runs: a helper that wakes now may take part */
+    unsigned inside;    /* helpers between waking and having seen the phase closed (or done
+                           their part): the caller waits for none to be left */
+    unsigned n;
+    void (*fn)(unsigned i, void *ctx);
+    void *ctx;
+    struct helper helpers[MARKERS_MAX];
+} W;
+
+static void *helper_main(void *arg)
+{
+    const struct helper *h = arg;
+    unsigned seen = h->seen; /* a local: the collector scans its own globals as roots */
+    for (;;) {
+        unsigned ph;
+        while ((ph = __atomic_load_n(&W.phase, __ATOMIC_ACQUIRE)) == seen)
+            os_futex_wait(&W.phase, seen);
+        seen = ph;
+        /* A helper that woke too late (under load it may wait long for a CPU) finds the
+         * phase closed and holds nothing up; fn itself copes with a phase already over. */
+        __atomic_add_fetch(&W.inside, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&W.open, __ATOMIC_SEQ_CST)) {
+            OS_HAPPENS_AFTER(&W.open);
+            if (h->idx < W.n)
+                W.fn(h->idx, W.ctx);
+        }
+        OS_HAPPENS_BEFORE(&W.inside);
+        if (__atomic_sub_fetch(&W.inside, 1, __ATOMIC_SEQ_CST) == 0)
+            os_futex_wake(&W.inside, 1);
+    }
+    return NULL;
+}
+
+/* A forked child has none of its parent's helpers. */
+static void forget_if_forked(void)
+{
+    pid_t pid = getpid();
+    if (W.pid != pid) {
+        W.pid = pid;
+        W.started = 0;
+        W.failed = 0;
+        OS_ATOMIC_ONLY(&W.phase);
+        OS_ATOMIC_ONLY(&W.open);
+        OS_ATOMIC_ONLY(&W.inside);
+    }
+}
+
+void markers_start(unsigned want)
+{
+    forget_if_forked();
+    if (want > MARKERS_MAX)
+        want = MARKERS_MAX;
+    gc_inside++; /* pthread_create may allocate: not from the collector's heap (the preload) */
+    while (W.started + 1 < want && !W.failed) {
+        struct helper *h = &W.helpers[W.started + 1];
+        pthread_t tid;
+        h->idx = W.started + 1;
+        h->seen = W.phase;
+        if (os_thread_spawn(&tid, helper_main, h) != 0)
+            W.failed = 1; /* marking goes on with the workers there are */
+        else
+            W.started++;
+    }
+    gc_inside--;
+}
+
+unsigned markers_ready(unsigned want)
+{
+    forget_if_forked();
+    return W.started + 1 < want ? W.started + 1 : want;
+}
+
+void markers_run(unsigned n, void (*fn)(unsigned i, void *ctx), void *ctx)
+{
+    if (n > 1) {
+        W.n = n;
+        W.fn = fn;
+        W.ctx = ctx;
+        OS_HAPPENS_BEFORE(&W.open);
+        __atomic_store_n(&W.open, 1, __ATOMIC_SEQ_CST);
+        __atomic_add_fetch(&W.phase, 1, __ATOMIC_RELEASE);
+        os_futex_wake(&W.phase, INT32_MAX);
+    }
+    fn(0, ctx);
+    if (n > 1) {
+        /* Closed first: a helper counted inside after the wait below saw it closed. */
+        __atomic_store_n(&W.open, 0, __ATOMIC_SEQ_CST);
+        for (unsigned k; (k = __atomic_load_n(&W.inside, __ATOMIC_SEQ_CST)) != 0;)
+            os_futex_wait(&W.inside, k);
+        OS_HAPPENS_AFTER(&W.inside);
+    }
+}
