@@ -277,6 +277,7 @@ void gc_collect_locked(int kind)
     uint64_t pause = gc_now_ns() - t0;
     heap_decommit_pending(G.policy.gc_no);
     G.policy.alloc_since = 0;
+    __atomic_store_n(&G.policy.freed_since, 0, __ATOMIC_RELAXED);
     if (G.policy.old_bytes - G.policy.old_after_full >= full_trigger())
         G.policy.full_due = true;
     G.stats.pause_ns_total += pause;
@@ -319,8 +320,22 @@ static size_t collect_budget(void)
     return due;
 }
 
+/* Allocation that counts towards the budget.  Where every collection is full (bdwgc's
+ * default mode), as bdwgc's GC_adj_bytes_allocd: what was freed explicitly (reusable
+ * without a collection) is left out, but at least an eighth of the allocation counts, so
+ * that a program freeing nearly everything still collects.  Young collections (wbrt.h,
+ * the preload, bdwgc's incremental mode) are cheap and count every allocation: their
+ * frequency stays as documented. */
+static size_t counted_allocation(void)
+{
+    size_t a = G.policy.alloc_since, f = __atomic_load_n(&G.policy.freed_since, __ATOMIC_RELAXED);
+    if (!G.sw.full_only)
+        return a;
+    return f < a - a / 8 ? a - f : a / 8;
+}
+
 void gc_maybe_collect(void)
 {
-    if (G.policy.alloc_since >= collect_budget() && !gc_no_collect)
+    if (counted_allocation() >= collect_budget() && !gc_no_collect)
         gc_collect_locked(G.sw.full_only ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
 }

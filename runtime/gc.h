@@ -25,6 +25,8 @@ struct gc_switches {
 struct gc_policy {
     uint64_t gc_no;
     size_t alloc_since;    /* bytes handed to allocators since the last collection */
+    size_t freed_since;    /* of them, freed explicitly and reusable at once (atomic: the
+                            * owner's frees take no lock) */
     size_t old_bytes;      /* old generation after the last collection */
     size_t old_after_full; /* old generation after the last full collection */
     bool full_due;
