@@ -214,7 +214,11 @@ static void full_cycle(uintptr_t sp, bool global)
     G.policy.old_bytes = G.policy.old_after_full = r.live_bytes;
     G.stats.live_bytes = r.live_bytes;
     G.stats.pages_scanned_last = 0;
-    arm_pages(false);
+    /* With every collection full (bdwgc's default mode) nothing would read what the
+     * barrier saw: its faults would be pure cost.  Leaving that mode makes every old page
+     * written for the next young collection (gc_set_full_only). */
+    if (!G.sw.full_only)
+        arm_pages(false);
     G.policy.full_due = false;
     G.stats.full_collections++;
 }
@@ -265,7 +269,8 @@ void gc_collect_locked(int kind)
     uintptr_t sp = current_sp();
     G.policy.gc_no++;
     alloc_apply_deferred_frees();
-    bool global = kind == WB_COLLECT_GLOBAL, full = global || kind == WB_COLLECT_FULL || G.policy.full_due;
+    bool global = kind == WB_COLLECT_GLOBAL,
+         full = global || kind == WB_COLLECT_FULL || G.policy.full_due || G.sw.full_only;
     if (full)
         full_cycle(sp, global);
     else

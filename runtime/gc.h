@@ -12,7 +12,7 @@
 
 /* Configuration the bdwgc compatibility layer changes at run time (each under H.lock). */
 struct gc_switches {
-    bool full_only;        /* every automatic collection is full (bdwgc's non-incremental mode) */
+    bool full_only;        /* every collection is full and arms no page (bdwgc's non-incremental mode) */
     int disabled;          /* collections suspended while > 0 (bdwgc's GC_disable) */
     /* bdwgc's heap settings (0: unset), which move when an automatic collection is due
      * (collect_budget in collect.c). */

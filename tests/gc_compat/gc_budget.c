@@ -50,7 +50,9 @@ int main(void)
      * at the young size whatever was freed. */
     if (gct_env_is("GCT_INCREMENTAL", "1")) {
         printf("incremental: the spacing of young collections is wbrt's own\n");
+        gct_store_into_old();
         churn(256, 0);
+        gct_check_old_holder();
         return gct_exit();
     }
     check(256);
