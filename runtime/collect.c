@@ -306,16 +306,21 @@ void gc_collect_locked(int kind)
                 G.stats.fixed_permille / 10.0);
 }
 
-/* Allocation between automatic collections: the young size (young_size.c), or more to let the heap
- * reach the size the program asked for (heap_target), or when every collection is full at
- * least live/divisor times 2 as bdwgc's free space divisor promises; with dont_expand, no
- * more than the free space left in the heap (at least a sixteenth of the young budget, so
- * that a full heap still grows). */
+/* Allocation between automatic collections: the young size (young_size.c), or when every
+ * collection is full (no young generation to size) live/divisor times 2 as bdwgc's free
+ * space divisor promises, at least a quarter of WBRT_YOUNG_BYTES (a small heap is not
+ * collected every few KiB: Guile's peak RSS was 1.36x bdwgc's with the whole young size);
+ * or more to let the heap reach the size the program asked for (heap_target); with
+ * dont_expand, no more than the free space left in the heap (at least a sixteenth of the
+ * young budget, so that a full heap still grows). */
 static size_t collect_budget(void)
 {
     size_t due = young_size_budget(), live = G.policy.old_bytes;
-    if (G.sw.full_only && G.sw.free_space_divisor && 2 * live / G.sw.free_space_divisor > due)
+    if (G.sw.full_only && G.sw.free_space_divisor) {
         due = 2 * live / G.sw.free_space_divisor;
+        if (due < G.cfg.young_bytes / 4)
+            due = G.cfg.young_bytes / 4;
+    }
     if (G.sw.dont_expand) {
         size_t heap = H.pages_in_use << WB_PAGE_SHIFT, floor = G.cfg.young_bytes / 16;
         due = heap > live + floor ? heap - live : floor;
