@@ -356,6 +356,7 @@ static void free_object(size_t pg, uintptr_t p)
     if (tl && tl->page == pg) {
         bit_clear_owned(H.alloc_bits, g);
         tlab_give_back(tl, pi, p);
+        __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
         return;
     }
     pthread_mutex_lock(&H.lock);
@@ -365,6 +366,7 @@ static void free_object(size_t pg, uintptr_t p)
         bit_clear(H.alloc_bits, g);     /* its page stays mapped and is never reused */
     } else if (pi->kind == PK_LARGE) {
         bit_clear(H.alloc_bits, g);
+        __atomic_add_fetch(&G.policy.freed_since, (size_t)pi->aux << WB_PAGE_SHIFT, __ATOMIC_RELAXED);
         heap_free_run(pg, pi->aux, G.policy.gc_no);
     } else if (pi->flags & PF_OWNED) {
         /* another thread allocates here: the next collection frees it */
@@ -373,6 +375,7 @@ static void free_object(size_t pg, uintptr_t p)
             H.deferred.n--; /* out of memory: the collector frees it if unreachable */
     } else {
         bit_clear(H.alloc_bits, g);
+        __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
         page_settle(pg, G.policy.gc_no);
     }
     pthread_mutex_unlock(&H.lock);

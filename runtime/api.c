@@ -175,6 +175,11 @@ const char *wb_barrier_name(void)
 void gc_set_full_only(bool on)
 {
     pthread_mutex_lock(&H.lock);
+    /* Its collections armed no old page (full_cycle): the first young one scans them all
+     * as written, then arms them. */
+    size_t first = own_first_page();
+    if (G.sw.full_only && !on && H.top > first)
+        dirty_map_set_range(&H.dirty, first, H.top - first);
     G.sw.full_only = on;
     pthread_mutex_unlock(&H.lock);
 }

@@ -260,7 +260,11 @@ static void full_cycle(uintptr_t sp, bool global)
     G.policy.old_bytes = G.policy.old_after_full = r.live_bytes;
     G.stats.live_bytes = r.live_bytes;
     G.stats.pages_scanned_last = 0;
-    arm_pages(false);
+    /* With every collection full (bdwgc's default mode) nothing would read what the
+     * barrier saw: its faults would be pure cost.  Leaving that mode makes every old page
+     * written for the next young collection (gc_set_full_only). */
+    if (!G.sw.full_only)
+        arm_pages(false);
     G.policy.full_due = false;
     G.stats.full_collections++;
 }
@@ -313,7 +317,8 @@ void gc_collect_locked(int kind)
     uintptr_t sp = current_sp();
     G.policy.gc_no++;
     alloc_apply_deferred_frees();
-    bool global = kind == WB_COLLECT_GLOBAL, full = global || kind == WB_COLLECT_FULL || G.policy.full_due;
+    bool global = kind == WB_COLLECT_GLOBAL,
+         full = global || kind == WB_COLLECT_FULL || G.policy.full_due || G.sw.full_only;
     if (full)
         full_cycle(sp, global);
     else
@@ -329,6 +334,7 @@ void gc_collect_locked(int kind)
     uint64_t pause = gc_now_ns() - t0;
     heap_decommit_pending(G.policy.gc_no);
     G.policy.alloc_since = 0;
+    __atomic_store_n(&G.policy.freed_since, 0, __ATOMIC_RELAXED);
     if (G.policy.old_bytes - G.policy.old_after_full >= full_trigger())
         G.policy.full_due = true;
     G.stats.pause_ns_total += pause;
@@ -353,16 +359,21 @@ void gc_collect_locked(int kind)
                 G.stats.fixed_permille / 10.0);
 }
 
-/* Allocation between automatic collections: the young size (young_size.c), or more to let the heap
- * reach the size the program asked for (heap_target), or when every collection is full at
- * least live/divisor times 2 as bdwgc's free space divisor promises; with dont_expand, no
- * more than the free space left in the heap (at least a sixteenth of the young budget, so
- * that a full heap still grows). */
+/* Allocation between automatic collections: the young size (young_size.c), or when every
+ * collection is full (no young generation to size) live/divisor times 2 as bdwgc's free
+ * space divisor promises, at least a quarter of WBRT_YOUNG_BYTES (a small heap is not
+ * collected every few KiB: Guile's peak RSS was 1.36x bdwgc's with the whole young size);
+ * or more to let the heap reach the size the program asked for (heap_target); with
+ * dont_expand, no more than the free space left in the heap (at least a sixteenth of the
+ * young budget, so that a full heap still grows). */
 static size_t collect_budget(void)
 {
     size_t due = young_size_budget(), live = G.policy.old_bytes;
-    if (G.sw.full_only && G.sw.free_space_divisor && 2 * live / G.sw.free_space_divisor > due)
+    if (G.sw.full_only && G.sw.free_space_divisor) {
         due = 2 * live / G.sw.free_space_divisor;
+        if (due < G.cfg.young_bytes / 4)
+            due = G.cfg.young_bytes / 4;
+    }
     if (G.sw.dont_expand) {
         size_t heap = H.pages_in_use << WB_PAGE_SHIFT, floor = G.cfg.young_bytes / 16;
         due = heap > live + floor ? heap - live : floor;
@@ -372,8 +383,22 @@ static size_t collect_budget(void)
     return due;
 }
 
+/* Allocation that counts towards the budget.  Where every collection is full (bdwgc's
+ * default mode), as bdwgc's GC_adj_bytes_allocd: what was freed explicitly (reusable
+ * without a collection) is left out, but at least an eighth of the allocation counts, so
+ * that a program freeing nearly everything still collects.  Young collections (wbrt.h,
+ * the preload, bdwgc's incremental mode) are cheap and count every allocation: their
+ * frequency stays as documented. */
+static size_t counted_allocation(void)
+{
+    size_t a = G.policy.alloc_since, f = __atomic_load_n(&G.policy.freed_since, __ATOMIC_RELAXED);
+    if (!G.sw.full_only)
+        return a;
+    return f < a - a / 8 ? a - f : a / 8;
+}
+
 void gc_maybe_collect(void)
 {
-    if (G.policy.alloc_since >= collect_budget() && !gc_no_collect)
+    if (counted_allocation() >= collect_budget() && !gc_no_collect)
         gc_collect_locked(G.sw.full_only ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
 }

@@ -12,7 +12,7 @@
 
 /* Configuration the bdwgc compatibility layer changes at run time (each under H.lock). */
 struct gc_switches {
-    bool full_only;        /* every automatic collection is full (bdwgc's non-incremental mode) */
+    bool full_only;        /* every collection is full and arms no page (bdwgc's non-incremental mode) */
     int disabled;          /* collections suspended while > 0 (bdwgc's GC_disable) */
     /* bdwgc's heap settings (0: unset), which move when an automatic collection is due
      * (collect_budget in collect.c). */
@@ -25,6 +25,8 @@ struct gc_switches {
 struct gc_policy {
     uint64_t gc_no;
     size_t alloc_since;    /* bytes handed to allocators since the last collection */
+    size_t freed_since;    /* of them, freed explicitly and reusable at once (atomic: the
+                            * owner's frees take no lock) */
     size_t old_bytes;      /* old generation after the last collection */
     size_t old_after_full; /* old generation after the last full collection */
     bool full_due;

@@ -108,8 +108,10 @@ int main(void)
     /* Young objects dying (in the incremental runs: in the generational mode) while their
      * links are in old memory. */
     gct_enable_incremental();
+    gct_store_into_old();
     make(2 * N, N, 0);
     churn();
+    gct_check_old_holder();
     collect();
     GCT_CHECK("links of young objects cleared >= 990 of 1000", count(2 * N, 3 * N, 1, -1) >= N - 10);
 

@@ -4,8 +4,8 @@
  *   GCT_INCREMENTAL=1  the program calls GC_enable_incremental (gct_enable_incremental);
  *   GCT_BARRIER=name   set for the run on wbrt: at exit the program checks on stderr, from
  *                      wbrt's statistics, that it ran under that barrier, that it made young
- *                      collections exactly when incremental, and that then a kernel barrier
- *                      reported written pages.
+ *                      collections exactly when incremental, that then a kernel barrier
+ *                      reported written pages, and otherwise none (no page was armed).
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef GCT_H
 #define GCT_H
@@ -47,6 +47,24 @@ static __attribute__((unused)) void gct_enable_incremental(void)
         GC_enable_incremental();
 }
 
+/* An old object (collected once) given a young one after that collection: in the
+ * incremental runs only the barrier's report of the store keeps the young one alive
+ * through young collections (the runs' own check: a kernel barrier reported written pages). */
+static void **gct_old_holder;
+static __attribute__((unused)) void gct_store_into_old(void)
+{
+    gct_old_holder = GC_MALLOC(sizeof *gct_old_holder);
+    GC_gcollect();
+    char *young = GC_MALLOC_ATOMIC(8);
+    strcpy(young, "young");
+    *gct_old_holder = young;
+}
+
+static __attribute__((unused)) void gct_check_old_holder(void)
+{
+    GCT_CHECK("a young object stored into an old one is kept", strcmp((char *)*gct_old_holder, "young") == 0);
+}
+
 /* Like GCT_CHECK, on stderr: the two collectors' standard outputs stay the same. */
 static void gct_check_wbrt(const char *what, int ok)
 {
@@ -75,6 +93,8 @@ static void gct_check_barrier(void)
     gct_check_wbrt("the barrier asked for", strcmp(barrier_name(), barrier) == 0);
     gct_check_wbrt(incremental ? "young collections" : "no young collection (not incremental)",
                    incremental == (s.young_collections > 0));
+    if (!incremental)   /* every collection full: no page is armed */
+        gct_check_wbrt("the barrier reported no written page (not incremental)", s.barrier_pages_total == 0);
     if (incremental) {
         gct_check_wbrt("dirty pages", s.dirty_pages_total > 0);
         if (strcmp(barrier, "none") != 0)
