@@ -43,7 +43,7 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, const en
     memset(ev, 0, sizeof *ev);
     ev->uffd = uffd;
     ev->who = who;
-    if ((ev->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
+    if ((ev->stop_fd = os_fd_aside(eventfd(0, EFD_CLOEXEC))) < 0) {
         snprintf(why, whylen, "eventfd: %s", errno_text(errno, e, sizeof e));
         return -1;
     }
