@@ -11,7 +11,7 @@
 
 int pagemap_open(void)
 {
-    return open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    return os_fd_aside(open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
 }
 
 /* Runs the walk arg describes to its end, one ioctl per full buffer. */
@@ -175,7 +175,7 @@ void pagemap_soft_dirty_runs(const uint64_t *entries, size_t n, uintptr_t first_
 
 int clear_refs_open(void)
 {
-    return open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+    return os_fd_aside(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC));
 }
 
 int clear_refs_soft_dirty(int fd)

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -64,6 +65,46 @@ int os_sigmask(int how, const sigset_t *set, sigset_t *old)
     }
     /* the kernel's sigset is _NSIG bits */
     return syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8) == 0 ? 0 : errno;
+}
+
+/* Lower the soft limit by this many when it is the hard one, to make room above it: not
+ * when the table of descriptors up to the hard limit would be large (8 bytes each, copied
+ * by every fork: about 60 us more per fork at 20000 than at 1024, measured on 6.18). */
+#define RESERVED 16
+#define RESERVE_UP_TO 65536
+/* A program that lowered its soft limit may hold (and check) descriptors above it: ours go
+ * at least this high where the hard limit allows. */
+#define LOW_LIMIT 1024
+
+/* RLIMIT_NOFILE: sets it to *set unless NULL, and gives the old one in *old unless NULL. */
+static int nofile(const struct rlimit *set, struct rlimit *old)
+{
+    return (int)syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, set, old);
+}
+
+int os_fd_aside(int fd)
+{
+    struct rlimit r;
+    if (fd < 0 || nofile(NULL, &r) != 0)
+        return fd;
+    if (r.rlim_cur == r.rlim_max && r.rlim_max <= RESERVE_UP_TO && r.rlim_max >= 4 * RESERVED) {
+        r.rlim_cur = r.rlim_max - RESERVED;
+        nofile(&r, NULL);
+    }
+    int high;
+    if (r.rlim_cur < r.rlim_max) {      /* above the soft limit for a moment */
+        struct rlimit raised = {r.rlim_max, r.rlim_max};
+        rlim_t floor = r.rlim_cur < LOW_LIMIT && r.rlim_max > LOW_LIMIT ? LOW_LIMIT : r.rlim_cur;
+        nofile(&raised, NULL);
+        high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
+        nofile(&r, NULL);
+    } else {
+        high = fcntl(fd, F_DUPFD_CLOEXEC, (int)(r.rlim_cur / 2 < 512 ? r.rlim_cur / 2 : 512));
+    }
+    if (high < 0 || high < fd)
+        return fd;
+    close(fd);
+    return high;
 }
 
 int os_file_lines(const char *path, int (*fn)(void *ctx, const char *line), void *ctx)

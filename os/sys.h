@@ -27,6 +27,16 @@ int os_nanosleep(const struct timespec *t, struct timespec *rem);
  * cancellation, setxid) are never blocked.  Async-signal-safe.  0, or an errno. */
 int os_sigmask(int how, const sigset_t *set, sigset_t *old);
 
+/* Moves a descriptor wbrt keeps open out of the program's sight: a program expects the
+ * lowest free descriptor to be 3, dup2 onto any number to clobber nothing of ours, and one
+ * that walks 0..sysconf(_SC_OPEN_MAX)-1 to find only its own (Python's subprocess tests
+ * check all three).  So the descriptor goes to the first free number at or above both the
+ * soft RLIMIT_NOFILE and 1024 (the soft limit raised for the dup, then restored),
+ * close-on-exec.  A soft limit equal to the hard one (up to 65536) is lowered by 16 once
+ * to make that room; above that, or if the limits can't be changed, it goes to 512 or half
+ * the limit.  The new descriptor (fd is closed), or fd itself when no other is free. */
+int os_fd_aside(int fd);
+
 /* Calls fn with each line of the file at path (without its newline; a line longer than
  * the buffer is cut) until fn returns non-zero: that value, 0 at the end, -1 with errno. */
 int os_file_lines(const char *path, int (*fn)(void *ctx, const char *line), void *ctx);

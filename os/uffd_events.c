@@ -43,7 +43,7 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, const en
     memset(ev, 0, sizeof *ev);
     ev->uffd = uffd;
     ev->who = who;
-    if ((ev->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
+    if ((ev->stop_fd = os_fd_aside(eventfd(0, EFD_CLOEXEC))) < 0) {
         snprintf(why, whylen, "eventfd: %s", errno_text(errno, e, sizeof e));
         return -1;
     }
@@ -60,8 +60,10 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, const en
         int rc = io_uring_queue_init(READS + 4, &ev->ring, IORING_SETUP_R_DISABLED |
                                      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
         ev->ring_up = rc == 0;
-        if (rc == 0) /* liburing leaves the ring fd open across exec */
+        if (rc == 0) { /* liburing leaves the ring fd open across exec; the rings are mapped: it may move */
             fcntl(ev->ring.ring_fd, F_SETFD, FD_CLOEXEC);
+            ev->ring.ring_fd = ev->ring.enter_ring_fd = os_fd_aside(ev->ring.ring_fd);
+        }
         static int warned;
         if (rc != 0 && ev->loud && !__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
             fprintf(stderr, "wbrt: %s: io_uring_queue_init: %s; the fault handler polls\n", who,

@@ -46,6 +46,11 @@ static void *sampler(void *unused)
     return NULL;
 }
 
+void dirty_intervals_forked(void)
+{
+    pthread_mutex_init(&record_lock, NULL);
+}
+
 void dirty_intervals_finish(void)
 {
     if (counts)

@@ -12,6 +12,9 @@ int dirty_intervals_start(char *why, size_t whylen);
  * forked child, whose sampling thread did not survive the fork, or one the machine was
  * too busy to sample) still shows what it dirtied. */
 void dirty_intervals_finish(void);
+/* In a fork child: the sampling thread may have held the samples' lock at the fork, and
+ * will never release it here (the child hung at exit in dirty_intervals_finish). */
+void dirty_intervals_forked(void);
 /* The samples as JSON fields (", \"interval_ms\": ..."; the first 200 intervals listed)
  * into buf; the length written. */
 int dirty_intervals_json(char *buf, size_t len);

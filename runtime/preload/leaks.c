@@ -63,6 +63,11 @@ static uint32_t intern(void *const *frames, uint32_t depth)
     return id;
 }
 
+void leaks_forked(void)
+{
+    __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+}
+
 __attribute__((noinline)) void leaks_record(void *p)
 {
     void *frames[DEPTH + SKIP];

@@ -24,6 +24,8 @@ static void forked_child(void)
 {
     preload_exec_owner();
     preload_stats_forked();
+    dirty_intervals_forked();
+    leaks_forked();
 }
 
 static void die(const char *msg)

@@ -198,8 +198,10 @@ static int signals(int with_pwr)
         take_sigbus();
         if (with_pwr)
             raise(SIGPWR);
-        for (int i = 0; i < 64; i++)
-            free(malloc(1024));                    /* collections now and then */
+        for (int i = 0; i < 64; i++) {             /* collections now and then: lost */
+            char *volatile lost = malloc(1024);    /* blocks (a freed one is reused at once) */
+            lost[0] = 1;
+        }
     }
     /* With two allocating threads that collections stop and that take barrier faults
      * meanwhile (none may reach our handler): signals to them and our own faults. */
