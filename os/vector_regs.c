@@ -6,17 +6,18 @@
  * there instead (and those may be stale addresses).  The upper halves of ymm/zmm0-15 are
  * zeroed all the same (vzeroall), so that legacy SSE code pays no transition penalty. */
 #include "vector_regs.h"
+#include <sys/platform/x86.h>
 
 enum { VEC_UNKNOWN, VEC_SSE, VEC_AVX, VEC_AVX512 };
 static int level;
 
 static int detect(void)
 {
-    /* (libgcc's answers include the kernel having enabled the state in XCR0.) */
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
+    /* glibc's figures, as for popcnt (heap.c): "active" includes the kernel having enabled
+     * the state in XCR0, and no cpuid instruction traps to a hypervisor here */
+    if (CPU_FEATURE_ACTIVE(AVX512F))
         return VEC_AVX512;
-    return __builtin_cpu_supports("avx") ? VEC_AVX : VEC_SSE;
+    return CPU_FEATURE_ACTIVE(AVX) ? VEC_AVX : VEC_SSE;
 }
 
 /* Not inlined: the callers' own vector values are caller-saved anyway, so the asm needs
