@@ -273,19 +273,26 @@ static size_t harvest(struct uf *u, struct dirty_map *dm, void *addr, size_t len
 }
 
 /* Every page, a single one too: an ioctl costs less than a fault and a thread wake-up
- * (bench/uffd_loop.c). */
+ * (bench/uffd_loop.c).  A mutator's call, so with the asynchronous signals blocked while
+ * it holds the lock: a handler of the program's that wrote a protected page there would
+ * wait for the handler thread, which waits for the lock (bash under the preload hung so),
+ * and a thread stopped there would keep the collector from arming. */
 static void unprotect(struct uf *u, void *addr, size_t len, bool disarm)
 {
     size_t first, n = page_runs_clip(&u->pages, addr, len, &first);
     if (!n)
         return;
     struct walk w = {u, NULL};
+    sigset_t async, old;
+    os_async_signals(&async);
+    os_sigmask(SIG_BLOCK, &async, &old);
     pthread_mutex_lock(&u->lock);
     if (disarm)
         dirty_map_clear_range(&u->pages.armed, first, n);
     if (!u->gave_up)
         page_runs_protected(&u->pages, first, n, unprotect_run, &w);
     pthread_mutex_unlock(&u->lock);
+    os_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* The whole flow on two never-touched scratch pages (so WP_UNPOPULATED is exercised): a

@@ -149,13 +149,9 @@ int faults_install(int (*on_fault)(void *addr), void (*on_release)(void), char *
     libsigsegv_handler = lib.sa_sigaction;
 
     struct sigaction ours = {.sa_sigaction = on_sigsegv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
-    sigfillset(&ours.sa_mask);
-    /* Like libsigsegv: a synchronous signal raised in the handler must stay deliverable. */
-    sigdelset(&ours.sa_mask, SIGBUS);
-    sigdelset(&ours.sa_mask, SIGILL);
-    sigdelset(&ours.sa_mask, SIGFPE);
-    sigdelset(&ours.sa_mask, SIGTRAP);
-    sigdelset(&ours.sa_mask, SIGSYS);
+    /* Like libsigsegv: a synchronous signal raised in the handler must stay deliverable
+     * (SIGSEGV itself is blocked by the kernel while its handler runs). */
+    os_async_signals(&ours.sa_mask);
     __sigaction(SIGSEGV, &ours, NULL);
     return 0;
 }

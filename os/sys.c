@@ -54,6 +54,14 @@ int os_nanosleep(const struct timespec *t, struct timespec *rem)
 /* glibc's: SIGCANCEL and SIGSETXID, the first two real-time signals. */
 #define LIBC_SIGNALS 2
 
+void os_async_signals(sigset_t *set)
+{
+    static const int sync[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+    sigfillset(set);
+    for (size_t i = 0; i < sizeof sync / sizeof sync[0]; i++)
+        sigdelset(set, sync[i]);
+}
+
 int os_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     sigset_t copy;

@@ -26,6 +26,9 @@ int os_nanosleep(const struct timespec *t, struct timespec *rem);
 /* The calling thread's mask, as pthread_sigmask: libc's internal signals (thread
  * cancellation, setxid) are never blocked.  Async-signal-safe.  0, or an errno. */
 int os_sigmask(int how, const sigset_t *set, sigset_t *old);
+/* Every signal but the synchronous ones (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP,
+ * SIGSYS): blocked, one of those kills the thread that raises it. */
+void os_async_signals(sigset_t *set);
 
 /* Moves a descriptor wbrt keeps open out of the program's sight: a program expects the
  * lowest free descriptor to be 3, dup2 onto any number to clobber nothing of ours, and one
