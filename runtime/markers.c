@@ -20,7 +20,9 @@ struct helper {
 
 static struct {
     pid_t pid;          /* the process whose helpers these are */
+    unsigned want;      /* workers wanted (markers_want) */
     unsigned started;   /* helpers 1..started exist */
+    pid_t starting;     /* the process of a thread in markers_start_wanted, or 0 */
     int failed;         /* a helper could not be started: do not try again in this process */
     unsigned phase;     /* bumped to start a phase: the helpers wait on it */
     unsigned open;      /* a phase runs: a helper that wakes now may take part */
@@ -70,29 +72,41 @@ static void forget_if_forked(void)
     }
 }
 
-void markers_start(unsigned want)
+void markers_want(unsigned want)
 {
+    __atomic_store_n(&W.want, want > MARKERS_MAX ? MARKERS_MAX : want, __ATOMIC_RELAXED);
+}
+
+void markers_start_wanted(void)
+{
+    if (__atomic_load_n(&W.started, __ATOMIC_RELAXED) + 1 >= __atomic_load_n(&W.want, __ATOMIC_RELAXED))
+        return;
+    /* One thread at a time; a forked child takes over from a thread of its parent's. */
+    pid_t me = getpid(), cur = 0;
+    if (!__atomic_compare_exchange_n(&W.starting, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) &&
+        (cur == me || !__atomic_compare_exchange_n(&W.starting, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+        return;
     forget_if_forked();
-    if (want > MARKERS_MAX)
-        want = MARKERS_MAX;
     gc_inside++; /* pthread_create may allocate: not from the collector's heap (the preload) */
-    while (W.started + 1 < want && !W.failed) {
-        struct helper *h = &W.helpers[W.started + 1];
+    for (unsigned n; (n = W.started) + 1 < W.want && !W.failed;) {
+        struct helper *h = &W.helpers[n + 1];
         pthread_t tid;
-        h->idx = W.started + 1;
-        h->seen = W.phase;
+        h->idx = n + 1;
+        h->seen = __atomic_load_n(&W.phase, __ATOMIC_ACQUIRE);
         if (os_thread_spawn(&tid, helper_main, h) != 0)
             W.failed = 1; /* marking goes on with the workers there are */
         else
-            W.started++;
+            __atomic_store_n(&W.started, n + 1, __ATOMIC_RELEASE); /* a collection may count it now */
     }
     gc_inside--;
+    __atomic_store_n(&W.starting, 0, __ATOMIC_RELEASE);
 }
 
 unsigned markers_ready(unsigned want)
 {
     forget_if_forked();
-    return W.started + 1 < want ? W.started + 1 : want;
+    unsigned n = __atomic_load_n(&W.started, __ATOMIC_ACQUIRE) + 1;
+    return n < want ? n : want;
 }
 
 void markers_run(unsigned n, void (*fn)(unsigned i, void *ctx), void *ctx)

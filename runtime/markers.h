@@ -2,11 +2,16 @@
 #ifndef WBRT_MARKERS_H
 #define WBRT_MARKERS_H
 
-/* Starts helper threads until want workers (the caller and helpers) exist: never while
- * the world is stopped, as pthread_create takes glibc locks (the stack list's, the
- * loader's TLS lock) that a stopped thread may hold.  H.lock held; a forked child, which
- * has none, starts its own. */
-void markers_start(unsigned want);
+/* Records that want workers (the caller and helpers) are wanted; starts none.  Any
+ * context. */
+void markers_want(unsigned want);
+/* Starts the helpers wanted and missing.  pthread_create takes glibc locks (the stack
+ * list's, the loader's TLS lock) that another thread may hold while it waits in free()
+ * or malloc() for H.lock, or while stopped: so the caller holds no lock of wbrt's, the
+ * world runs, and it is an allocation or an explicit collection (free() runs under the
+ * stack list's lock in glibc's thread clean-up).  Costs a load when none is missing; a
+ * forked child, which has none, starts its own after its first collection. */
+void markers_start_wanted(void);
 /* Workers available for a phase, at most want: worker 0 is the caller.  Starts none. */
 unsigned markers_ready(unsigned want);
 /* Runs fn(0, ctx) on the caller, and fn(i, ctx) on the helpers i < n (n from
