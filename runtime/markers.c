@@ -64,7 +64,7 @@ static void forget_if_forked(void)
     pid_t pid = getpid();
     if (W.pid != pid) {
         W.pid = pid;
-        W.started = 0;
+        __atomic_store_n(&W.started, 0, __ATOMIC_RELAXED);
         W.failed = 0;
         OS_ATOMIC_ONLY(&W.phase);
         OS_ATOMIC_ONLY(&W.open);
@@ -74,6 +74,9 @@ static void forget_if_forked(void)
 
 void markers_want(unsigned want)
 {
+    OS_ATOMIC_ONLY(&W.want); /* read outside any lock by every allocation slow path */
+    OS_ATOMIC_ONLY(&W.started);
+    OS_ATOMIC_ONLY(&W.starting);
     __atomic_store_n(&W.want, want > MARKERS_MAX ? MARKERS_MAX : want, __ATOMIC_RELAXED);
 }
 
@@ -86,6 +89,7 @@ void markers_start_wanted(void)
     if (!__atomic_compare_exchange_n(&W.starting, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) &&
         (cur == me || !__atomic_compare_exchange_n(&W.starting, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
         return;
+    OS_HAPPENS_AFTER(&W.starting);
     forget_if_forked();
     gc_inside++; /* pthread_create may allocate: not from the collector's heap (the preload) */
     for (unsigned n; (n = W.started) + 1 < W.want && !W.failed;) {
@@ -99,6 +103,7 @@ void markers_start_wanted(void)
             __atomic_store_n(&W.started, n + 1, __ATOMIC_RELEASE); /* a collection may count it now */
     }
     gc_inside--;
+    OS_HAPPENS_BEFORE(&W.starting);
     __atomic_store_n(&W.starting, 0, __ATOMIC_RELEASE);
 }
 
