@@ -11,12 +11,9 @@
 #include <string.h>
 #include "alloc_api.h"
 #include "bench_args.h"
+#include "trees.h"
 
 #define KEEP 8
-
-struct node {
-    struct node *left, *right;
-};
 
 struct worker {
     pthread_t tid;
@@ -37,24 +34,6 @@ static struct node *make(unsigned long depth)
     return n;
 }
 
-static long check(const struct node *n)
-{
-    return n->left ? 1 + check(n->left) + check(n->right) : 1;
-}
-
-static void drop(struct node *n)
-{
-#if BA_FREES
-    if (n->left) {
-        drop(n->left);
-        drop(n->right);
-    }
-    ba_free(n);
-#else
-    (void)n;
-#endif
-}
-
 /* t (depth w->depth) in place of a random subtree of that depth of the long-lived tree. */
 static void replace_subtree(struct worker *w, struct node *t)
 {
@@ -70,7 +49,7 @@ static void replace_subtree(struct worker *w, struct node *t)
         old = parent->left;
         BA_STORE(parent, left, t);
     }
-    drop(old);
+    tree_drop(old);
 }
 
 static void *work(void *arg)
@@ -80,14 +59,14 @@ static void *work(void *arg)
     long expect = (2L << w->depth) - 1;
     for (unsigned long i = 0; i < w->iters; i++) {
         struct node *t = make(w->depth);
-        if (check(t) != expect) {
+        if (tree_check(t) != expect) {
             fprintf(stderr, "mt_trees: CORRUPTION: a short-lived tree has the wrong size\n");
             abort();
         }
         if (ba_xorshift(&w->rng) % KEEP == 0)
             replace_subtree(w, t);
         else
-            drop(t);
+            tree_drop(t);
     }
     return NULL;
 }
@@ -131,7 +110,7 @@ int main(int argc, char **argv)
         pthread_join(ws[i].tid, NULL);
     double elapsed = ba_now_s() - t0;
     for (unsigned long i = 0; i < threads; i++)
-        if (check(ws[i].long_lived) != (2L << live_depth) - 1) {
+        if (tree_check(ws[i].long_lived) != (2L << live_depth) - 1) {
             fprintf(stderr, "mt_trees: CORRUPTION: thread %lu's long-lived tree has the wrong size\n", i);
             abort();
         }
