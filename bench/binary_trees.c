@@ -5,12 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alloc_api.h"
+#include "trees.h"
 
 #define MIN_DEPTH 4
-
-struct node {
-    struct node *left, *right;
-};
 
 static struct ba_poll polled;
 
@@ -23,24 +20,6 @@ static struct node *make(int depth)
         n->right = make(depth - 1);
     }
     return n;
-}
-
-static long check(const struct node *n)
-{
-    return n->left ? 1 + check(n->left) + check(n->right) : 1;
-}
-
-static void drop(struct node *n)
-{
-#if BA_FREES
-    if (n->left) {
-        drop(n->left);
-        drop(n->right);
-    }
-    ba_free(n);
-#else
-    (void)n;
-#endif
 }
 
 static void usage(void)
@@ -67,23 +46,23 @@ int main(int argc, char **argv)
     double t0 = ba_now_s();
     struct node *stretch = make(depth + 1);
     long expect = (2L << (depth + 1)) - 1;
-    if (check(stretch) != expect) {
+    if (tree_check(stretch) != expect) {
         fprintf(stderr, "binary_trees: stretch tree has the wrong size\n");
         abort();
     }
-    drop(stretch);
+    tree_drop(stretch);
     struct node *long_lived = make(depth);
     long total = 0;
     for (int d = MIN_DEPTH; d <= depth; d += 2) {
         long iters = 1L << (depth - d + MIN_DEPTH);
         for (long i = 0; i < iters; i++) {
             struct node *t = make(d);
-            total += check(t);
-            drop(t);
+            total += tree_check(t);
+            tree_drop(t);
             ba_poll(&polled);
         }
     }
-    if (check(long_lived) != (2L << depth) - 1) {
+    if (tree_check(long_lived) != (2L << depth) - 1) {
         fprintf(stderr, "binary_trees: long-lived tree corrupted\n");
         abort();
     }

@@ -31,7 +31,7 @@ static void usage(FILE *out)
             "                            -DWB_SOFT_BARRIER=card|ssb|remset, which then use that one)\n"
             "  WBRT_HEAP_MAX=SIZE        address space reserved for the heap (default 64G)\n"
             "  WBRT_YOUNG_BYTES=SIZE     allocation between young collections (default 16M)\n"
-            "  WBRT_FULL_MIN=SIZE        old-generation growth always allowed before a full collection (default 64M)\n"
+            "  WBRT_FULL_MIN=SIZE        old-generation growth always allowed before a full collection (default 8M)\n"
             "  WBRT_HEAP_GROWTH=PERCENT  old-generation growth, in %% of live bytes, that triggers a full collection (default 100)\n"
             "  WBRT_TENURE_AGE=N         young collections an object survives before it becomes old (default 0)\n"
             "  WBRT_MARK_STACK_MAX=N     mark stack entries before overflow recovery (default 16M)\n"

@@ -220,7 +220,8 @@ static void young_cycle(uintptr_t sp)
     G.policy.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.policy.old_bytes + r.young_bytes;
     arm_pages(true);
-    young_size_adapt(fixed, gc_now_ns() - t_fixed - verified, G.stats.barrier_pages_total - written);
+    young_size_adapt(fixed, gc_now_ns() - t_fixed - verified, G.stats.barrier_pages_total - written,
+                     r.promoted_bytes, G.policy.alloc_since);
     G.stats.young_collections++;
 }
 

@@ -280,7 +280,10 @@ static void share(struct mark_stack *s)
         return;
     }
     memcpy(P.pool.v + P.pool.n, s->v, k * sizeof *s->v);
-    memmove(s->v, s->v + k, (s->n - k) * sizeof *s->v);
+    /* The hole is filled from the top (k <= n / 2: no overlap), not by moving the whole
+     * stack down: young roots pushed before tracing made stacks of 10^5 entries, and a
+     * memmove of them at every share cost 5% of mt_mutator. */
+    memcpy(s->v, s->v + s->n - k, k * sizeof *s->v);
     P.pool.n += k;
     s->n -= k;
     __atomic_add_fetch(&P.seq, 1, __ATOMIC_RELEASE);

@@ -293,7 +293,7 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
     *c = (struct wbrt_config){
         .heap_max = (size_t)64 << 30,
         .young_bytes = (size_t)16 << 20,
-        .full_min_bytes = (size_t)64 << 20,
+        .full_min_bytes = (size_t)8 << 20,
         .heap_growth = 100,
         .barrier = "auto",
         .mark_stack_max = (size_t)16 << 20,

@@ -18,7 +18,7 @@ extern "C" {
 struct wb_options {
     size_t heap_max;         /* WBRT_HEAP_MAX: bytes of address space reserved (default 64 GiB) */
     size_t young_bytes;      /* WBRT_YOUNG_BYTES: young allocation between young collections (default 16 MiB) */
-    size_t full_min_bytes;   /* WBRT_FULL_MIN: old-generation growth that always allows a full collection (default 64 MiB) */
+    size_t full_min_bytes;   /* WBRT_FULL_MIN: old-generation growth that always allows a full collection (default 8 MiB) */
     unsigned heap_growth;    /* WBRT_HEAP_GROWTH: old-generation growth, in % of the live bytes, that triggers a full collection (default 100) */
     int tenure_age;          /* WBRT_TENURE_AGE: young collections an object survives before it is old (default 0: promote at once); -1 forces 0 */
     const char *barrier;     /* WBRT_BARRIER: auto|uffd-async|mprotect|none (default auto) */

@@ -1,6 +1,7 @@
 /* The young generation's size: how much is allocated between young collections.  It grows
  * while the parts of a young pause that do not depend on it (roots, dirty old pages, the
- * barrier's faults) dominate, and shrinks back when tracing the young survivors does.
+ * barrier's faults) dominate or while most young objects survive, and shrinks back when
+ * tracing the young survivors does.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef WBRT_YOUNG_SIZE_H
 #define WBRT_YOUNG_SIZE_H
@@ -15,7 +16,8 @@
 size_t young_size_budget(void);
 /* After a young collection's sweep: harvesting, the roots and the dirty old pages took
  * fixed_ns of its cycle_ns (the verifier's checks left out); the barrier reported
- * `written` pages, each (about) one fault the mutator paid.  Adapts the size. */
-void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written);
+ * `written` pages, each (about) one fault the mutator paid; it promoted `promoted` bytes of
+ * the `allocated` since the last collection.  Adapts the size. */
+void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written, size_t promoted, size_t allocated);
 
 #endif

@@ -5,6 +5,8 @@
  * [WBRT_YOUNG_BYTES, YOUNG_GROWTH x WBRT_YOUNG_BYTES].  Each phase's share lies well
  * beyond its threshold (measured: 0.67-0.94 against 0.5, then the smoothed share reaches
  * 0.125 within 8-11 collections), and the loops allow 40 for the smoothing to get there.
+ * It also grows while most of the allocation survives (promoted at once): there the
+ * fixed part is small, so without that rule it would stay at WBRT_YOUNG_BYTES.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wbt.h"
 
@@ -69,10 +71,35 @@ static void test_gen_young_size_adapts(void **state)
     assert_int_equal(st.young_bytes, FLOOR);
 }
 
+/* Everything allocated stays reachable (a list from a global), so every young collection
+ * promotes what it finds; the smoothed survival share passes one half after 3 collections
+ * and each one more doubles the size. */
+static void test_gen_young_size_grows_when_all_survive(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=4M");
+    struct wb_stats st = stats();
+    uint64_t start = st.young_collections;
+    while (st.young_bytes < (uint64_t)YOUNG_GROWTH * FLOOR && st.young_collections - start < MAX_CYCLES) {
+        for (int i = 0; i < 1024; i++) {
+            void **n = wb_malloc(OBJ);
+            assert_non_null(n);
+            n[0] = survivors;
+            survivors = n;
+        }
+        st = stats();
+    }
+    print_message("%s: survivors: young size %llu KiB after %llu collections\n", wb_barrier_name(),
+                  (unsigned long long)st.young_bytes >> 10, (unsigned long long)(st.young_collections - start));
+    assert_int_equal(st.young_bytes, (uint64_t)YOUNG_GROWTH * FLOOR);
+    survivors = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen_young_size_adapts),
+        cmocka_unit_test(test_gen_young_size_grows_when_all_survive),
     };
 
     wbt_init();
