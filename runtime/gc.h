@@ -109,6 +109,10 @@ void gc_set_growth(unsigned divisor, bool dont_expand);
 size_t gc_alloc_since_collect(void);
 /* Zeroed, scanned memory at a multiple of align (a power of two); NULL + ENOMEM. */
 void *alloc_aligned(size_t align, size_t n);
+/* Up to max small objects of n bytes (n <= SMALL_MAX) into out, as that many wb_malloc
+ * (atomic: wb_malloc_atomic) calls would give, less each call's own cost; the number
+ * given, 0 only when out of memory. */
+size_t alloc_many(size_t n, int atomic, void **out, size_t max);
 
 /* Calls fn (world stopped: no allocation, no lock) for every allocated object that no
  * root reaches; frees nothing. */

@@ -11,6 +11,7 @@
 #include "include/wbrt-gc/gc_mark.h"
 #include "include/wbrt-gc/gc_typed.h"
 #include "describe.h"
+#include "gc.h"
 #include "gc_compat.h"
 #include "heap.h"
 #include "mark.h"
@@ -215,12 +216,22 @@ void *GC_generic_malloc(size_t n, int k)
  * objects are not scanned. */
 void GC_generic_malloc_many(size_t n, int k, void **result)
 {
-    kind_of(k, "GC_generic_malloc_many");
+    const struct kind *kd = kind_of(k, "GC_generic_malloc_many");
     if (n < sizeof(void *))
         n = sizeof(void *);
     void *keep[WB_PAGE_SIZE / GRAN];
-    size_t count = n < WB_PAGE_SIZE / 2 ? WB_PAGE_SIZE / ((n + GRAN - 1) & ~(GRAN - 1)) : 1, got;
-    for (got = 0; got < count && (keep[got] = GC_generic_malloc(n, k)); got++)
+    size_t count = n < WB_PAGE_SIZE / 2 ? WB_PAGE_SIZE / ((n + GRAN - 1) & ~(GRAN - 1)) : 1, got = 0;
+    /* Objects scanned whole (GC_malloc's) or not at all (GC_malloc_atomic's, unless
+     * cleared) come from the allocator in one call (Nix takes its values so). */
+    bool whole = (kd->descr & GC_DS_TAGS) == GC_DS_LENGTH && kd->add_size,
+         none = kd->descr == 0 && !kd->add_size && !kd->clear;
+    if (k != KIND_UNCOLLECTABLE && k != KIND_ATOMIC_UNCOLLECTABLE && n <= SMALL_MAX && (whole || none)) {
+        gc_compat_ready();
+        got = alloc_many(n, none, keep, count);
+        if (got)
+            gc_compat_after_collect();
+    }
+    for (; got < count && (keep[got] = GC_generic_malloc(n, k)); got++)
         continue;
     void *head = NULL;
     while (got > 0) {

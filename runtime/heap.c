@@ -122,14 +122,9 @@ uintptr_t heap_slot(uintptr_t a, size_t *size, size_t *pgp)
     size_t pg = page_of(a);
     const struct page_info *pi = &H.pages[pg];
     switch (pi->kind) {
-    case PK_SMALL: {
-        size_t idx = slot_index(a, pi->sclass);
-        if (idx >= class_count[pi->sclass])
-            return 0;
-        *size = class_size[pi->sclass];
+    case PK_SMALL:
         *pgp = pg;
-        return page_addr(pg) + idx * *size;
-    }
+        return small_slot(a, pg, pi, size);
     case PK_TAIL:
         pg = pi->aux;
         pi = &H.pages[pg];

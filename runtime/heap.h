@@ -183,6 +183,17 @@ static inline size_t page_objects(size_t pg)
             for (uintptr_t obj = page_addr(pg) + (((size_t)k_ * 64 + (size_t)__builtin_ctzll(m_)) << GRAN_SHIFT), \
                            once_ = 1; once_; once_ = 0)
 
+/* Start of the slot containing a on small-object page pg (pi: its info), and the slot's
+ * size; 0 past the page's last slot.  Inline: the marker asks for nearly every word. */
+static inline uintptr_t small_slot(uintptr_t a, size_t pg, const struct page_info *pi, size_t *size)
+{
+    size_t idx = slot_index(a, pi->sclass);
+    if (idx >= class_count[pi->sclass])
+        return 0;
+    *size = class_size[pi->sclass];
+    return page_addr(pg) + idx * *size;
+}
+
 /* Start of the object slot containing a (allocated or not), its size, and its page;
  * 0 if a is not inside an object slot of a used page. */
 uintptr_t heap_slot(uintptr_t a, size_t *size, size_t *pg);

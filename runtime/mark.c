@@ -131,7 +131,6 @@ static inline __attribute__((always_inline)) void push(struct mark_stack *s, uin
         push_grow(s, lo, hi);
         return;
     }
-    __builtin_prefetch((const void *)lo); /* it is scanned soon: start the miss now */
     s->v[n] = (struct range){ lo, hi };
     s->n = n + 1;
 }
@@ -149,14 +148,22 @@ static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uin
  * mark bits meanwhile. */
 static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s, uintptr_t w, bool par)
 {
-    /* Cheapest rejections first: each table lookup is a likely cache miss.  In a young
-     * collection most words point at old objects; the young page map rejects them
-     * without touching page_info. */
-    if (M.young && (!in_heap(w) || !bit_test(H.young_map, page_of(w))))
+    /* Cheapest rejections first: each table lookup is a likely cache miss.  Most words
+     * are no heap address; in a young collection most that are point at old objects,
+     * and the young page map rejects them without touching page_info.  Small-object
+     * pages, nearly every page a word points into, are resolved here, not in a call. */
+    if (!in_heap(w))
         return;
-    size_t size, pg;
-    uintptr_t obj = heap_slot(w, &size, &pg);
-    if (!obj || (M.skip_perm && (H.pages[pg].flags & PF_PERM)))
+    size_t pg = page_of(w), size;
+    if (M.young && !bit_test(H.young_map, pg))
+        return;
+    const struct page_info *pi = &H.pages[pg];
+    uintptr_t obj;
+    if (__builtin_expect(pi->kind == PK_SMALL, 1))
+        obj = small_slot(w, pg, pi, &size);
+    else if ((obj = heap_slot(w, &size, &pg)))
+        pi = &H.pages[pg];
+    if (!obj || (M.skip_perm && (pi->flags & PF_PERM)))
         return;
     if (__builtin_expect(M.starts_only, 0) && w != obj &&
         (w - obj >= MARK_DISPLACEMENT_MAX || !bit_test(displacements, w - obj)))
@@ -182,7 +189,7 @@ static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s,
         *mw |= bit;
     else if (__atomic_fetch_or(mw, bit, __ATOMIC_RELAXED) & bit)
         return; /* another worker marked it first: it scans it */
-    uint16_t flags = H.pages[pg].flags;
+    uint16_t flags = pi->flags;
     if (!(flags & PF_ATOMIC))
         push(s, obj | ((flags & PF_DESCR) != 0), obj + size);
 }
@@ -361,14 +368,30 @@ static size_t next_page(void)
     return P.pages ? P.pages[i] : i;
 }
 
+/* Entries a worker has popped ahead of scanning them: each is scanned AHEAD pops after
+ * its first line was prefetched, time enough for the miss (an object pushed last and
+ * popped next, as a stack does, had none: its first word's miss was most of marking). */
+#define AHEAD 8
+
 /* One worker's phase: its stack, then pages to rescan, then the pool, until every worker
- * is out of work. */
+ * is out of work.  Entries popped ahead are the worker's own until scanned: it takes no
+ * more work, nor goes idle, before it has scanned them. */
 static inline __attribute__((always_inline)) void work(struct mark_stack *s, bool par)
 {
+    struct range ahead[AHEAD];
+    unsigned first = 0, n = 0;
     do {
         for (;;) {
-            while (s->n > 0) {
-                scan_entry(s, s->v[--s->n], par);
+            while (s->n > 0 || n > 0) {
+                for (; n < AHEAD && s->n > 0; n++) {
+                    struct range r = s->v[--s->n];
+                    __builtin_prefetch((const void *)(r.lo & ~(uintptr_t)1));
+                    ahead[(first + n) % AHEAD] = r;
+                }
+                struct range r = ahead[first];
+                first = (first + 1) % AHEAD;
+                n--;
+                scan_entry(s, r, par);
                 if (par && s->n > 1 && __atomic_load_n(&P.idle, __ATOMIC_RELAXED))
                     share(s);
             }
@@ -378,6 +401,8 @@ static inline __attribute__((always_inline)) void work(struct mark_stack *s, boo
             rescan_page(s, pg, par);
         }
     } while (par && take(s));
+    /* Heap addresses left in a dead frame could be read as roots later. */
+    explicit_bzero(ahead, sizeof ahead);
 }
 
 static void worker(unsigned i, void *ctx)
