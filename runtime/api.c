@@ -71,8 +71,8 @@ static int init_locked(const struct wb_options *opt)
     }
     policy_init();
     if (G.cfg.verbose)
-        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s, fault %.2f us\n",
-                (H.npages << WB_PAGE_SHIFT) >> 20, (void *)H.base, G.barrier->name, G.stats.fault_cost_ns / 1e3);
+        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s\n", (H.npages << WB_PAGE_SHIFT) >> 20,
+                (void *)H.base, G.barrier->name);
     __atomic_store_n(&G.initialised, 1, __ATOMIC_RELEASE);
     return 0;
 }
