@@ -309,7 +309,7 @@ void gc_collect_locked(int kind)
     if (gc_start_hook)
         gc_start_hook();
     roots_refresh();
-    markers_start(G.cfg.markers);
+    markers_start(options_markers(&G.cfg));
     uint64_t t0 = gc_now_ns();
     threads_stop_world();
     uint64_t stopped = gc_now_ns() - t0;
