@@ -95,7 +95,7 @@ static void open_failed(const char *name, int err, char *why, size_t whylen)
 
 static int open_files(int *pagemap, int *clear_refs, char *why, size_t whylen)
 {
-    *pagemap = pagemap_open();
+    *pagemap = pagemap_open(true);
     if (*pagemap < 0) {
         open_failed("pagemap", errno, why, whylen);
         return -1;

@@ -41,11 +41,12 @@ static struct {
 static struct page_region *harvest_regions;
 
 /* WP_ASYNC alone also protects never-populated pages (measured on 6.18: reading an armed,
- * untouched page is not reported as written), so WP_UNPOPULATED is not requested. */
-static int track(void *base, size_t len, int *uffd, int *pagemap, char *why, size_t whylen)
+ * untouched page is not reported as written), so WP_UNPOPULATED is not requested.
+ * kept: the descriptors stay open (else a probe's, closed at once). */
+static int track(void *base, size_t len, bool kept, int *uffd, int *pagemap, char *why, size_t whylen)
 {
     char e[96];
-    int u = uffd_open(UFFD_FEATURE_WP_ASYNC, why, whylen);
+    int u = uffd_open_ex(UFFD_FEATURE_WP_ASYNC, 0, kept ? 0 : UFFD_OPEN_SCRATCH, NULL, why, whylen);
     if (u < 0)
         return -1;
     if (uffd_register_wp(u, base, len) < 0) {
@@ -53,7 +54,7 @@ static int track(void *base, size_t len, int *uffd, int *pagemap, char *why, siz
         close(u);
         return -1;
     }
-    int pm = pagemap_open();
+    int pm = pagemap_open(kept);
     if (pm < 0) {
         snprintf(why, whylen, "open /proc/self/pagemap: %s", errno_text(errno, e, sizeof e));
         close(u);
@@ -113,7 +114,7 @@ static int ua_probe(char *why, size_t whylen)
             munmap(p, len);
         return -1;
     }
-    if (track(p, len, &uffd, &pagemap, why, whylen) == 0) {
+    if (track(p, len, false, &uffd, &pagemap, why, whylen) == 0) {
         rc = check_flow(p, &dm, uffd, pagemap, why, whylen);
         close(uffd);
         close(pagemap);
@@ -141,7 +142,7 @@ static void follow_fork(void)
     ua.forked = 0;
     close(ua.uffd);
     close(ua.pagemap);
-    if (track(ua.base, ua.len, &ua.uffd, &ua.pagemap, why, sizeof why) < 0)
+    if (track(ua.base, ua.len, true, &ua.uffd, &ua.pagemap, why, sizeof why) < 0)
         ua.uffd = ua.pagemap = -1;      /* harvest then reports every page */
 }
 
@@ -162,7 +163,7 @@ static int ua_attach(void *base, size_t len, struct dirty_map *dm, const struct 
         snprintf(why, whylen, "mmap of the page bitmaps: %s", strerror(errno));
         return -1;
     }
-    if (track(base, len, &ua.uffd, &ua.pagemap, why, whylen) < 0) {
+    if (track(base, len, true, &ua.uffd, &ua.pagemap, why, whylen) < 0) {
         page_runs_destroy(&ua.pages);
         return -1;
     }

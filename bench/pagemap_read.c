@@ -207,7 +207,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: pagemap_read [rounds 1..%d] [MiB...]\n", MAX_ROUNDS);
         return 2;
     }
-    if ((pagemap = pagemap_open()) < 0)
+    if ((pagemap = pagemap_open(true)) < 0)
         die("open /proc/self/pagemap");
     if ((clear_refs = clear_refs_open()) < 0)
         die("open /proc/self/clear_refs");

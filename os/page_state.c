@@ -15,7 +15,7 @@ int os_populated_runs(uintptr_t lo, uintptr_t hi, os_page_run_fn fn, void *ctx)
 int os_written_runs(uintptr_t lo, uintptr_t hi, os_page_run_fn fn, void *ctx)
 {
     struct page_region buf[REGIONS];
-    int fd = pagemap_open();    /* per call: the descriptor stays bound to the opener */
+    int fd = pagemap_open(false);   /* per call: the descriptor stays bound to the opener */
     if (fd < 0)
         return -1;
     int rc = pagemap_private_copies(fd, lo, hi, buf, REGIONS, fn, ctx);

@@ -9,9 +9,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-int pagemap_open(void)
+int pagemap_open(bool kept)
 {
-    return os_fd_aside(open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC));
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    return kept ? os_fd_aside(fd) : fd;
 }
 
 /* Runs the walk arg describes to its end, one ioctl per full buffer. */
@@ -129,7 +130,7 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, pagemap_region_fn fn, void *ct
     if (fd < 0 || owner != getpid()) {
         if (fd >= 0)
             close(fd);
-        if ((fd = pagemap_open()) < 0)
+        if ((fd = pagemap_open(true)) < 0)
             return -1;
         owner = getpid();
     }

@@ -5,6 +5,7 @@
 #ifndef WBRT_OS_PAGEMAP_H
 #define WBRT_OS_PAGEMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "uapi_uffd.h"
@@ -16,8 +17,9 @@
 #define PAGEMAP_SOFT_DIRTY ((uint64_t)1 << 55)
 
 /* An O_CLOEXEC fd on /proc/self/pagemap (it stays bound to this process's address space
- * across fork: a child must open its own), or -1 with errno. */
-int pagemap_open(void);
+ * across fork: a child must open its own), or -1 with errno.  kept: it stays open, so it
+ * goes out of the program's sight (os_fd_aside); else the caller closes it at once. */
+int pagemap_open(bool kept);
 
 typedef void (*pagemap_region_fn)(void *ctx, uintptr_t start, uintptr_t end);
 

@@ -14,5 +14,8 @@ size_t os_writable_segments(struct os_range *out, size_t max);
 
 /* Bounds of the calling thread's stack: [*lo, *hi).  0 or -1. */
 int os_stack_bounds(uintptr_t *lo, uintptr_t *hi);
+/* The same from pthread_getattr_np, which reads /proc/self/maps for the main thread (for
+ * the tests that compare). */
+int os_thread_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -84,10 +84,14 @@ int os_sigmask(int how, const sigset_t *set, sigset_t *old)
  * at least this high where the hard limit allows. */
 #define LOW_LIMIT 1024
 
-/* RLIMIT_NOFILE: sets it to *set unless NULL, and gives the old one in *old unless NULL. */
+int os_prlimit(int resource, const struct rlimit *set, struct rlimit *old)
+{
+    return (int)syscall(SYS_prlimit64, 0, resource, set, old);
+}
+
 static int nofile(const struct rlimit *set, struct rlimit *old)
 {
-    return (int)syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, set, old);
+    return os_prlimit(RLIMIT_NOFILE, set, old);
 }
 
 int os_fd_aside(int fd)

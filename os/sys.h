@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -23,6 +24,9 @@ int os_fstat(int fd, struct stat *st);
 int os_stat(const char *path, struct stat *st);
 int os_uname(struct utsname *u);
 int os_nanosleep(const struct timespec *t, struct timespec *rem);
+/* prlimit(2) on this process: sets resource's limit to *set unless NULL, gives the old one
+ * in *old unless NULL (the preload wraps getrlimit). */
+int os_prlimit(int resource, const struct rlimit *set, struct rlimit *old);
 /* The calling thread's mask, as pthread_sigmask: libc's internal signals (thread
  * cancellation, setxid) are never blocked.  Async-signal-safe.  0, or an errno. */
 int os_sigmask(int how, const sigset_t *set, sigset_t *old);

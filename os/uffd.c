@@ -139,29 +139,37 @@ int uffd_open_ex(uint64_t features, uint64_t optional, unsigned flags, uint64_t 
                  char *why, size_t whylen)
 {
     uint64_t offered;
-    /* UFFDIO_API works once per fd: ask what is offered on one fd, enable on another. */
+    /* Everything asked at once first: one fd and one handshake, where the kernel has them
+     * all (a process's start-up pays it).  UFFDIO_API works once per fd, so otherwise ask
+     * what is offered on one fd and enable on another. */
     int fd = open_any(flags, why, whylen);
     if (fd < 0)
         return -1;
-    int rc = api(fd, 0, &offered, why, whylen);
-    close(fd);
-    if (rc < 0)
-        return -1;
-    if (features & ~offered) {
-        explain_missing(features & ~offered, why, whylen);
-        return -1;
-    }
-    features |= optional & offered;
-    fd = open_any(flags, why, whylen);
-    if (fd < 0)
-        return -1;
-    if (api(fd, features, &offered, why, whylen) < 0) {
+    if (api(fd, features | optional, &offered, why, whylen) == 0) {
+        features |= optional;
+    } else {
         close(fd);
-        return -1;
+        if ((fd = open_any(flags, why, whylen)) < 0)
+            return -1;
+        int rc = api(fd, 0, &offered, why, whylen);
+        close(fd);
+        if (rc < 0)
+            return -1;
+        if (features & ~offered) {
+            explain_missing(features & ~offered, why, whylen);
+            return -1;
+        }
+        features |= optional & offered;
+        if ((fd = open_any(flags, why, whylen)) < 0)
+            return -1;
+        if (api(fd, features, &offered, why, whylen) < 0) {
+            close(fd);
+            return -1;
+        }
     }
     if (enabled)
         *enabled = features;
-    return os_fd_aside(fd);
+    return flags & UFFD_OPEN_SCRATCH ? fd : os_fd_aside(fd);
 }
 
 int uffd_open(uint64_t features, char *why, size_t whylen)

@@ -72,8 +72,8 @@ static int init_locked(const struct wb_options *opt)
     }
     policy_init();
     if (G.cfg.verbose)
-        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s, fault %.2f us\n",
-                (H.npages << WB_PAGE_SHIFT) >> 20, (void *)H.base, G.barrier->name, G.stats.fault_cost_ns / 1e3);
+        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s\n", (H.npages << WB_PAGE_SHIFT) >> 20,
+                (void *)H.base, G.barrier->name);
     __atomic_store_n(&G.initialised, 1, __ATOMIC_RELEASE);
     return 0;
 }
@@ -111,8 +111,7 @@ void wb_collect(int kind)
 {
     if (!gc_ready())
         return;
-    markers_want(G.cfg.markers);
-    markers_start_wanted();
+    markers_start_wanted(); /* those an earlier collection wanted (markers.h) */
     pthread_mutex_lock(&H.lock);
     gc_collect_locked(kind == WB_COLLECT_FULL || kind == WB_COLLECT_GLOBAL ? kind : WB_COLLECT_YOUNG);
     pthread_mutex_unlock(&H.lock);

@@ -37,8 +37,8 @@ static uint64_t armed_gc;
 static bool active;
 
 /* Times a first write to each of PROBE_PAGES armed pages at the end of the reservation
- * (never handed out this early), then leaves them as they were: unarmed, not dirty,
- * decommitted.  The median resists a preemption in the middle. */
+ * (never handed out yet: the caller checks), then leaves them as they were: unarmed, not
+ * dirty, decommitted.  The median resists a preemption in the middle. */
 static uint64_t measure_fault_ns(void)
 {
     size_t pg = H.npages - PROBE_PAGES, len = PROBE_PAGES << WB_PAGE_SHIFT;
@@ -70,8 +70,15 @@ void policy_init(void)
         heat = os_table_scaled(H.npages * sizeof *heat);
     /* without its table (out of memory) the policy arms every old page, as if off */
     active = heat && G.barrier->tracks && !G.barrier->remembered;
-    /* measured once: a forked child inherits the figure */
-    if (active && !G.stats.fault_cost_ns && H.npages > H.perm_end + PROBE_PAGES + 1)
+}
+
+/* At the first collection, not at start-up: most short processes never collect (make and
+ * bash start hundreds), and paid it in each (about a twentieth of their start-up).  Once:
+ * a forked child inherits the figure. */
+void policy_measure(void)
+{
+    if (active && !G.stats.fault_cost_ns && H.top < H.npages - PROBE_PAGES &&
+        H.npages > H.perm_end + PROBE_PAGES + 1)
         G.stats.fault_cost_ns = measure_fault_ns();
 }
 

@@ -16,8 +16,10 @@ enum arm_choice {
 };
 
 /* After the barrier is attached (heap locked, no other thread allocating yet or the world
- * stopped): allocates the page table and measures the barrier's fault cost once. */
+ * stopped): allocates the page table. */
 void policy_init(void);
+/* World stopped, at a collection: measures the barrier's fault cost if not yet known. */
+void policy_measure(void);
 /* Young collection: page pg was reported written (called for every dirty page). */
 void policy_saw_write(size_t pg);
 /* Young collection, after its root scan: scanning `pages` old pages took ns. */

@@ -329,10 +329,11 @@ void gc_collect_locked(int kind)
     if (gc_start_hook)
         gc_start_hook();
     roots_refresh();
-    markers_want(G.cfg.markers); /* started by the next allocation (markers.h) */
+    markers_want(options_markers(&G.cfg)); /* started by the next allocation (markers.h) */
     uint64_t t0 = gc_now_ns();
     threads_stop_world();
     uint64_t stopped = gc_now_ns() - t0;
+    policy_measure();
     __builtin_unwind_init(); /* our own callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
     G.policy.gc_no++;

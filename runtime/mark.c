@@ -440,7 +440,7 @@ static void phase(unsigned workers, const uint32_t *pages, size_t n)
 
 void mark_finish(void)
 {
-    unsigned workers = markers_ready(G.cfg.markers);
+    unsigned workers = markers_ready(options_markers(&G.cfg));
     M.par = workers > 1;
     OS_ATOMIC_ONLY(&P.idle); /* (read outside the lock as a hint) */
     OS_ATOMIC_ONLY(&P.seq);

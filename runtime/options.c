@@ -287,6 +287,18 @@ static int apply_wb_options(const struct wb_options *opt, struct wbrt_config *c,
     return 0;
 }
 
+/* The default is counted at the first collection, not at start-up: glibc reads
+ * /sys/devices/system/cpu/online, a fortieth of a preloaded /bin/true, and most short
+ * processes never collect. */
+unsigned options_markers(struct wbrt_config *c)
+{
+    if (!c->markers) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        c->markers = cpus < 1 ? 1 : cpus > MARKERS_MAX ? MARKERS_MAX : (unsigned)cpus;
+    }
+    return c->markers;
+}
+
 int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *why, size_t whylen)
 {
     note_secure_execution();
@@ -304,10 +316,6 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         const char *s = secure_getenv(options_vars[i]);
         if (s && options_parse(c, options_vars[i], s, why, whylen) != 0)
             return -1;
-    }
-    if (!c->markers) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        c->markers = cpus < 1 ? 1 : cpus > MARKERS_MAX ? MARKERS_MAX : (unsigned)cpus;
     }
     if (opt && apply_wb_options(opt, c, why, whylen) != 0)
         return -1;

@@ -37,7 +37,8 @@ struct wbrt_config {
     long stats_interval_ms;                 /* WBRT_STATS_INTERVAL, stats mode's sampling */
     int leak_signal;                        /* WBRT_LEAK_SIGNAL: leak report on demand, 0 none */
     char stats_file[4096];                  /* WBRT_STATS_FILE: `wbrt run`'s file, "" none */
-    unsigned markers;     /* WBRT_MARKERS: threads that mark (1: the collecting thread alone) */
+    unsigned markers;     /* WBRT_MARKERS: threads that mark (1: the collecting thread alone);
+                             0: the default, not counted yet (options_markers) */
 };
 
 /* WBRT_MARKERS at most; by default the online CPUs (as many as that). */
@@ -60,5 +61,7 @@ bool options_bdwgc_incremental(void);
 
 /* 0, or -1 with errno EINVAL and a message naming the variable and the accepted values. */
 int options_resolve(const struct wb_options *opt, struct wbrt_config *cfg, char *why, size_t whylen);
+/* cfg's WBRT_MARKERS, the online CPUs by default (counted at the first call). */
+unsigned options_markers(struct wbrt_config *cfg);
 
 #endif

@@ -94,7 +94,7 @@ struct wb_stats {
     uint64_t hot_pages_last;      /* old pages the last collection left unprotected because they are
                                      written at every cycle: scanned as dirty instead (docs/guide.md, "Arming policy") */
     uint64_t hot_pages_total;     /* hot_pages_last summed over every collection */
-    uint64_t fault_cost_ns;       /* one barrier fault, measured at start-up (0: no policy) */
+    uint64_t fault_cost_ns;       /* one barrier fault, measured at the first collection (0: not yet, or no policy) */
     uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */
     uint64_t rewrite_permille;    /* of the pages a young collection armed, how many (per 1000) the
                                      next one found written again (smoothed) */

@@ -1,7 +1,7 @@
 /* The young generation's size, adapted at each young collection within
  * [WBRT_YOUNG_BYTES, YOUNG_GROWTH_MAX x WBRT_YOUNG_BYTES].  A young collection costs a part
  * that does not depend on the young size (harvest, roots, the old pages written, and the
- * faults the mutator took on armed pages, counted at the cost measured at start-up) and a
+ * faults the mutator took on armed pages, counted at the cost measured at the first collection) and a
  * part that grows with it (tracing and sweeping the young objects).  While the fixed part
  * is more than half the cost, doubling the young size halves how often it is paid; once
  * it is under an eighth, the pauses are the young generation's own, and halving it

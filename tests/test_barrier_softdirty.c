@@ -154,7 +154,7 @@ static void test_pagemap_read(void **state)
     for (size_t i = 0; i < N; i++)
         if (i % 3 == 0 || i == 1 || i == N - 1)
             p[i * PG] = 1;
-    int fd = pagemap_open();
+    int fd = pagemap_open(true);
     assert_true(fd >= 0);
     assert_int_equal(pagemap_read(fd, (uintptr_t)p, e, N), 0);
     for (size_t i = 0; i < N; i++)
@@ -197,7 +197,7 @@ static void test_probe(void **state)
     uint64_t e;
     volatile char *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(p != MAP_FAILED);
-    int pm = pagemap_open(), cr = clear_refs_open();
+    int pm = pagemap_open(true), cr = clear_refs_open();
     assert_true(pm >= 0 && cr >= 0);
     p[0] = 1;
     assert_int_equal(clear_refs_soft_dirty(cr), 0);

@@ -29,7 +29,7 @@ static void setup(void)
     FUZZ_CHECK(map != MAP_FAILED, "mmap: %s", strerror(errno));
     /* A huge page would make a whole 2 MiB present at the first touch. */
     madvise(map, NPAGES * WB_PAGE_SIZE, MADV_NOHUGEPAGE);
-    pm = pagemap_open();
+    pm = pagemap_open(true);
     FUZZ_CHECK(pm >= 0, "pagemap_open: %s", strerror(errno));
     FUZZ_CHECK(dirty_map_init(&dm, (uintptr_t)map, NPAGES) == 0, "dirty_map_init: %s", strerror(errno));
     struct page_region r[1];
