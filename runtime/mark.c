@@ -261,14 +261,16 @@ void mark_object(uintptr_t obj, uintptr_t hi) { object_on(my_stack, obj, hi, M.p
 
 /* A popped entry: a big plain one is scanned a chunk at a time (the rest pushed back
  * first, for another worker to take); a dropped push of the rest is an overflow like any
- * other. */
+ * other.  Not when the rest would fill a stack at its limit (WBRT_MARK_STACK_MAX): every
+ * child of the chunk would be dropped, and a chain of big objects would cost a rescan of
+ * the heap per object (test_fault_pressure: 30x the marking time of a whole scan). */
 static inline __attribute__((always_inline)) void scan_entry(struct mark_stack *s, struct range r, bool par)
 {
     if (__builtin_expect(r.lo & 1, 0)) {
         describe_scan(r.lo - 1, r.hi);
         return;
     }
-    if (r.hi - r.lo > CHUNK && r.hi - r.lo < OS_PAGE_STATE_MIN) {
+    if (r.hi - r.lo > CHUNK && r.hi - r.lo < OS_PAGE_STATE_MIN && s->n + 1 < M.max) {
         push(s, r.lo + CHUNK, r.hi);
         r.hi = r.lo + CHUNK;
     }

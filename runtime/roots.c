@@ -155,8 +155,10 @@ static bool each_root(uintptr_t my_sp, root_fn *fn, void *ctx)
             return true;
         if (!t->running)
             continue;
-        uintptr_t lo = pthread_equal(t->tid, me) ? my_sp : t->sp;
-        if (fn(lo, t->stack_hi, true, ctx))
+        bool mine = pthread_equal(t->tid, me);
+        if (fn(mine ? my_sp : t->sp, t->stack_hi, true, ctx))
+            return true;
+        if (!mine && t->sig_hi && fn(t->sig_sp, t->sig_hi, true, ctx))
             return true;
     }
     for (size_t i = 0; i < segments.n; i++)

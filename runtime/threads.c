@@ -14,6 +14,7 @@
 #include "gc.h"
 #include "race_annotations.h"
 #include "segments.h"
+#include "signal_frame.h"
 #include "thread_spawn.h"
 #include "vm.h"
 
@@ -194,11 +195,22 @@ static void suspend_handler(int sig, siginfo_t *info, void *uc)
         return;
     int saved_errno = errno;
     unsigned epoch = __atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE);
-    /* The signal frame is on this thread's stack (no SA_ONSTACK): the interrupted
+    /* The signal frame is on the stack the thread ran on (no SA_ONSTACK): the interrupted
      * registers (uc's mcontext and the FPU state above it), the red zone and the stack
      * are at uc and above.  This handler's own frame, below uc, is left out: it keeps
      * changing while the collector scans. */
-    t->sp = (uintptr_t)uc;
+    uintptr_t at = (uintptr_t)uc;
+    t->sig_sp = t->sig_hi = 0;
+    if (at >= t->stack_lo && at < t->stack_hi) {
+        t->sp = at;
+    } else {
+        /* In a handler of the program's on its signal stack: that stack from uc up, and the
+         * thread's own from where the handler's signal interrupted it (all of it when the
+         * kernel's frame is not found there). */
+        t->sp = t->stack_lo;
+        t->sig_hi = os_signal_stack_entry(uc, t->stack_lo, t->stack_hi, &t->sp);
+        t->sig_sp = t->sig_hi ? at : 0;
+    }
     OS_HAPPENS_BEFORE(&acks);         /* sp, and the stack as it is now */
     __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
     os_futex_wake(&acks, 1);

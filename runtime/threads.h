@@ -28,6 +28,7 @@ struct wb_thread {
     pid_t ktid;                    /* the kernel's id: signalled and checked alive by it */
     uintptr_t stack_lo, stack_hi;
     uintptr_t sp;                  /* lowest live stack address while stopped */
+    uintptr_t sig_sp, sig_hi;      /* stopped on a signal stack: its live part */
     int running;                   /* stack bounds known: scan and stop it */
     int exiting;                   /* past wbrt's exit destructor: neither stopped nor scanned */
     int dead;                      /* its kernel id was reused: the thread is gone */

@@ -2,7 +2,8 @@
  * on it, SA_ONSTACK): one in a stack frame that has returned (Asymptote's), one in an
  * old heap object.  Stores into old objects leave the live stack frames intact, the
  * program is told its own signal stack back, and a stack overflow still reaches its
- * handler on that stack.
+ * handler on that stack.  A thread stopped while its handler runs on its signal stack
+ * keeps what either of its stacks holds.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wbt.h"
 
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 enum { ALT = 16384, OLD_PAGES = 64, PAGE = 4096, DEPTH = 96, CANARY = 32 };
@@ -115,6 +118,96 @@ static void test_collect_signal_stack_in_old_object(void **state)
     signal(SIGUSR1, SIG_DFL);
 }
 
+/* ---- A thread stopped while its handler runs on its signal stack ---- */
+
+enum { HANDLER_STACK = 256 * 1024, SIG_STACK = 65536, OBJ = 256, SEED_MAIN = 71, SEED_ALT = 72, SEED_GONE = 73 };
+
+static struct {
+    char *alt;                  /* its signal stack, above its own stack */
+    int pipe[2];
+    pid_t tid;
+    int in_handler;
+    wbt_hidden gone;            /* dropped in a dead frame of its stack, below the handler's */
+    int main_ok, alt_ok;        /* the object each stack alone held survived, intact */
+} blocked;
+
+/* An object whose only copy is left in a frame 8 KiB below the caller's: dead once this
+ * returns, below the stack pointer the handler's signal will save. */
+static __attribute__((noinline)) wbt_hidden garbage_in_dead_frame(void)
+{
+    volatile char pad[8192];
+    pad[0] = 0;
+    wbt_hidden h = wbt_garbage(OBJ, SEED_GONE);
+    return h + (wbt_hidden)pad[0];
+}
+
+/* SIGUSR1, on the signal stack: holds a new object in a local there and blocks on the
+ * pipe while the other thread collects. */
+static void on_usr1_block(int sig)
+{
+    void *mine;
+    char byte;
+    (void)sig;
+    (void)wbt_store_new(NULL, &mine, OBJ, SEED_ALT);
+    __atomic_store_n(&blocked.in_handler, 1, __ATOMIC_RELEASE);
+    assert_int_equal(read(blocked.pipe[0], &byte, 1), 1);   /* the stop signal restarts it */
+    blocked.alt_ok = wb_base(mine) == mine && wbt_intact(mine, OBJ, SEED_ALT);
+}
+
+static void *signalled_thread(void *arg)
+{
+    stack_t ss = {.ss_sp = blocked.alt, .ss_size = SIG_STACK}, off = {.ss_flags = SS_DISABLE};
+    void *mine;
+    (void)arg;
+    assert_int_equal(sigaltstack(&ss, NULL), 0);
+    (void)wbt_store_new(NULL, &mine, OBJ, SEED_MAIN);
+    blocked.gone = garbage_in_dead_frame();
+    blocked.tid = (pid_t)syscall(SYS_gettid);
+    assert_int_equal(pthread_kill(pthread_self(), SIGUSR1), 0);   /* handled before it returns */
+    blocked.main_ok = wb_base(mine) == mine && wbt_intact(mine, OBJ, SEED_MAIN);
+    assert_int_equal(sigaltstack(&off, NULL), 0);
+    return NULL;
+}
+
+/* Both of the thread's stacks are scanned, each from where it is live: its own from where
+ * the handler's signal interrupted it, the signal stack from the stop signal's frame.  Its
+ * signal stack lies above its own stack, where a scan from the stop signal's frame up to
+ * its own stack's top would find nothing. */
+static void test_collect_signal_stack_stopped_in_handler(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=64M");   /* no collection but this test's */
+    char *region = mmap(NULL, HANDLER_STACK + PAGE + SIG_STACK, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    assert_true(region != MAP_FAILED);
+    assert_int_equal(mprotect(region + HANDLER_STACK, PAGE, PROT_NONE), 0);   /* a guard between */
+    blocked.alt = region + HANDLER_STACK + PAGE;
+    assert_int_equal(pipe(blocked.pipe), 0);
+    struct sigaction sa = {.sa_handler = on_usr1_block, .sa_flags = SA_ONSTACK};
+    assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+    pthread_attr_t attr;
+    pthread_t th;
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setstack(&attr, region, HANDLER_STACK), 0);
+    assert_int_equal(pthread_create(&th, &attr, signalled_thread, NULL), 0);
+    while (!__atomic_load_n(&blocked.in_handler, __ATOMIC_ACQUIRE))
+        sched_yield();
+    wbt_await_syscall(blocked.tid, (const long[]){SYS_read, -1});
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_reclaimed(&blocked.gone, 1);
+    wbt_churn(OBJ, 2000);   /* reuses what the collection wrongly freed */
+    wb_collect(WB_COLLECT_FULL);
+    wbt_churn(OBJ, 2000);
+    assert_int_equal(write(blocked.pipe[1], "x", 1), 1);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_true(blocked.main_ok);
+    assert_true(blocked.alt_ok);
+    signal(SIGUSR1, SIG_DFL);
+    pthread_attr_destroy(&attr);
+    munmap(region, HANDLER_STACK + PAGE + SIG_STACK);
+}
+
 /* ---- A stack overflow still reaches the program's handler on its signal stack ---- */
 
 static void on_overflow(int sig)
@@ -164,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_collect_signal_stack_in_returned_frame),
         cmocka_unit_test(test_collect_signal_stack_in_old_object),
         cmocka_unit_test(test_collect_signal_stack_overflow_handler),
+        cmocka_unit_test(test_collect_signal_stack_stopped_in_handler),
     };
     wbt_init();
     return cmocka_run_group_tests(tests, NULL, NULL);

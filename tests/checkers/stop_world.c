@@ -13,7 +13,10 @@
 #include "wbrt.h"
 
 #define WORKERS 4
-#define COLLECTIONS 20
+/* Each collection under helgrind costs seconds (every thread's stop and restart is traced);
+ * 8 still stop every worker 8 times, two of them full collections (k % 4 == 3) over
+ * objects the workers write into (barrier faults under mprotect). */
+#define COLLECTIONS 8
 #define KEEP_MAX 2000
 
 struct node { struct node *next; uint64_t id, writes; };

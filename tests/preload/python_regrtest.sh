@@ -7,18 +7,28 @@
 # writing JUnit XML, compared case by case.  Default modules: the short set ctest runs
 # (test_email crashed under the preload before threads could exit safely); the longer set
 # of docs/preload.md names its modules.
+# python_regrtest.sh --plain DIR [MODULE...]: only the plain run, its results kept in DIR;
+# with PYTHON_REGRTEST_PLAIN=DIR the run above takes them from there when DIR holds the
+# same modules' (ctest runs the plain run once for every barrier: a fixture).
 set -euo pipefail
-wbrt=$(realpath "$1") barrier=$2
+python=/usr/bin/python3.11
+if [ "$1" = --plain ]; then
+    plain_dir=$2 barrier=
+    rm -rf "$plain_dir"   # never a previous run's
+else
+    wbrt=$(realpath "$1") barrier=$2 plain_dir=${PYTHON_REGRTEST_PLAIN:-}
+fi
 shift 2
 modules=("$@")
 [ ${#modules[@]} -gt 0 ] || modules=(test_email test_json test_re test_pickle)
-python=/usr/bin/python3.11
-. "$(dirname "$0")/require_barrier.sh"
-require_barrier "$wbrt" "$barrier"
+if [ -n "$barrier" ]; then
+    . "$(dirname "$0")/require_barrier.sh"
+    require_barrier "$wbrt" "$barrier"
+fi
 "$python" -c 'import test.libregrtest' 2>/dev/null ||
     { echo "FAIL: $python has no test package (apt-get install libpython3.11-testsuite)"; exit 1; }
 tmp=$(mktemp -d)
-keep=$PWD/python_regrtest.$barrier
+keep=$PWD/python_regrtest.${barrier:-plain}
 rm -rf "$keep"
 # a failure's outputs are kept for its diagnosis
 trap 'rc=$?; [ "$rc" = 0 ] || { cp -r "$tmp" "$keep" && echo "outputs kept in $keep"; }; rm -rf "$tmp"' EXIT
@@ -34,8 +44,14 @@ run() {
         "${timed[@]}" "${modules[@]}" >"$tmp/$name.out" 2>&1) || rc=$?
     echo "$rc" >"$tmp/$name.rc"
 }
-run plain
-run wbrt "$wbrt" run --barrier "$barrier" --
+# the plain run's results, from plain_dir if it holds these modules'
+shared=
+if [ -n "$barrier" ] && [ -n "$plain_dir" ] && [ "$(cat "$plain_dir/modules" 2>/dev/null)" = "${modules[*]}" ]; then
+    shared=$plain_dir
+    cp "$plain_dir/plain.cases" "$plain_dir/plain.rc" "$plain_dir/plain.out" "$tmp/"
+fi
+[ -n "$shared" ] || run plain
+[ -z "$barrier" ] || run wbrt "$wbrt" run --barrier "$barrier" --
 # result per test case: "classname.name status", sorted
 results() {
     "$python" - "$1" <<'PY'
@@ -49,6 +65,8 @@ for case in ET.parse(sys.argv[1]).iter("testcase"):
 PY
 }
 for name in plain wbrt; do
+    [ "$name" != plain ] || [ -z "$shared" ] || continue
+    [ "$name" != wbrt ] || [ -n "$barrier" ] || continue
     if [ ! -s "$tmp/$name.xml" ]; then
         echo "FAIL: the $name run left no results (exit status $(cat "$tmp/$name.rc")); its output ends:"
         tail -n 30 "$tmp/$name.out"
@@ -56,10 +74,17 @@ for name in plain wbrt; do
     fi
     results "$tmp/$name.xml" | sort >"$tmp/$name.cases"
 done
+if [ -z "$barrier" ]; then
+    mkdir -p "$plain_dir"
+    cp "$tmp/plain.cases" "$tmp/plain.rc" "$tmp/plain.out" "$plain_dir/"
+    echo "${modules[*]}" >"$plain_dir/modules"   # last: the directory is complete
+    echo "ok: ${modules[*]} without wbrt: $(wc -l <"$tmp/plain.cases") test cases, kept in $plain_dir"
+    exit 0
+fi
 if ! diff "$tmp/plain.cases" "$tmp/wbrt.cases" >"$tmp/diff" || [ "$(cat "$tmp/plain.rc")" != "$(cat "$tmp/wbrt.rc")" ]; then
     echo "FAIL: results differ under wbrt ($barrier) from glibc's (< glibc, > wbrt); exit status $(cat "$tmp/plain.rc") / $(cat "$tmp/wbrt.rc")"
     head -n 40 "$tmp/diff"
     tail -n 30 "$tmp/wbrt.out"
     exit 1
 fi
-echo "ok: ${modules[*]} under $barrier: $(wc -l <"$tmp/wbrt.cases") test cases, $(grep -c ' passed$' "$tmp/wbrt.cases" || true) passed, the same as without wbrt"
+echo "ok: ${modules[*]} under $barrier: $(wc -l <"$tmp/wbrt.cases") test cases, $(grep -c ' passed$' "$tmp/wbrt.cases" || true) passed, the same as without wbrt${shared:+ (its run in $shared)}"
