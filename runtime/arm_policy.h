@@ -20,7 +20,11 @@ enum arm_choice {
 void policy_init(void);
 /* Young collection: page pg was reported written (called for every dirty page). */
 void policy_saw_write(size_t pg);
-/* Young collection, after its root scan: scanning `pages` old pages took ns. */
+/* Young collection: the harvest took ns of CPU time and reported `written` pages, which
+ * it protected again (what that costs in this program's heap and threads: a TLB flush
+ * reaches every CPU that runs one of them). */
+void policy_harvested(uint64_t ns, size_t written);
+/* Young collection, after its root scan: scanning `pages` old pages took ns (CPU time). */
 void policy_scanned(uint64_t ns, size_t pages);
 /* After the sweep: what to do with page pg (young: a dirty page at a young collection;
  * else any page at a full one). */

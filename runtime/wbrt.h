@@ -102,6 +102,8 @@ struct wb_stats {
                                      [WBRT_YOUNG_BYTES, 4 x WBRT_YOUNG_BYTES] (docs/guide.md, "Young size") */
     uint64_t fixed_permille;      /* share (per 1000, smoothed) of a young collection's cost that does not
                                      depend on the young size: harvest, roots, dirty old pages, faults */
+    uint64_t reprotect_cost_ns;   /* protecting a written page again: measured at start-up, then the
+                                     young collections' harvest, CPU time per page reported (smoothed) */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);
