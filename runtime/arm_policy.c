@@ -112,6 +112,11 @@ static void smooth(uint64_t *avg, uint64_t sample)
     *avg = *avg ? (3 * *avg + sample) / 4 : sample;
 }
 
+uint64_t policy_clock(void)
+{
+    return active ? gc_cpu_ns() : 0;
+}
+
 /* A harvest of a few written pages is mostly the calls' own cost: not a page's. */
 void policy_harvested(uint64_t ns, size_t written)
 {
@@ -121,7 +126,7 @@ void policy_harvested(uint64_t ns, size_t written)
 
 void policy_scanned(uint64_t ns, size_t pages)
 {
-    if (pages)
+    if (active && pages)
         smooth(&G.stats.scan_cost_ns, ns / pages);
     if (armed && armed_gc + 1 == G.policy.gc_no)
         smooth(&G.stats.rewrite_permille, 1000 * rewritten / armed);

@@ -20,6 +20,11 @@ enum arm_choice {
 void policy_init(void);
 /* Young collection: page pg was reported written (called for every dirty page). */
 void policy_saw_write(size_t pg);
+/* The clock of the costs below: the calling thread's CPU time (gc_cpu_ns) where the policy
+ * acts, else 0: each call is a system call, where a loaded machine may preempt the
+ * collector inside the young size's wall-clock measure (test_reclamation_bound's young
+ * size grew under ssb, its RSS with it). */
+uint64_t policy_clock(void);
 /* Young collection: the harvest took ns of CPU time and reported `written` pages, which
  * it protected again (what that costs in this program's heap and threads: a TLB flush
  * reaches every CPU that runs one of them). */

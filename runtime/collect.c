@@ -172,9 +172,9 @@ static void harvest(void)
 
 static void young_cycle(uintptr_t sp)
 {
-    uint64_t t_fixed = gc_now_ns(), written = G.stats.barrier_pages_total, t_harvest = gc_cpu_ns();
+    uint64_t t_fixed = gc_now_ns(), written = G.stats.barrier_pages_total, t_harvest = policy_clock();
     harvest();
-    policy_harvested(gc_cpu_ns() - t_harvest, G.stats.barrier_pages_total - written);
+    policy_harvested(policy_clock() - t_harvest, G.stats.barrier_pages_total - written);
     perm_note_written(&H.dirty);
     /* Counted from the map, not the backend, so that every barrier reports the same
      * thing: pages written since the last collection plus pages the allocator filled. */
@@ -184,14 +184,14 @@ static void young_cycle(uintptr_t sp)
     roots_mark(sp);
     describe_mark_old();
     size_t scanned = 0;
-    uint64_t t0 = gc_cpu_ns();
+    uint64_t t0 = policy_clock();
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
         size_t end = span_end(pg, !G.barrier->tracks);
         scanned += scan_old_pages(pg, end, policy_saw_write);
         pg = end - 1;
     }
-    policy_scanned(gc_cpu_ns() - t0, scanned);
+    policy_scanned(policy_clock() - t0, scanned);
     uint64_t fixed = gc_now_ns() - t_fixed, verified = 0;
     if (G.cfg.verify)
         verify_note_scanned();

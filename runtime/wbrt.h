@@ -95,7 +95,8 @@ struct wb_stats {
                                      written at every cycle: scanned as dirty instead (docs/guide.md, "Arming policy") */
     uint64_t hot_pages_total;     /* hot_pages_last summed over every collection */
     uint64_t fault_cost_ns;       /* one barrier fault, measured at start-up (0: no policy) */
-    uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */
+    uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections
+                                     (CPU time; 0 where no policy: none, a software barrier) */
     uint64_t rewrite_permille;    /* of the pages a young collection armed, how many (per 1000) the
                                      next one found written again (smoothed) */
     uint64_t young_bytes;         /* allocation between young collections now: adapted within
