@@ -1,10 +1,14 @@
 /* The arming policy.  Protecting an old page saves scanning it at each young collection
- * while it stays clean, and costs a fault each time it is written.  A page that is
- * written again in the cycle right after it was armed is "hot": with p the share of the
- * pages armed at one young collection that were written again by the next (this
- * program's), it stays writable and is scanned as dirty while p x fault > (1 - p) x scan
- * (a fault, and scanning one page's old objects, both measured on this machine), and is
- * armed again after 2, 4, 8 ... 64 young collections to see whether it has cooled.
+ * while it stays clean, and costs a fault (and protecting it again) each time it is
+ * written.  A page that is written again in the cycle right after it was armed is "hot":
+ * with p the chance that it is again, it stays writable and is scanned as dirty while
+ * p x (fault + re-protection) > (1 - p) x scan (measured on this machine: the fault at
+ * the first collection; the harvest per page it reports written and protects again, and scanning
+ * one page's old objects, in CPU time by the young collections), and is armed again
+ * after 2, 4, 8 ... 64 young collections to see whether it has cooled.  p is the page's
+ * own: its last armings' outcomes, with the program's share as the prior.  A share over
+ * every armed page alone (45% in hot_old: old entries written now and then) kept the
+ * pages of an old hash table written at every cycle (100%) armed.
  * Pages a thread allocates into are never armed.  WBRT_ARM=always turns hotness off
  * (every old page armed, as before the policy), =hot ignores the costs.
  * Design: docs/design/generations.md
@@ -17,6 +21,9 @@
 
 #define LEVEL_MAX 6          /* longest hot period: 64 young collections */
 #define PROBE_PAGES 8        /* pages written under the barrier to time its fault */
+#define HISTORY 6            /* outcomes of a page's armings remembered */
+#define PRIOR 2              /* weight of the program's share against a page's outcomes */
+#define LEARN_MIN 64         /* written pages a harvest must report to time re-protection */
 
 enum { REWRITTEN = 1 };      /* written since it was armed at the collection before */
 
@@ -24,7 +31,9 @@ struct page_heat {
     uint32_t armed_at;       /* low bits of the collection that last armed it (young) */
     uint8_t flags;
     uint8_t level;           /* hot periods last 2^level young collections */
-    uint16_t wait;           /* > 0: hot, young collections left before it is armed again */
+    uint8_t wait;            /* > 0: hot, young collections left before it is armed again */
+    uint8_t seen;            /* its last armings, newest lowest: 1 written at once, 0 not,
+                              * below a leading 1 (0: never armed by a young collection) */
 };
 
 static struct page_heat *heat;
@@ -36,10 +45,22 @@ static uint64_t armed_gc;
  * barrier's tables cost no fault). */
 static bool active;
 
-/* Times a first write to each of PROBE_PAGES armed pages at the end of the reservation
- * (never handed out yet: the caller checks), then leaves them as they were: unarmed, not
- * dirty, decommitted.  The median resists a preemption in the middle. */
-static uint64_t measure_fault_ns(void)
+/* CPU time the barrier takes to protect again whatever of the probe pages was written:
+ * the harvest (uffd-async re-protects there) and the arming after it (mprotect). */
+static uint64_t reprotect_ns(void *p, size_t len)
+{
+    uint64_t t0 = gc_cpu_ns();
+    G.barrier->harvest(&H.dirty, p, len);
+    G.barrier->arm(p, len);
+    return gc_cpu_ns() - t0;
+}
+
+/* A first write to each of PROBE_PAGES armed pages at the end of the reservation (never
+ * handed out yet: the caller checks): the fault's median, which resists a preemption in the middle;
+ * and, as a first guess of the re-protection's cost, protecting the written pages again
+ * less doing so with none written (the calls' own cost).  Leaves them as they were:
+ * unarmed, not dirty, decommitted. */
+static void measure_fault(void)
 {
     size_t pg = H.npages - PROBE_PAGES, len = PROBE_PAGES << WB_PAGE_SHIFT;
     volatile char *p = (volatile char *)page_addr(pg);
@@ -47,12 +68,13 @@ static uint64_t measure_fault_ns(void)
     for (size_t i = 0; i < PROBE_PAGES; i++)
         p[i << WB_PAGE_SHIFT] = 1;          /* populated: time the barrier, not first touch */
     G.barrier->arm((void *)p, len);
+    uint64_t clean = reprotect_ns((void *)p, len);
     for (size_t i = 0; i < PROBE_PAGES; i++) {
         uint64_t t0 = gc_now_ns();
         p[i << WB_PAGE_SHIFT] = 2;
         t[i] = gc_now_ns() - t0;
     }
-    G.barrier->harvest(&H.dirty, (void *)p, len);
+    uint64_t written = reprotect_ns((void *)p, len);
     G.barrier->disarm((void *)p, len);
     dirty_map_clear_range(&H.dirty, pg, PROBE_PAGES);
     os_decommit((void *)p, len);
@@ -61,7 +83,8 @@ static uint64_t measure_fault_ns(void)
             uint64_t x = t[j];
             t[j] = t[j - 1], t[j - 1] = x;
         }
-    return t[PROBE_PAGES / 2];
+    G.stats.fault_cost_ns = t[PROBE_PAGES / 2];
+    G.stats.reprotect_cost_ns = written > clean ? (written - clean) / PROBE_PAGES : 0;
 }
 
 void policy_init(void)
@@ -79,7 +102,7 @@ void policy_measure(void)
 {
     if (active && !G.stats.fault_cost_ns && H.top < H.npages - PROBE_PAGES &&
         H.npages > H.perm_end + PROBE_PAGES + 1)
-        G.stats.fault_cost_ns = measure_fault_ns();
+        measure_fault();
 }
 
 void policy_saw_write(size_t pg)
@@ -96,9 +119,21 @@ static void smooth(uint64_t *avg, uint64_t sample)
     *avg = *avg ? (3 * *avg + sample) / 4 : sample;
 }
 
+uint64_t policy_clock(void)
+{
+    return active ? gc_cpu_ns() : 0;
+}
+
+/* A harvest of a few written pages is mostly the calls' own cost: not a page's. */
+void policy_harvested(uint64_t ns, size_t written)
+{
+    if (active && written >= LEARN_MIN)
+        smooth(&G.stats.reprotect_cost_ns, ns / written);
+}
+
 void policy_scanned(uint64_t ns, size_t pages)
 {
-    if (pages)
+    if (active && pages)
         smooth(&G.stats.scan_cost_ns, ns / pages);
     if (armed && armed_gc + 1 == G.policy.gc_no)
         smooth(&G.stats.rewrite_permille, 1000 * rewritten / armed);
@@ -106,13 +141,25 @@ void policy_scanned(uint64_t ns, size_t pages)
     armed_gc = G.policy.gc_no;
 }
 
-/* Keeping a page that was just written again writable pays if p x fault > (1 - p) x scan. */
-static bool keep_hot(void)
+/* One more outcome of the page's arming; the oldest beyond HISTORY is dropped. */
+static void observe(struct page_heat *h, bool again)
+{
+    unsigned s = (h->seen ? h->seen : 1u) << 1 | again;
+    if (s >> (HISTORY + 1))
+        s = (s & ((1u << HISTORY) - 1)) | 1u << HISTORY;
+    h->seen = (uint8_t)s;
+}
+
+/* Keeping a page that was just written again writable pays if p x (fault + re-protection)
+ * > (1 - p) x scan, p (per 1000) the chance that it is written at once again: from its
+ * outcomes (it has one at least) and PRIOR outcomes at the program's share. */
+static bool keep_hot(const struct page_heat *h)
 {
     if (G.cfg.arm != ARM_BY_COST)
         return G.cfg.arm == ARM_HOT;
-    uint64_t p = G.stats.rewrite_permille;
-    return p * G.stats.fault_cost_ns > (1000 - p) * G.stats.scan_cost_ns;
+    unsigned n = 31u - (unsigned)__builtin_clz(h->seen), hits = (unsigned)__builtin_popcount(h->seen) - 1;
+    uint64_t p = (1000 * hits + PRIOR * G.stats.rewrite_permille) / (n + PRIOR);
+    return p * (G.stats.fault_cost_ns + G.stats.reprotect_cost_ns) > (1000 - p) * G.stats.scan_cost_ns;
 }
 
 static enum arm_choice arm(struct page_heat *h)
@@ -145,10 +192,12 @@ enum arm_choice policy_decide(size_t pg, bool young)
         return ARM_PROTECT;
     bool again = h->flags & REWRITTEN;
     h->flags &= (uint8_t)~REWRITTEN;
-    if (again && keep_hot()) {
+    if (h->armed_at)
+        observe(h, again);
+    if (again && keep_hot(h)) {
         if (h->level < LEVEL_MAX)
             h->level++;
-        h->wait = (uint16_t)(1u << h->level);
+        h->wait = (uint8_t)(1u << h->level);
         G.stats.hot_pages_last++;
         return ARM_KEEP;
     }
@@ -163,7 +212,7 @@ void policy_forget(size_t pg, size_t n)
 {
     if (active)
         for (size_t i = pg; i < pg + n; i++)
-            if (heat[i].armed_at || heat[i].level || heat[i].wait || heat[i].flags)
+            if (heat[i].armed_at || heat[i].level || heat[i].wait || heat[i].flags || heat[i].seen)
                 heat[i] = (struct page_heat){ 0 };
 }
 

@@ -22,7 +22,16 @@ void policy_init(void);
 void policy_measure(void);
 /* Young collection: page pg was reported written (called for every dirty page). */
 void policy_saw_write(size_t pg);
-/* Young collection, after its root scan: scanning `pages` old pages took ns. */
+/* The clock of the costs below: the calling thread's CPU time (gc_cpu_ns) where the policy
+ * acts, else 0: each call is a system call, where a loaded machine may preempt the
+ * collector inside the young size's wall-clock measure (test_reclamation_bound's young
+ * size grew under ssb, its RSS with it). */
+uint64_t policy_clock(void);
+/* Young collection: the harvest took ns of CPU time and reported `written` pages, which
+ * it protected again (what that costs in this program's heap and threads: a TLB flush
+ * reaches every CPU that runs one of them). */
+void policy_harvested(uint64_t ns, size_t written);
+/* Young collection, after its root scan: scanning `pages` old pages took ns (CPU time). */
 void policy_scanned(uint64_t ns, size_t pages);
 /* After the sweep: what to do with page pg (young: a dirty page at a young collection;
  * else any page at a full one). */

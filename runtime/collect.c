@@ -33,6 +33,13 @@ uint64_t gc_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t gc_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void gc_will_write(size_t pg, size_t n)
 {
     /* A software barrier records the stores into old objects there itself. */
@@ -165,8 +172,9 @@ static void harvest(void)
 
 static void young_cycle(uintptr_t sp)
 {
-    uint64_t t_fixed = gc_now_ns(), written = G.stats.barrier_pages_total;
+    uint64_t t_fixed = gc_now_ns(), written = G.stats.barrier_pages_total, t_harvest = policy_clock();
     harvest();
+    policy_harvested(policy_clock() - t_harvest, G.stats.barrier_pages_total - written);
     perm_note_written(&H.dirty);
     /* Counted from the map, not the backend, so that every barrier reports the same
      * thing: pages written since the last collection plus pages the allocator filled. */
@@ -176,14 +184,14 @@ static void young_cycle(uintptr_t sp)
     roots_mark(sp);
     describe_mark_old();
     size_t scanned = 0;
-    uint64_t t0 = gc_now_ns();
+    uint64_t t0 = policy_clock();
     for (size_t pg = G.barrier->tracks ? dirty_map_next(&H.dirty, 1, H.top) : 1; pg < H.top;
          pg = G.barrier->tracks ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
         size_t end = span_end(pg, !G.barrier->tracks);
         scanned += scan_old_pages(pg, end, policy_saw_write);
         pg = end - 1;
     }
-    policy_scanned(gc_now_ns() - t0, scanned);
+    policy_scanned(policy_clock() - t0, scanned);
     uint64_t fixed = gc_now_ns() - t_fixed, verified = 0;
     if (G.cfg.verify)
         verify_note_scanned();
@@ -369,13 +377,13 @@ void gc_collect_locked(int kind)
     G.stats.old_bytes = G.policy.old_bytes;
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: %s collection %llu: %.3f ms (stop %.3f ms, trace %.3f ms), live %zu KiB, old %zu KiB, dirty pages %llu, "
-                "scanned %llu, hot %llu (fault %.2f us, page scan %.2f us, rewritten %.1f%%), young size %zu KiB "
+                "scanned %llu, hot %llu (fault %.2f us, re-protect %.2f us, page scan %.2f us, rewritten %.1f%%), young size %zu KiB "
                 "(fixed cost %.1f%%)\n",
                 global ? "global" : full ? "full" : "young", (unsigned long long)G.policy.gc_no, pause / 1e6, stopped / 1e6,
                 mark_ns / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.policy.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
-                (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3,
+                (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3, G.stats.reprotect_cost_ns / 1e3,
                 G.stats.scan_cost_ns / 1e3, G.stats.rewrite_permille / 10.0, young_size_budget() >> 10,
                 G.stats.fixed_permille / 10.0);
 }

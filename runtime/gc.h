@@ -77,6 +77,9 @@ void gc_prepare_kernel_write(const void *p, size_t n);
 
 /* CLOCK_MONOTONIC, ns: the collector's timings. */
 uint64_t gc_now_ns(void);
+/* The calling thread's CPU time, ns: costs the policy compares, which a preemption in the
+ * middle of a measurement would inflate (a loaded machine doubled the page scan's cost). */
+uint64_t gc_cpu_ns(void);
 /* Collect if the allocation volume calls for it (H.lock held). */
 void gc_maybe_collect(void);
 /* Called at the start of every collection, H.lock held, before the world stops (bdwgc's

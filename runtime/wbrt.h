@@ -95,13 +95,16 @@ struct wb_stats {
                                      written at every cycle: scanned as dirty instead (docs/guide.md, "Arming policy") */
     uint64_t hot_pages_total;     /* hot_pages_last summed over every collection */
     uint64_t fault_cost_ns;       /* one barrier fault, measured at the first collection (0: not yet, or no policy) */
-    uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections */
+    uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections
+                                     (CPU time; 0 where no policy: none, a software barrier) */
     uint64_t rewrite_permille;    /* of the pages a young collection armed, how many (per 1000) the
                                      next one found written again (smoothed) */
     uint64_t young_bytes;         /* allocation between young collections now: adapted within
                                      [WBRT_YOUNG_BYTES, 4 x WBRT_YOUNG_BYTES] (docs/guide.md, "Young size") */
     uint64_t fixed_permille;      /* share (per 1000, smoothed) of a young collection's cost that does not
                                      depend on the young size: harvest, roots, dirty old pages, faults */
+    uint64_t reprotect_cost_ns;   /* protecting a written page again: measured at the first collection, then the
+                                     young collections' harvest, CPU time per page reported (smoothed) */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

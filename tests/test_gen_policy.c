@@ -115,6 +115,46 @@ static void test_gen_hot_page_cools(void **state)
         assert_true(st.barrier_faults > faults);
 }
 
+/* A page written at every cycle turns hot by its own outcomes while the pages armed with
+ * it (fresh old objects, never written again) keep the program's share small: judged by
+ * that share alone (1 page in 65 rewritten) it stayed armed and faulted at every cycle.
+ * Its p reaches 3/4 within HISTORY armings, so it must turn hot wherever a fault and its
+ * re-protection cost more than a page scan. */
+enum { COLD_OBJS = 256, COLD_SIZE = 1024, OWN_CYCLES = 16 };
+
+/* Not static: stores into an array never read would be dropped, and its objects freed. */
+void *cold[OWN_CYCLES][COLD_OBJS];
+
+static void test_gen_hot_page_among_cold(void **state)
+{
+    wbt_hidden young[1];
+    struct wb_stats st;
+    uint64_t most_hot = 0;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    make_old_table();
+    for (int c = 0; c < OWN_CYCLES; c++) {
+        for (int i = 0; i < COLD_OBJS; i++) {
+            cold[c][i] = wb_malloc(COLD_SIZE);
+            assert_non_null(cold[c][i]);
+        }
+        young[0] = wbt_store_new(wbt_reveal(table), slot_of(0), YOUNG, 1000 * (uint64_t)c);
+        st = young_collection();
+        assert_kept(young, 1, 1000 * (uint64_t)c);
+        if (st.hot_pages_last > most_hot)
+            most_hot = st.hot_pages_last;
+    }
+    print_message("%s: fault %llu ns, re-protect %llu ns, page scan %llu ns, program's share %llu permille, "
+                  "most hot pages %llu\n", wb_barrier_name(), (unsigned long long)st.fault_cost_ns,
+                  (unsigned long long)st.reprotect_cost_ns, (unsigned long long)st.scan_cost_ns,
+                  (unsigned long long)st.rewrite_permille, (unsigned long long)most_hot);
+    if (!st.fault_cost_ns)
+        assert_int_equal(most_hot, 0);   /* no policy (none, a software barrier): never hot */
+    else if (st.fault_cost_ns + st.reprotect_cost_ns > st.scan_cost_ns)
+        assert_true(most_hot >= 1);
+}
+
 /* Committing the buffer would cost 2 GiB; what describes it costs 8 bytes a page (4 MiB
  * of page descriptors: its tail pages name their head) and, under WBRT_VERIFY=1, the
  * verifier's 8 bytes a page of arming times (measured: 8 MiB without the verifier, 21 MiB
@@ -223,6 +263,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen_hot_page_cools),
+        cmocka_unit_test(test_gen_hot_page_among_cold),
         cmocka_unit_test(test_gen_big_untouched_buffer),
         cmocka_unit_test(test_gen_big_untouched_page_tables),
         cmocka_unit_test(test_gen_freed_pages_given_back),
