@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include "gc.h"
 #include "heap.h"
-#include "markers.h"
 #include "threads.h"
 
 /* Small objects are zeroed inline: a call to memset costs more than the stores. */
@@ -163,7 +162,6 @@ static __attribute__((noinline)) void *small_alloc_slow(struct wb_thread *t, str
     if (t->exiting)
         return exiting_alloc(t, tl, atomic, c);
     while (!tlab_next_word(tl)) {
-        markers_start_wanted();
         pthread_mutex_lock(&H.lock);
         int rc = tlab_refill(tl, atomic, c);
         pthread_mutex_unlock(&H.lock);
@@ -199,9 +197,6 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     }
     size_t np = (n + WB_PAGE_SIZE - 1) >> WB_PAGE_SHIFT;
     size_t extra = (align >> WB_PAGE_SHIFT) - 1;
-    struct wb_thread *me = thread_if_registered();
-    if (me && !me->exiting)
-        markers_start_wanted();
     pthread_mutex_lock(&H.lock);
     gc_maybe_collect();
     size_t pg = take_pages(np + extra);
@@ -233,6 +228,7 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     G.stats.bytes_allocated += np << WB_PAGE_SHIFT;
     young_add(pg);
     gc_will_write(pg, np);
+    struct wb_thread *me = thread_if_registered();
     if (me && me->exiting)
         thread_pin(me, p);                  /* see exiting_alloc */
     pthread_mutex_unlock(&H.lock);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "gc.h"
-#include "markers.h"
 #include "arm_policy.h"
 #include "young_size.h"
 #include "heap.h"
@@ -111,7 +110,6 @@ void wb_collect(int kind)
 {
     if (!gc_ready())
         return;
-    markers_start_wanted(); /* those an earlier collection wanted (markers.h) */
     pthread_mutex_lock(&H.lock);
     gc_collect_locked(kind == WB_COLLECT_FULL || kind == WB_COLLECT_GLOBAL ? kind : WB_COLLECT_YOUNG);
     pthread_mutex_unlock(&H.lock);

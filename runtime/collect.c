@@ -329,6 +329,15 @@ void gc_collect_locked(int kind)
 {
     if (G.sw.disabled)
         return;
+    unsigned markers = options_markers(&G.cfg);
+    if (markers_missing(markers)) {
+        /* never under the heap lock (markers.h); a collection may run meanwhile */
+        pthread_mutex_unlock(&H.lock);
+        markers_start(markers);
+        pthread_mutex_lock(&H.lock);
+        if (G.sw.disabled)
+            return;
+    }
     if (G.policy.reattach_due)
         reattach();
     struct wb_thread *me = thread_self();
@@ -337,7 +346,6 @@ void gc_collect_locked(int kind)
     if (gc_start_hook)
         gc_start_hook();
     roots_refresh();
-    markers_want(options_markers(&G.cfg)); /* started by the next allocation (markers.h) */
     uint64_t t0 = gc_now_ns();
     threads_stop_world();
     uint64_t stopped = gc_now_ns() - t0;

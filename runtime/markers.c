@@ -20,9 +20,8 @@ struct helper {
 
 static struct {
     pid_t pid;          /* the process whose helpers these are */
-    unsigned want;      /* workers wanted (markers_want) */
     unsigned started;   /* helpers 1..started exist */
-    pid_t starting;     /* the process of a thread in markers_start_wanted, or 0 */
+    pid_t starting;     /* the process of a thread in markers_start, or 0 */
     int failed;         /* a helper could not be started: do not try again in this process */
     unsigned phase;     /* bumped to start a phase: the helpers wait on it */
     unsigned open;      /* a phase runs: a helper that wakes now may take part */
@@ -65,26 +64,30 @@ static void forget_if_forked(void)
     if (W.pid != pid) {
         W.pid = pid;
         __atomic_store_n(&W.started, 0, __ATOMIC_RELAXED);
-        W.failed = 0;
+        __atomic_store_n(&W.failed, 0, __ATOMIC_RELAXED);
+        OS_ATOMIC_ONLY(&W.started);  /* read by collections while a thread starts helpers */
+        OS_ATOMIC_ONLY(&W.starting);
+        OS_ATOMIC_ONLY(&W.failed);
         OS_ATOMIC_ONLY(&W.phase);
         OS_ATOMIC_ONLY(&W.open);
         OS_ATOMIC_ONLY(&W.inside);
     }
 }
 
-void markers_want(unsigned want)
+bool markers_missing(unsigned want)
 {
-    OS_ATOMIC_ONLY(&W.want); /* read outside any lock by every allocation slow path */
-    OS_ATOMIC_ONLY(&W.started);
-    OS_ATOMIC_ONLY(&W.starting);
-    __atomic_store_n(&W.want, want > MARKERS_MAX ? MARKERS_MAX : want, __ATOMIC_RELAXED);
+    forget_if_forked();
+    if (want > MARKERS_MAX)
+        want = MARKERS_MAX;
+    return __atomic_load_n(&W.started, __ATOMIC_ACQUIRE) + 1 < want && !__atomic_load_n(&W.failed, __ATOMIC_RELAXED);
 }
 
-void markers_start_wanted(void)
+void markers_start(unsigned want)
 {
-    if (__atomic_load_n(&W.started, __ATOMIC_RELAXED) + 1 >= __atomic_load_n(&W.want, __ATOMIC_RELAXED))
-        return;
-    /* One thread at a time; a forked child takes over from a thread of its parent's. */
+    if (want > MARKERS_MAX)
+        want = MARKERS_MAX;
+    /* One thread at a time (collections may overlap here, the heap lock being released); a
+     * forked child takes over from a thread of its parent's. */
     pid_t me = getpid(), cur = 0;
     if (!__atomic_compare_exchange_n(&W.starting, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED) &&
         (cur == me || !__atomic_compare_exchange_n(&W.starting, &cur, me, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
@@ -92,13 +95,13 @@ void markers_start_wanted(void)
     OS_HAPPENS_AFTER(&W.starting);
     forget_if_forked();
     gc_inside++; /* pthread_create may allocate: not from the collector's heap (the preload) */
-    for (unsigned n; (n = W.started) + 1 < W.want && !W.failed;) {
+    for (unsigned n; (n = W.started) + 1 < want && !__atomic_load_n(&W.failed, __ATOMIC_RELAXED);) {
         struct helper *h = &W.helpers[n + 1];
         pthread_t tid;
         h->idx = n + 1;
         h->seen = __atomic_load_n(&W.phase, __ATOMIC_ACQUIRE);
         if (os_thread_spawn(&tid, helper_main, h) != 0)
-            W.failed = 1; /* marking goes on with the workers there are */
+            __atomic_store_n(&W.failed, 1, __ATOMIC_RELAXED); /* marking goes on with those there are */
         else
             __atomic_store_n(&W.started, n + 1, __ATOMIC_RELEASE); /* a collection may count it now */
     }

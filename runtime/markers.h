@@ -2,16 +2,17 @@
 #ifndef WBRT_MARKERS_H
 #define WBRT_MARKERS_H
 
-/* Records that want workers (the caller and helpers) are wanted; starts none.  Any
- * context. */
-void markers_want(unsigned want);
-/* Starts the helpers wanted and missing.  pthread_create takes glibc locks (the stack
- * list's, the loader's TLS lock) that another thread may hold while it waits in free()
- * or malloc() for H.lock, or while stopped: so the caller holds no lock of wbrt's, the
- * world runs, and it is an allocation or an explicit collection (free() runs under the
- * stack list's lock in glibc's thread clean-up).  Costs a load when none is missing; a
- * forked child, which has none, starts its own after its first collection. */
-void markers_start_wanted(void);
+#include <stdbool.h>
+
+/* Whether helpers are missing for want workers (the caller and helpers).  Cheap. */
+bool markers_missing(unsigned want);
+/* Starts helper threads until want workers exist.  pthread_create takes glibc locks (the
+ * stack list's, the loader's TLS lock) that another thread may hold while it waits for
+ * H.lock in free() (glibc's pthread_join frees a dead thread's TLS under the stack list's
+ * lock) or while stopped: so the caller holds no lock of wbrt's and the world runs.  A
+ * caller that finds another thread starting them returns at once; a forked child, which
+ * has none, starts its own. */
+void markers_start(unsigned want);
 /* Workers available for a phase, at most want: worker 0 is the caller.  Starts none. */
 unsigned markers_ready(unsigned want);
 /* Runs fn(0, ctx) on the caller, and fn(i, ctx) on the helpers i < n (n from
