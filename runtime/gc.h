@@ -19,6 +19,8 @@ struct gc_switches {
     size_t heap_target;    /* GC_expand_hp: the heap may fill to this before collecting */
     unsigned free_space_divisor;
     bool dont_expand;      /* GC_set_dont_expand: collect rather than grow the heap */
+    bool is_malloc;        /* the process's malloc (the preload): glibc frees into it under
+                              its own locks (collect.c, starting marker threads) */
 };
 
 /* Policy state: what the collector counts to decide when and how to collect. */

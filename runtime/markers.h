@@ -9,9 +9,9 @@ bool markers_missing(unsigned want);
 /* Starts helper threads until want workers exist.  pthread_create takes glibc locks (the
  * stack list's, the loader's TLS lock) that another thread may hold while it waits for
  * H.lock in free() (glibc's pthread_join frees a dead thread's TLS under the stack list's
- * lock) or while stopped: so the caller holds no lock of wbrt's and the world runs.  A
- * caller that finds another thread starting them returns at once; a forked child, which
- * has none, starts its own. */
+ * lock) or while stopped: so the world runs, and where wbrt is the process's malloc the
+ * caller holds no lock of wbrt's.  A caller that finds another thread starting them
+ * returns at once; a forked child, which has none, starts its own. */
 void markers_start(unsigned want);
 /* Workers available for a phase, at most want: worker 0 is the caller.  Starts none. */
 unsigned markers_ready(unsigned want);

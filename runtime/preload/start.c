@@ -45,6 +45,7 @@ __attribute__((constructor)) static void preload_start(void)
     if (wb_init(NULL) != 0)     /* also refuses a bad WBRT_MODE and the preload's other settings */
         die(wb_last_error());
     preload_mode = G.cfg.preload_mode;
+    G.sw.is_malloc = true;
     char why[200];
     if (preload_mode != PRELOAD_GC)
         G.cfg.young_bytes = SIZE_MAX; /* nothing is reclaimed */
