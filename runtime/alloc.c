@@ -264,25 +264,15 @@ void *alloc_aligned(size_t align, size_t n)
     return large_alloc(want, 0, align > WB_PAGE_SIZE ? align : WB_PAGE_SIZE);
 }
 
-/* A slot at a time, as small_alloc: out, the caller's, keeps each object from the
+/* A slot at a time through small_alloc: out, the caller's, keeps each object from the
  * collection a refill may start. */
 size_t alloc_many(size_t n, int atomic, void **out, size_t max)
 {
     if (!gc_ready())
         return 0;
-    int c = size_class(n ? n : 1);
-    struct wb_thread *t = thread_self();
-    if (!t)
-        return 0;
-    struct tlab *tl = &t->tlab[atomic][c];
     size_t got = 0;
-    while (got < max) {
-        void *p = __builtin_expect(tl->cur != 0, 1) ? tlab_take(tl, class_size[c], !atomic)
-                                                    : small_alloc_slow(t, tl, atomic, c);
-        if (!p)
-            break;
+    for (void *p; got < max && (p = small_alloc(n ? n : 1, atomic));)
         out[got++] = p;
-    }
     return got;
 }
 
