@@ -133,6 +133,15 @@ void wb_remove_roots(void *lo, void *hi)
     pthread_mutex_unlock(&H.lock);
 }
 
+void wb_exclude_roots(void *lo, void *hi)
+{
+    if (!gc_ready())
+        return;
+    pthread_mutex_lock(&H.lock);
+    roots_exclude((uintptr_t)lo, (uintptr_t)hi);
+    pthread_mutex_unlock(&H.lock);
+}
+
 void gc_prepare_kernel_write(const void *p, size_t n)
 {
     if (G.initialised && n != 0)

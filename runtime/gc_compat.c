@@ -248,6 +248,7 @@ GC_oom_func GC_get_oom_fn(void) { return oom_fn; }
 void GC_add_roots(void *low, void *high_plus_1) { wb_add_roots(low, high_plus_1); }
 void GC_remove_roots(void *low, void *high_plus_1) { wb_remove_roots(low, high_plus_1); }
 void GC_clear_roots(void) { wb_remove_roots(NULL, (void *)UINTPTR_MAX); }
+void GC_exclude_static_roots(void *start, void *finish) { wb_exclude_roots(start, finish); }
 
 /* wbrt returns the pages of freed runs to the kernel after every collection. */
 void GC_gcollect_and_unmap(void) { GC_gcollect(); }

@@ -17,7 +17,7 @@ struct ranges {
     size_t n, cap;
 };
 
-static struct ranges segments, registered;
+static struct ranges segments, registered, excluded;
 void (*roots_client_hook)(void);
 static bool data_segments = true; /* off: bdwgc's GC_no_dls */
 
@@ -38,19 +38,6 @@ static int reserve(struct ranges *a, size_t cap)
     a->r = r;
     a->cap = cap;
     return 0;
-}
-
-void roots_refresh(void)
-{
-    size_t n;
-    if (!data_segments) {
-        segments.n = 0;
-        return;
-    }
-    while ((n = os_writable_segments(segments.r, segments.cap)) > segments.cap)
-        if (reserve(&segments, n * 2) != 0)
-            break;
-    segments.n = n < segments.cap ? n : segments.cap;
 }
 
 static void push(struct ranges *a, uintptr_t lo, uintptr_t hi)
@@ -117,13 +104,13 @@ void roots_add(uintptr_t lo, uintptr_t hi)
         push(&registered, lo, hi);
 }
 
-/* Ranges inside [lo, hi) are dropped; ranges that overlap it are trimmed to what
+/* Ranges of a inside [lo, hi) are dropped; ranges that overlap it are trimmed to what
  * lies outside. */
-void roots_remove(uintptr_t lo, uintptr_t hi)
+static void cut(struct ranges *a, uintptr_t lo, uintptr_t hi)
 {
-    size_t n = registered.n;
+    size_t n = a->n;
     for (size_t i = 0; i < n; i++) {
-        struct os_range *r = &registered.r[i];
+        struct os_range *r = &a->r[i];
         if (r->hi <= lo || r->lo >= hi)
             continue;
         struct os_range below = { r->lo, lo }, above = { hi, r->hi };
@@ -134,14 +121,37 @@ void roots_remove(uintptr_t lo, uintptr_t hi)
             if (r->lo == r->hi)
                 *r = above;
             else
-                roots_add(above.lo, above.hi);
+                push(a, above.lo, above.hi);
         }
     }
     size_t keep = 0;
-    for (size_t i = 0; i < registered.n; i++)
-        if (registered.r[i].lo < registered.r[i].hi)
-            registered.r[keep++] = registered.r[i];
-    registered.n = keep;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->r[i].lo < a->r[i].hi)
+            a->r[keep++] = a->r[i];
+    a->n = keep;
+}
+
+void roots_remove(uintptr_t lo, uintptr_t hi) { cut(&registered, lo, hi); }
+
+void roots_exclude(uintptr_t lo, uintptr_t hi)
+{
+    if (lo < hi)
+        push(&excluded, lo, hi);
+}
+
+void roots_refresh(void)
+{
+    size_t n;
+    if (!data_segments) {
+        segments.n = 0;
+        return;
+    }
+    while ((n = os_writable_segments(segments.r, segments.cap)) > segments.cap)
+        if (reserve(&segments, n * 2) != 0)
+            break;
+    segments.n = n < segments.cap ? n : segments.cap;
+    for (size_t i = 0; i < excluded.n; i++)
+        cut(&segments, excluded.r[i].lo, excluded.r[i].hi);
 }
 
 /* Calls fn for every root range (stack: a thread's stack or start argument) until it

@@ -28,5 +28,7 @@ extern void (*roots_client_hook)(void);
 /* H.lock held. */
 void roots_add(uintptr_t lo, uintptr_t hi);
 void roots_remove(uintptr_t lo, uintptr_t hi);
+/* The segments' words in [lo, hi) are no roots from the next collection on. */
+void roots_exclude(uintptr_t lo, uintptr_t hi);
 
 #endif

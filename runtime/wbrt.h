@@ -62,6 +62,10 @@ WB_API int wb_perm_set_root(int i, void *p);
 
 WB_API void wb_add_roots(void *lo, void *hi);
 WB_API void wb_remove_roots(void *lo, void *hi);
+/* The words of the program's and its libraries' globals in [lo, hi) are no roots from the
+ * next collection on: for global memory that never holds heap pointers (bdwgc's
+ * GC_exclude_static_roots).  Registered ranges and stacks are unaffected. */
+WB_API void wb_exclude_roots(void *lo, void *hi);
 
 /* Make [p, p+n) safe for a kernel write (read(2), recv(2), io_uring, ...) under barriers
  * that protect pages (mprotect): without it such a call may fail with EFAULT.  The range

@@ -129,6 +129,29 @@ static void test_registered_roots(void **state)
     free(block);
 }
 
+/* Three globals in a row: excluding the middle one's words leaves its neighbours roots. */
+static struct { void *before, *excluded[4], *after; } g_exclude;
+
+static void test_excluded_roots(void **state)
+{
+    wbt_hidden kept[2], dropped;
+
+    (void)state;
+    kept[0] = wbt_store_new(NULL, &g_exclude.before, 128, 21);
+    dropped = wbt_store_new(NULL, &g_exclude.excluded[2], 128, 22);
+    kept[1] = wbt_store_new(NULL, &g_exclude.after, 128, 23);
+    collect_all();
+    wbt_assert_live(dropped, 128, 22);
+    wb_exclude_roots(g_exclude.excluded, g_exclude.excluded + 4);
+    collect_all();
+    wbt_assert_reclaimed(&dropped, 1);
+    wbt_assert_live(kept[0], 128, 21);
+    wbt_assert_live(kept[1], 128, 23);
+    g_exclude.before = g_exclude.after = NULL;
+    collect_all();
+    wbt_assert_reclaimed(kept, 2);
+}
+
 static char *volatile g_interior;   /* volatile: only ever written, yet a root */
 
 static __attribute__((noinline)) wbt_hidden keep_by_interior(size_t n, size_t offset, uint64_t seed)
@@ -579,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_register_root),
         cmocka_unit_test(test_global_roots),
         cmocka_unit_test(test_registered_roots),
+        cmocka_unit_test(test_excluded_roots),
         cmocka_unit_test(test_interior_pointers),
         cmocka_unit_test(test_heap_chains),
         cmocka_unit_test(test_big_pointer_arrays),

@@ -156,6 +156,8 @@ WBRT_GC_API void GC_add_roots(void *low, void *high_plus_1);
 WBRT_GC_API void GC_remove_roots(void *low, void *high_plus_1);
 /* Removes every range GC_add_roots added. */
 WBRT_GC_API void GC_clear_roots(void);
+/* The globals' words in [start, finish) are no roots (memory that holds no heap pointer). */
+WBRT_GC_API void GC_exclude_static_roots(void *start, void *finish);
 /* Non-zero if p lies in a page of the collected heap (an object or not). */
 WBRT_GC_API int GC_is_heap_ptr(const void *p);
 
