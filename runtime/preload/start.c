@@ -39,6 +39,12 @@ static void die(const char *msg)
 __attribute__((constructor)) static void preload_start(void)
 {
     gc_inside++;
+    /* glibc's allocator sets itself up at its first call, without a lock, and binds the
+     * caller to its main arena, which counts one thread.  wbrt's own calls into glibc go
+     * there (pthread_getattr_np in every new thread): two new threads making the first
+     * call at once were both bound with one count, and glibc aborted at the second's exit
+     * ("a->attached_threads > 0").  Make that first call here, before any thread. */
+    __libc_free(__libc_malloc(1));
     preload_libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     roots_scan_mappings();
     fork_preload_child = forked_child;
