@@ -371,7 +371,16 @@ static void free_object(size_t pg, uintptr_t p)
         __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
         return;
     }
-    pthread_mutex_lock(&H.lock);
+    /* As the process's malloc, glibc frees into us holding locks of its own (the thread
+     * stack list's, in pthread_join) that a collecting thread holding the heap lock may
+     * wait for (pthread_create): there a busy heap lock leaves the block to the
+     * collection, which frees it if nothing points to it. */
+    if (G.sw.is_malloc) {
+        if (pthread_mutex_trylock(&H.lock) != 0)
+            return;
+    } else {
+        pthread_mutex_lock(&H.lock);
+    }
     if (!bit_test(H.alloc_bits, g)) {
         /* freed by another thread meanwhile */
     } else if (pi->flags & PF_PERM) {

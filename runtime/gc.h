@@ -20,7 +20,8 @@ struct gc_switches {
     unsigned free_space_divisor;
     bool dont_expand;      /* GC_set_dont_expand: collect rather than grow the heap */
     bool is_malloc;        /* the process's malloc (the preload): glibc frees into it under
-                              its own locks (collect.c, starting marker threads) */
+                              its own locks (collect.c, starting marker threads; alloc.c,
+                              free_object) */
 };
 
 /* Policy state: what the collector counts to decide when and how to collect. */
