@@ -5,7 +5,8 @@
  * part that grows with it (tracing and sweeping the young objects).  While the fixed part
  * is more than half the cost, doubling the young size halves how often it is paid; once
  * it is under an eighth, the pauses are the young generation's own, and halving it
- * shortens them.  The share is smoothed over collections: one may be preempted.
+ * shortens them.  The parts are the collecting thread's CPU time (wall time counted
+ * preemptions), and the share is smoothed over collections.
  * It also grows while most of what is allocated survives its first young collection:
  * such a collection frees little, so collecting less often keeps hardly more garbage,
  * and each one pays the fixed part again (mt_mutator, whose lists all live: its 64 MiB
