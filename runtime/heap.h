@@ -137,6 +137,13 @@ static inline uintptr_t alloc_word_set_owned(uint64_t *w, uint64_t bit, uintptr_
     __asm__ volatile("orq %2, %1" : "+r"(obj), "+m"(*w) : "r"(bit) : "cc");
     return obj;
 }
+/* The owner's OR of several slots' bits into alloc word w: each slot must already be
+ * where the collector looks (the "memory" clobber keeps the caller's stores of them
+ * before the OR), as one slot's in alloc_word_set_owned. */
+static inline void alloc_word_set_many_owned(uint64_t *w, uint64_t bits)
+{
+    __asm__ volatile("orq %1, %0" : "+m"(*w) : "r"(bits) : "cc", "memory");
+}
 /* obj as a register's value the compiler cannot compute again from anything else: an
  * object allocated under H.lock stays held where the collector looks once the lock is
  * dropped (as in alloc_word_set_owned). */

@@ -1,4 +1,5 @@
-/* Threads: lists built concurrently while other threads collect; results handed back
+/* Threads: lists built concurrently (half of them of GC_malloc_many's objects, as Nix
+ * takes its values) while other threads collect; results handed back
  * through pthread_join; registration answers.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #define GC_THREADS
@@ -20,6 +21,19 @@ struct result {
     int stack_base_found;
 };
 
+/* A node: odd threads take theirs from a GC_malloc_many list, *many (a collection
+ * another thread starts may stop this one while it takes a list). */
+static struct node *new_node(long id, void **many)
+{
+    if (id % 2 == 0)
+        return GC_MALLOC(sizeof(struct node));
+    if (!*many)
+        *many = GC_malloc_many(sizeof(struct node));
+    struct node *n = *many;
+    *many = GC_NEXT(n);
+    return n;
+}
+
 static void *worker(void *arg)
 {
     long id = (long)(intptr_t)arg;
@@ -29,8 +43,9 @@ static void *worker(void *arg)
     r->registered_again = GC_register_my_thread(&sb);
     for (long round = 0; round < 4; round++) {
         struct node *list = NULL;
+        void *many = NULL;
         for (long i = 0; i < NODES; i++) {
-            struct node *n = GC_MALLOC(sizeof *n);
+            struct node *n = new_node(id, &many);
             n->value = id * NODES + i;
             n->next = list;
             list = n;
