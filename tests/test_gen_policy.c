@@ -297,6 +297,33 @@ static void test_gen_freed_pages_given_back(void **state)
     assert_true(back - before < FREED_KIB / 4);
 }
 
+/* A run taken again once given back, but for its first pages, used since and freed: only
+ * those are zeroed by hand (they must read as zero), the rest is left to read as zero
+ * without being populated.  Zeroing the whole run committed it all again. */
+enum { USED_KIB = 1024 };
+
+static void test_gen_reused_run_zeroed_where_used(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    fill_and_drop();
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);               /* frees it */
+    wb_collect(WB_COLLECT_YOUNG);               /* gives it back */
+    char *used = wb_malloc((size_t)USED_KIB << 10);  /* the run's first pages (first fit) */
+    assert_non_null(used);
+    memset(used, 0x5a, (size_t)USED_KIB << 10);
+    wb_free(used);                               /* free, still committed */
+    long before = (long)wbt_status_kib("VmRSS");
+    char *big = wb_malloc((size_t)(FREED_MIB / 2) << 20);
+    long after = (long)wbt_status_kib("VmRSS");
+    print_message("%s: VmRSS %ld KiB before the reused run, %ld after\n", wb_barrier_name(), before, after);
+    assert_ptr_equal(big, used);                 /* the same pages, else this tests nothing */
+    for (size_t i = 0; i < (size_t)USED_KIB << 10; i++)
+        assert_int_equal(big[i], 0);
+    assert_true(after - before < FREED_KIB / 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_gen_big_untouched_buffer),
         cmocka_unit_test(test_gen_big_untouched_page_tables),
         cmocka_unit_test(test_gen_freed_pages_given_back),
+        cmocka_unit_test(test_gen_reused_run_zeroed_where_used),
     };
 
     wbt_init();
