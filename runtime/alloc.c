@@ -238,7 +238,8 @@ static void *large_alloc(size_t n, int atomic, size_t align)
             heap_free_run(pg + lead + np, extra - lead, G.policy.gc_no);
         pg += lead;
     }
-    bool zero = heap_run_is_zero(pg, np);
+    struct used_runs used;
+    heap_used_runs(pg, np, &used);
     uint16_t flags = PF_USED | (atomic ? PF_ATOMIC : 0);
     H.pages[pg] = (struct page_info){ .kind = PK_LARGE, .flags = flags, .aux = (uint32_t)np };
     for (size_t i = 1; i < np; i++)
@@ -257,8 +258,8 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     if (me && me->exiting)
         thread_pin(me, p);                  /* see exiting_alloc */
     pthread_mutex_unlock(&H.lock);
-    if (!zero && !atomic)
-        memset((void *)p, 0, np << WB_PAGE_SHIFT);
+    if (!atomic)
+        heap_zero_runs(&used);
     return (void *)p;
 }
 
@@ -473,14 +474,15 @@ static bool large_resize(size_t pg, size_t n)
     size_t want = (n + WB_PAGE_SIZE - 1) >> WB_PAGE_SHIFT;
     pthread_mutex_lock(&H.lock);
     size_t np = pi->aux, add = want > np ? want - np : 0;
-    bool ok = true, zero = true;
+    bool ok = true;
+    struct used_runs used = { 0 };
     if (pi->flags & PF_PERM) {
         ok = want <= np;                    /* perm pages are never given back or added to */
     } else if (want < np) {
         heap_free_run(pg + want, np - want, G.policy.gc_no);
         pi->aux = (uint32_t)want;
     } else if (add && (ok = heap_take_run_at(pg + np, add))) {
-        zero = heap_run_is_zero(pg + np, add);
+        heap_used_runs(pg + np, add, &used);
         for (size_t i = pg + np; i < pg + want; i++)
             H.pages[i] = (struct page_info){ .kind = PK_TAIL, .flags = pi->flags & (PF_USED | PF_ATOMIC),
                                              .aux = (uint32_t)pg };
@@ -492,8 +494,8 @@ static bool large_resize(size_t pg, size_t n)
     pthread_mutex_unlock(&H.lock);
     /* the grown part is zero, like a new object's (no stale word a conservative scan
      * would take for a pointer) */
-    if (ok && add && !zero && !(pi->flags & PF_ATOMIC))
-        memset((void *)page_addr(pg + np), 0, add << WB_PAGE_SHIFT);
+    if (!(pi->flags & PF_ATOMIC))
+        heap_zero_runs(&used);
     return ok;
 }
 

@@ -55,11 +55,22 @@ static uint64_t reprotect_ns(void *p, size_t len)
     return gc_cpu_ns() - t0;
 }
 
+/* Of PROBE_PAGES timings (sorted in place): resists a preemption in the middle. */
+static uint64_t median(uint64_t *t)
+{
+    for (size_t i = 1; i < PROBE_PAGES; i++)        /* insertion sort of 8 */
+        for (size_t j = i; j > 0 && t[j] < t[j - 1]; j--) {
+            uint64_t x = t[j];
+            t[j] = t[j - 1], t[j - 1] = x;
+        }
+    return t[PROBE_PAGES / 2];
+}
+
 /* A first write to each of PROBE_PAGES armed pages at the end of the reservation (never
- * handed out yet: the caller checks): the fault's median, which resists a preemption in the middle;
- * and, as a first guess of the re-protection's cost, protecting the written pages again
- * less doing so with none written (the calls' own cost).  Leaves them as they were:
- * unarmed, not dirty, decommitted. */
+ * handed out yet: the caller checks): the fault's median; as a first guess of the
+ * re-protection's cost, protecting the written pages again less doing so with none written
+ * (the calls' own cost); and one call's own cost, from opening and arming one page at a
+ * time (median).  Leaves them as they were: unarmed, not dirty, decommitted. */
 static void measure_fault(void)
 {
     size_t pg = H.npages - PROBE_PAGES, len = PROBE_PAGES << WB_PAGE_SHIFT;
@@ -74,16 +85,18 @@ static void measure_fault(void)
         p[i << WB_PAGE_SHIFT] = 2;
         t[i] = gc_now_ns() - t0;
     }
-    uint64_t written = reprotect_ns((void *)p, len);
+    uint64_t written = reprotect_ns((void *)p, len), calls[PROBE_PAGES];
+    for (size_t i = 0; i < PROBE_PAGES; i++) {      /* each page protected: open it, arm it again */
+        uint64_t t0 = gc_cpu_ns();
+        G.barrier->disarm((void *)(p + (i << WB_PAGE_SHIFT)), WB_PAGE_SIZE);
+        G.barrier->arm((void *)(p + (i << WB_PAGE_SHIFT)), WB_PAGE_SIZE);
+        calls[i] = (gc_cpu_ns() - t0) / 2;
+    }
     G.barrier->disarm((void *)p, len);
     dirty_map_clear_range(&H.dirty, pg, PROBE_PAGES);
     os_decommit((void *)p, len);
-    for (size_t i = 1; i < PROBE_PAGES; i++)        /* insertion sort of 8 */
-        for (size_t j = i; j > 0 && t[j] < t[j - 1]; j--) {
-            uint64_t x = t[j];
-            t[j] = t[j - 1], t[j - 1] = x;
-        }
-    G.stats.fault_cost_ns = t[PROBE_PAGES / 2];
+    G.stats.fault_cost_ns = median(t);
+    G.stats.call_cost_ns = median(calls);
     G.stats.reprotect_cost_ns = written > clean ? (written - clean) / PROBE_PAGES : 0;
 }
 
@@ -151,15 +164,21 @@ static void observe(struct page_heat *h, bool again)
 }
 
 /* Keeping a page that was just written again writable pays if p x (fault + re-protection)
- * > (1 - p) x scan, p (per 1000) the chance that it is written at once again: from its
- * outcomes (it has one at least) and PRIOR outcomes at the program's share. */
-static bool keep_hot(const struct page_heat *h)
+ * > (1 - p) x scan + call / run, p (per 1000) the chance that it is written at once again:
+ * from its outcomes (it has one at least) and PRIOR outcomes at the program's share.  The
+ * harvest protected it again: opening it is a call, shared by the `run` dirty pages around
+ * it, and paid again at each collection while it stays hot among protected pages (the
+ * harvest's scan over a short gap protects it again, or the gap splits the scan in two
+ * calls).  In hot_old, 300 calls a collection opened such pages one by one, each dearer
+ * than the fault it saved. */
+static bool keep_hot(const struct page_heat *h, size_t run)
 {
     if (G.cfg.arm != ARM_BY_COST)
         return G.cfg.arm == ARM_HOT;
     unsigned n = 31u - (unsigned)__builtin_clz(h->seen), hits = (unsigned)__builtin_popcount(h->seen) - 1;
     uint64_t p = (1000 * hits + PRIOR * G.stats.rewrite_permille) / (n + PRIOR);
-    return p * (G.stats.fault_cost_ns + G.stats.reprotect_cost_ns) > (1000 - p) * G.stats.scan_cost_ns;
+    return p * (G.stats.fault_cost_ns + G.stats.reprotect_cost_ns) >
+           (1000 - p) * G.stats.scan_cost_ns + 1000 * G.stats.call_cost_ns / run;
 }
 
 static enum arm_choice arm(struct page_heat *h)
@@ -169,7 +188,7 @@ static enum arm_choice arm(struct page_heat *h)
     return ARM_PROTECT;
 }
 
-enum arm_choice policy_decide(size_t pg, bool young)
+enum arm_choice policy_decide(size_t pg, bool young, size_t run)
 {
     if (!page_has_old(pg))
         return ARM_SKIP;
@@ -194,7 +213,7 @@ enum arm_choice policy_decide(size_t pg, bool young)
     h->flags &= (uint8_t)~REWRITTEN;
     if (h->armed_at)
         observe(h, again);
-    if (again && keep_hot(h)) {
+    if (again && keep_hot(h, run)) {
         if (h->level < LEVEL_MAX)
             h->level++;
         h->wait = (uint8_t)(1u << h->level);

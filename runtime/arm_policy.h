@@ -33,9 +33,9 @@ uint64_t policy_clock(void);
 void policy_harvested(uint64_t ns, size_t written);
 /* Young collection, after its root scan: scanning `pages` old pages took ns (CPU time). */
 void policy_scanned(uint64_t ns, size_t pages);
-/* After the sweep: what to do with page pg (young: a dirty page at a young collection;
- * else any page at a full one). */
-enum arm_choice policy_decide(size_t pg, bool young);
+/* After the sweep: what to do with page pg (young: a dirty page at a young collection, one
+ * of `run` consecutive ones; else any page at a full one). */
+enum arm_choice policy_decide(size_t pg, bool young, size_t run);
 /* policy_decide for a page the kernel has no data for (never written, or given back): it
  * cannot be hot, so nothing is learned or recorded (the same answer for each page of a
  * large object). */

@@ -97,23 +97,38 @@ static bool page_points_young(size_t pg)
     return old_page_young_slot(pg, NULL, NULL) != 0;
 }
 
-/* The pages from pg that one look covers: to the end of its large object (pg + 1 for
- * another page), all of them when every page is looked at, else while they are dirty. */
-static size_t span_end(size_t pg, bool all)
+/* The first page after pg, below end, that is not dirty (end if none). */
+static size_t dirty_end(size_t pg, size_t end)
 {
-    size_t end = large_end(pg);
-    if (all)
-        return end;
     size_t e = pg + 1;
     while (e < end && dirty_map_test(&H.dirty, e))
         e++;
     return e;
 }
 
+/* The pages from pg that one look covers: to the end of its large object (pg + 1 for
+ * another page), all of them when every page is looked at, else while they are dirty. */
+static size_t span_end(size_t pg, bool all)
+{
+    size_t end = large_end(pg);
+    return all ? end : dirty_end(pg, end);
+}
+
 struct arming {
     struct run arm, open;
     bool young;
+    size_t run_pg, run_end;     /* young: the run of dirty pages being decided */
 };
+
+/* How many dirty pages lie in pg's run: those a call opening pg may open too. */
+static size_t dirty_run(struct arming *a, size_t pg)
+{
+    if (!a->young)
+        return 1;
+    if (pg >= a->run_end)
+        a->run_pg = pg, a->run_end = dirty_end(pg, H.top);
+    return a->run_end - a->run_pg;
+}
 
 /* Page pg as choice c says; untouched: it holds no data (reads as zero). */
 static void arm_page(struct arming *a, size_t pg, enum arm_choice c, bool tracked, bool untouched)
@@ -134,7 +149,8 @@ static void arm_part(void *ctx, size_t pg, size_t end, bool populated)
 {
     struct arming *a = ctx;
     for (size_t i = pg; i < end; i++)
-        arm_page(a, i, populated ? policy_decide(i, a->young) : policy_decide_untouched(i), true, !populated);
+        arm_page(a, i, populated ? policy_decide(i, a->young, dirty_run(a, i)) : policy_decide_untouched(i), true,
+                 !populated);
 }
 
 /* After the sweep, as the policy decides: arm the pages whose old objects are worth
@@ -155,7 +171,7 @@ static void arm_pages(bool young)
         if (end - pg > 1)
             span_parts(pg, end, arm_part, &a);
         else
-            arm_page(&a, pg, tracked ? policy_decide(pg, young) : ARM_SKIP, tracked, false);
+            arm_page(&a, pg, tracked ? policy_decide(pg, young, dirty_run(&a, pg)) : ARM_SKIP, tracked, false);
         pg = end - 1;
     }
     run_flush(&a.arm);
@@ -391,14 +407,14 @@ void gc_collect_locked(int kind)
     G.stats.old_bytes = G.policy.old_bytes;
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: %s collection %llu: %.3f ms (stop %.3f ms, trace %.3f ms), live %zu KiB, old %zu KiB, dirty pages %llu, "
-                "scanned %llu, hot %llu (fault %.2f us, re-protect %.2f us, page scan %.2f us, rewritten %.1f%%), young size %zu KiB "
+                "scanned %llu, hot %llu (fault %.2f us, re-protect %.2f us, page scan %.2f us, call %.2f us, rewritten %.1f%%), young size %zu KiB "
                 "(fixed cost %.1f%%)\n",
                 global ? "global" : full ? "full" : "young", (unsigned long long)G.policy.gc_no, pause / 1e6, stopped / 1e6,
                 mark_ns / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.policy.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
                 (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3, G.stats.reprotect_cost_ns / 1e3,
-                G.stats.scan_cost_ns / 1e3, G.stats.rewrite_permille / 10.0, young_size_budget() >> 10,
+                G.stats.scan_cost_ns / 1e3, G.stats.call_cost_ns / 1e3, G.stats.rewrite_permille / 10.0, young_size_budget() >> 10,
                 G.stats.fixed_permille / 10.0);
 }
 

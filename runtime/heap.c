@@ -291,12 +291,24 @@ void heap_freed_runs(uint64_t gc_no, void (*fn)(size_t pg, size_t n))
     free_used_runs(freed_by, (uint32_t)gc_no, fn);
 }
 
-bool heap_run_is_zero(size_t pg, size_t n)
+void heap_used_runs(size_t pg, size_t n, struct used_runs *u)
 {
-    for (size_t i = pg; i < pg + n; i++)
-        if (H.pages[i].flags & PF_USED)
-            return false;
-    return true;
+    u->n = 0;
+    for (size_t i = pg; i < pg + n; i++) {
+        if (!(H.pages[i].flags & PF_USED))
+            continue;
+        struct page_span *last = u->n ? &u->r[u->n - 1] : NULL;
+        if (last && (last->pg + last->n == i || u->n == USED_RUNS_MAX))
+            last->n = i + 1 - last->pg;         /* adjacent, or no room: stretched */
+        else
+            u->r[u->n++] = (struct page_span){ i, 1 };
+    }
+}
+
+void heap_zero_runs(const struct used_runs *u)
+{
+    for (size_t i = 0; i < u->n; i++)
+        memset((void *)page_addr(u->r[i].pg), 0, u->r[i].n << WB_PAGE_SHIFT);
 }
 
 static uint32_t *list_head(const struct page_info *pi)

@@ -216,7 +216,21 @@ void heap_free_run(size_t pg, size_t n, uint64_t gc_no); /* decommitted later */
 void heap_decommit_pending(uint64_t gc_no);
 /* Calls fn for the runs of still-committed pages that collection gc_no freed. */
 void heap_freed_runs(uint64_t gc_no, void (*fn)(size_t pg, size_t n));
-bool heap_run_is_zero(size_t pg, size_t n);
+/* The pages of a run just taken that may hold data (PF_USED: not given back since they were
+ * used), to be zeroed by hand; the others read as zero already, and zeroing them would
+ * populate them.  Found before the run's page_info is rewritten, zeroed after H.lock is
+ * released.  Past USED_RUNS_MAX runs the last is stretched over the rest (zeroing a page
+ * that reads as zero is only wasteful). */
+#define USED_RUNS_MAX 8
+struct page_span {
+    size_t pg, n;
+};
+struct used_runs {
+    size_t n;
+    struct page_span r[USED_RUNS_MAX];
+};
+void heap_used_runs(size_t pg, size_t n, struct used_runs *u);
+void heap_zero_runs(const struct used_runs *u);
 
 /* Free-slot lists (H.lock held). */
 void partial_push(size_t pg);

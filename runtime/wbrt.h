@@ -109,6 +109,8 @@ struct wb_stats {
                                      depend on the young size: harvest, roots, dirty old pages, faults */
     uint64_t reprotect_cost_ns;   /* protecting a written page again: measured at the first collection, then the
                                      young collections' harvest, CPU time per page reported (smoothed) */
+    uint64_t call_cost_ns;        /* one call that protects or opens pages, its own cost whatever their number:
+                                     measured at the first collection (CPU time; 0: not yet, or no policy) */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

@@ -115,44 +115,82 @@ static void test_gen_hot_page_cools(void **state)
         assert_true(st.barrier_faults > faults);
 }
 
-/* A page written at every cycle turns hot by its own outcomes while the pages armed with
- * it (fresh old objects, never written again) keep the program's share small: judged by
- * that share alone (1 page in 65 rewritten) it stayed armed and faulted at every cycle.
- * Its p reaches 3/4 within HISTORY armings, so it must turn hot wherever a fault and its
- * re-protection cost more than a page scan. */
+/* Pages [first, first + n) of the table written at every cycle, among cold_objs fresh old
+ * objects a cycle (armed, never written again): the most pages kept hot at once.  In a
+ * fresh process with WBRT_TENURE_AGE=0. */
 enum { COLD_OBJS = 256, COLD_SIZE = 1024, OWN_CYCLES = 16 };
 
 /* Not static: stores into an array never read would be dropped, and its objects freed. */
 void *cold[OWN_CYCLES][COLD_OBJS];
 
-static void test_gen_hot_page_among_cold(void **state)
+static uint64_t most_hot_writing(int first, int n, int cold_objs, struct wb_stats *st)
 {
-    wbt_hidden young[1];
-    struct wb_stats st;
+    wbt_hidden young[TABLE_PAGES];
     uint64_t most_hot = 0;
 
-    (void)state;
-    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
     make_old_table();
     for (int c = 0; c < OWN_CYCLES; c++) {
-        for (int i = 0; i < COLD_OBJS; i++) {
+        for (int i = 0; i < cold_objs; i++) {
             cold[c][i] = wb_malloc(COLD_SIZE);
             assert_non_null(cold[c][i]);
         }
-        young[0] = wbt_store_new(wbt_reveal(table), slot_of(0), YOUNG, 1000 * (uint64_t)c);
-        st = young_collection();
-        assert_kept(young, 1, 1000 * (uint64_t)c);
-        if (st.hot_pages_last > most_hot)
-            most_hot = st.hot_pages_last;
+        for (int i = 0; i < n; i++)
+            young[i] = wbt_store_new(wbt_reveal(table), slot_of(first + i), YOUNG, 1000 * (uint64_t)c + (uint64_t)i);
+        *st = young_collection();
+        for (int i = 0; i < n; i++) {
+            wbt_assert_live(young[i], YOUNG, 1000 * (uint64_t)c + (uint64_t)i);
+            assert_ptr_equal(*slot_of(first + i), wbt_reveal(young[i]));
+        }
+        if (st->hot_pages_last > most_hot)
+            most_hot = st->hot_pages_last;
     }
-    print_message("%s: fault %llu ns, re-protect %llu ns, page scan %llu ns, program's share %llu permille, "
-                  "most hot pages %llu\n", wb_barrier_name(), (unsigned long long)st.fault_cost_ns,
-                  (unsigned long long)st.reprotect_cost_ns, (unsigned long long)st.scan_cost_ns,
-                  (unsigned long long)st.rewrite_permille, (unsigned long long)most_hot);
+    print_message("%s: fault %llu ns, re-protect %llu ns, page scan %llu ns, call %llu ns, program's share %llu "
+                  "permille, most hot pages %llu\n", wb_barrier_name(), (unsigned long long)st->fault_cost_ns,
+                  (unsigned long long)st->reprotect_cost_ns, (unsigned long long)st->scan_cost_ns,
+                  (unsigned long long)st->call_cost_ns, (unsigned long long)st->rewrite_permille,
+                  (unsigned long long)most_hot);
+    return most_hot;
+}
+
+/* A page written at every cycle turns hot by its own outcomes while the pages armed with
+ * it (fresh old objects, never written again) keep the program's share small: judged by
+ * that share alone (1 page in 65 rewritten) it stayed armed and faulted at every cycle.
+ * Its p reaches 3/4 within HISTORY armings, so it must turn hot wherever a fault and its
+ * re-protection cost more than a page scan and the call that opens it (alone: its
+ * neighbours, the table's other pages, are clean), and never where that call, paid at each
+ * collection (the harvest's scan over the neighbours protects the page again), costs more
+ * than the faults it saves. */
+static void test_gen_hot_page_among_cold(void **state)
+{
+    struct wb_stats st;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    uint64_t most_hot = most_hot_writing(TABLE_PAGES / 2, 1, COLD_OBJS, &st);
+    uint64_t fault = st.fault_cost_ns + st.reprotect_cost_ns;
     if (!st.fault_cost_ns)
         assert_int_equal(most_hot, 0);   /* no policy (none, a software barrier): never hot */
-    else if (st.fault_cost_ns + st.reprotect_cost_ns > st.scan_cost_ns)
+    else if (fault > st.scan_cost_ns + 2 * st.call_cost_ns)
         assert_true(most_hot >= 1);
+    else if (st.rewrite_permille <= 500 && 7 * fault <= st.scan_cost_ns + 8 * st.call_cost_ns)
+        assert_int_equal(most_hot, 0);   /* p < 7/8 (the share under a half): not worth the call */
+}
+
+/* The whole table written at every cycle, and little else: its pages are opened by one
+ * call, which each of them pays a sixteenth of.  Their p reaches 15/16 at once (the program's
+ * share is as high), so they turn hot wherever a fault costs more than an eighth of a
+ * scan and of a call, even where a lone page stays armed (test_gen_hot_page_among_cold). */
+static void test_gen_hot_run_among_cold(void **state)
+{
+    struct wb_stats st;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    uint64_t most_hot = most_hot_writing(0, TABLE_PAGES, 0, &st);
+    if (!st.fault_cost_ns)
+        assert_int_equal(most_hot, 0);
+    else if (st.fault_cost_ns + st.reprotect_cost_ns > (st.scan_cost_ns + st.call_cost_ns) / 8)
+        assert_true(most_hot >= TABLE_PAGES);
 }
 
 /* Committing the buffer would cost 2 GiB; what describes it costs 8 bytes a page (4 MiB
@@ -259,14 +297,43 @@ static void test_gen_freed_pages_given_back(void **state)
     assert_true(back - before < FREED_KIB / 4);
 }
 
+/* A run taken again once given back, but for its first pages, used since and freed: only
+ * those are zeroed by hand (they must read as zero), the rest is left to read as zero
+ * without being populated.  Zeroing the whole run committed it all again. */
+enum { USED_KIB = 1024 };
+
+static void test_gen_reused_run_zeroed_where_used(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    fill_and_drop();
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);               /* frees it */
+    wb_collect(WB_COLLECT_YOUNG);               /* gives it back */
+    char *used = wb_malloc((size_t)USED_KIB << 10);  /* the run's first pages (first fit) */
+    assert_non_null(used);
+    memset(used, 0x5a, (size_t)USED_KIB << 10);
+    wb_free(used);                               /* free, still committed */
+    long before = (long)wbt_status_kib("VmRSS");
+    char *big = wb_malloc((size_t)(FREED_MIB / 2) << 20);
+    long after = (long)wbt_status_kib("VmRSS");
+    print_message("%s: VmRSS %ld KiB before the reused run, %ld after\n", wb_barrier_name(), before, after);
+    assert_ptr_equal(big, used);                 /* the same pages, else this tests nothing */
+    for (size_t i = 0; i < (size_t)USED_KIB << 10; i++)
+        assert_int_equal(big[i], 0);
+    assert_true(after - before < FREED_KIB / 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen_hot_page_cools),
         cmocka_unit_test(test_gen_hot_page_among_cold),
+        cmocka_unit_test(test_gen_hot_run_among_cold),
         cmocka_unit_test(test_gen_big_untouched_buffer),
         cmocka_unit_test(test_gen_big_untouched_page_tables),
         cmocka_unit_test(test_gen_freed_pages_given_back),
+        cmocka_unit_test(test_gen_reused_run_zeroed_where_used),
     };
 
     wbt_init();

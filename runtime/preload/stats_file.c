@@ -24,6 +24,8 @@ void preload_stats_forked(void)
     G.stats.old_bytes = keep.old_bytes;
     G.stats.fault_cost_ns = keep.fault_cost_ns;     /* measurements, not counts */
     G.stats.scan_cost_ns = keep.scan_cost_ns;
+    G.stats.reprotect_cost_ns = keep.reprotect_cost_ns;
+    G.stats.call_cost_ns = keep.call_cost_ns;
     faults_before_fork = G.barrier ? G.barrier->faults() : 0;
 }
 
@@ -47,7 +49,8 @@ void preload_write_stats(void)
                      "\"young_collections\": %llu, \"full_collections\": %llu, \"pause_ms_total\": %.3f, "
                      "\"pause_ms_max\": %.3f, \"dirty_pages\": %llu, \"barrier_faults\": %llu, "
                      "\"peak_heap_bytes\": %llu, \"bytes_allocated\": %llu, \"pages_scanned\": %llu, "
-                     "\"hot_pages\": %llu, \"fault_cost_ns\": %llu, \"scan_cost_ns\": %llu",
+                     "\"hot_pages\": %llu, \"fault_cost_ns\": %llu, \"scan_cost_ns\": %llu, "
+                     "\"reprotect_cost_ns\": %llu, \"call_cost_ns\": %llu",
                      (int)getpid(), program_invocation_short_name, mode_names[preload_mode],
                      wb_barrier_name(), (unsigned long long)s.young_collections,
                      (unsigned long long)s.full_collections, s.pause_ns_total / 1e6, s.pause_ns_max / 1e6,
@@ -55,7 +58,8 @@ void preload_write_stats(void)
                      (unsigned long long)(s.barrier_faults - faults_before_fork),
                      (unsigned long long)s.peak_heap_bytes, (unsigned long long)s.bytes_allocated,
                      (unsigned long long)s.pages_scanned_total, (unsigned long long)s.hot_pages_total,
-                     (unsigned long long)s.fault_cost_ns, (unsigned long long)s.scan_cost_ns);
+                     (unsigned long long)s.fault_cost_ns, (unsigned long long)s.scan_cost_ns,
+                     (unsigned long long)s.reprotect_cost_ns, (unsigned long long)s.call_cost_ns);
     if (n > 0 && preload_mode == PRELOAD_STATS)
         n += dirty_intervals_json(line + n, sizeof line - (size_t)n - 2);
     if (n > 0 && (size_t)n < sizeof line - 2)
