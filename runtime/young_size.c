@@ -1,5 +1,6 @@
 /* The young generation's size, adapted at each young collection within
- * [WBRT_YOUNG_BYTES, YOUNG_GROWTH_MAX x WBRT_YOUNG_BYTES].  A young collection costs a part
+ * [least, YOUNG_GROWTH_MAX x least], least being WBRT_YOUNG_BYTES or, where less than that
+ * is live, the live bytes (at least a quarter of it).  A young collection costs a part
  * that does not depend on the young size (harvest, roots, the old pages written, and the
  * faults the mutator took on armed pages, counted at the cost measured at the first collection) and a
  * part that grows with it (tracing and sweeping the young objects).  While the fixed part
@@ -29,11 +30,12 @@
  * measures too little to choose the tenure age from. */
 #define SAMPLE_DIVISOR 4
 
-/* Where little is live, the young generation is most of the heap: it stays within
- * LIVE_MULTIPLE times the live bytes (binary_trees: 2 MiB live, peak RSS 23 MiB against
- * bdwgc's 18 with 16 MiB young), down to a SMALL_DIVISOR-th of WBRT_YOUNG_BYTES; the
- * first young collection, the live size unknown, comes after a START_DIVISOR-th. */
-#define LIVE_MULTIPLE 1
+/* Where little is live, the young generation is most of the heap: its least size is the
+ * live bytes (binary_trees: 2 MiB live, peak RSS 23 MiB against bdwgc's 18 with 16 MiB
+ * young), but no less than a SMALL_DIVISOR-th of WBRT_YOUNG_BYTES, and it grows to
+ * YOUNG_GROWTH_MAX times that least, not WBRT_YOUNG_BYTES (the fixed share, timed by the
+ * clock, passes one half on a loaded machine: gcbench grew to 64 MiB young, 77 MiB RSS).
+ * The first young collection, the live size unknown, comes after a START_DIVISOR-th. */
 #define SMALL_DIVISOR 4
 #define START_DIVISOR 2
 
@@ -57,15 +59,14 @@ static unsigned permille(size_t part, size_t whole)
     return (unsigned)(1000 * (part < whole ? part : whole) / whole);
 }
 
-/* The least young size: WBRT_YOUNG_BYTES, or where little is live, LIVE_MULTIPLE times
- * the live bytes, but no less than a SMALL_DIVISOR-th of it.  Live as the last full
- * collection found, if any: the old generation has grown since by objects that may have
- * died (mt_trees' replaced subtrees), and a young size following it grew with its garbage. */
+/* The least young size.  Live as the last full collection found, if any: the old
+ * generation has grown since by objects that may have died (mt_trees' replaced subtrees),
+ * and a young size following it grew with its garbage. */
 static size_t young_size_least(void)
 {
     size_t floor = G.cfg.young_bytes;
     size_t live = G.stats.full_collections ? G.policy.old_after_full : G.stats.live_bytes;
-    size_t least = live < floor / LIVE_MULTIPLE ? live * LIVE_MULTIPLE : floor;
+    size_t least = live < floor ? live : floor;
     return least > floor / SMALL_DIVISOR ? least : floor / SMALL_DIVISOR;
 }
 
@@ -93,9 +94,9 @@ void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written, size
         kept_survival = kept_survival * 7 / 8;
     if (allocated >= floor / SAMPLE_DIVISOR)
         last_survival = permille(reachable, allocated + carried);
-    if ((G.stats.fixed_permille > GROW_PERMILLE || surviving) && now < floor * YOUNG_GROWTH_MAX)
+    if ((G.stats.fixed_permille > GROW_PERMILLE || surviving) && now < least * YOUNG_GROWTH_MAX)
         now *= 2;
     else if (G.stats.fixed_permille < SHRINK_PERMILLE && !surviving && now > least)
         now /= 2;
-    G.stats.young_bytes = now < least ? least : now > floor * YOUNG_GROWTH_MAX ? floor * YOUNG_GROWTH_MAX : now;
+    G.stats.young_bytes = now < least ? least : now > least * YOUNG_GROWTH_MAX ? least * YOUNG_GROWTH_MAX : now;
 }

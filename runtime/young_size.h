@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The bounds: from WBRT_YOUNG_BYTES up to this many times it. */
+/* The bounds: from the least size (WBRT_YOUNG_BYTES, or the live bytes where fewer, down to
+ * a quarter of it) up to this many times it. */
 #define YOUNG_GROWTH_MAX 4
 
 /* Bytes to allocate before the next young collection. */

@@ -2,14 +2,16 @@
  * fixed part (here the roots: a big root range with no pointer in it) dominates, and
  * returns to WBRT_YOUNG_BYTES once the collections cost what the young objects do (here
  * tracing a list of young survivors that a high tenure age keeps young); it never leaves
- * [WBRT_YOUNG_BYTES / 4, YOUNG_GROWTH x WBRT_YOUNG_BYTES], and goes under WBRT_YOUNG_BYTES
- * only where less than that is live.  Each phase's share lies well
+ * [WBRT_YOUNG_BYTES / 4, YOUNG_GROWTH x WBRT_YOUNG_BYTES]; where less than WBRT_YOUNG_BYTES
+ * is live, its bounds are the live bytes and YOUNG_GROWTH times them (an old list of more
+ * keeps them at WBRT_YOUNG_BYTES here).  Each phase's share lies well
  * beyond its threshold (measured: 0.67-0.94 against 0.5, then the smoothed share reaches
  * 0.125 within 8-11 collections), and the loops allow 40 for the smoothing to get there.
  * It also grows while most of the allocation survives (promoted at once): there the
  * fixed part is small, so without that rule it would stay at WBRT_YOUNG_BYTES.
  * With the default tenure age (auto), temporaries caught alive by young collections where
- * most objects die stay young one more cycle: they do not pile up in the old generation.
+ * most objects die stay young one more cycle: they do not pile up in the old generation;
+ * and with nothing else live, the young generation stays within WBRT_YOUNG_BYTES.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wbt.h"
 
@@ -19,8 +21,21 @@
 enum { MIB = 1 << 20, FLOOR = 4 * MIB, YOUNG_GROWTH = 4, ROOTS = 64 * MIB, MAX_CYCLES = 40, OBJ = 64,
        SURVIVORS = 8 * MIB / OBJ, LEAST = FLOOR / 4, TEMP = 256 * 1024, TEMP_CYCLES = 30 };
 
-/* A global: the head of the young survivors' list is a root. */
-static void **survivors;
+/* Globals: the heads of the lists are roots. */
+static void **survivors, **kept;
+
+/* A list of `bytes` from *head, made old by a full collection: more than WBRT_YOUNG_BYTES
+ * live, so that the young size is bounded by it (a smaller live heap lowers the bounds). */
+static void keep_old(void ***head, size_t bytes)
+{
+    for (size_t i = 0; i < bytes / OBJ; i++) {
+        void **n = wb_malloc(OBJ);
+        assert_non_null(n);
+        n[0] = *head;
+        *head = n;
+    }
+    wb_collect(WB_COLLECT_FULL);
+}
 
 static struct wb_stats stats(void)
 {
@@ -43,6 +58,7 @@ static void test_gen_young_size_adapts(void **state)
 {
     (void)state;
     WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=4M", "WBRT_TENURE_AGE=100");
+    keep_old(&kept, FLOOR + MIB);
     /* Written all over, so that its pages exist and are read; no heap pointer in it. */
     char *roots = malloc(ROOTS);
     assert_non_null(roots);
@@ -128,6 +144,7 @@ static void test_gen_young_size_temporaries_stay_young(void **state)
                   (unsigned long long)st.young_bytes >> 10);
     assert_int_equal(st.full_collections, 0);
     assert_true(st.old_bytes <= 2 * TEMP);
+    assert_true(st.young_bytes <= FLOOR);
 }
 
 int main(void)
