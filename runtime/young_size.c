@@ -33,8 +33,8 @@
 /* Where little is live, the young generation is most of the heap: its least size is the
  * live bytes (binary_trees: 2 MiB live, peak RSS 23 MiB against bdwgc's 18 with 16 MiB
  * young), but no less than a SMALL_DIVISOR-th of WBRT_YOUNG_BYTES, and it grows to
- * YOUNG_GROWTH_MAX times that least, not WBRT_YOUNG_BYTES (the fixed share, timed by the
- * clock, passes one half on a loaded machine: gcbench grew to 64 MiB young, 77 MiB RSS).
+ * YOUNG_GROWTH_MAX times that least, not WBRT_YOUNG_BYTES (when the fixed share, timed in
+ * wall time then, passed one half on a loaded machine, gcbench's grew to 64 MiB: 77 MiB RSS).
  * The first young collection, the live size unknown, comes after a START_DIVISOR-th. */
 #define SMALL_DIVISOR 4
 #define START_DIVISOR 2
