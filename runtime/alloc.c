@@ -123,7 +123,7 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
         struct page_info *pi = &H.pages[pg];
         zero = !(pi->flags & PF_USED);
         *pi = (struct page_info){ .kind = PK_SMALL, .sclass = (uint8_t)c,
-                                  .flags = PF_USED | (atomic ? PF_ATOMIC : 0) };
+                                  .flags = PF_USED | (atomic ? PF_ATOMIC : 0) | (pi->flags & PF_AGED) };
     }
     gc_will_write(pg, 1);
     if (!zero && !atomic && page_objects(pg) == 0) {
@@ -136,8 +136,7 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     tl->zero = zero;
     /* The free slots, a word at a time.  Their old bits go now, not per object: an old
      * object freed by the program leaves its old bit, which would make a new object
-     * there look old to the next young collection.  Likewise ages (kept only with
-     * WBRT_TENURE_AGE). */
+     * there look old to the next young collection.  Likewise ages (where there may be any). */
     const uint64_t *a = page_words(H.alloc_bits, pg);
     uint64_t *o = page_words(H.old_bits, pg);
     size_t size = class_size[c], free_slots = 0;
@@ -146,7 +145,7 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
         tl->free[k] = f;
         o[k] &= ~f;
         free_slots += bits_count(f);
-        if (H.age)
+        if (H.pages[pg].flags & PF_AGED)
             for (; f; f &= f - 1)
                 H.age[pg * GRANS_PER_PAGE + (size_t)k * 64 + (size_t)__builtin_ctzll(f)] = 0;
     }
@@ -241,13 +240,14 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     struct used_runs used;
     heap_used_runs(pg, np, &used);
     uint16_t flags = PF_USED | (atomic ? PF_ATOMIC : 0);
-    H.pages[pg] = (struct page_info){ .kind = PK_LARGE, .flags = flags, .aux = (uint32_t)np };
-    for (size_t i = 1; i < np; i++)
-        H.pages[pg + i] = (struct page_info){ .kind = PK_TAIL, .flags = flags, .aux = (uint32_t)pg };
+    for (size_t i = 0; i < np; i++)
+        H.pages[pg + i] = (struct page_info){ .kind = i ? PK_TAIL : PK_LARGE,
+                                              .flags = flags | (H.pages[pg + i].flags & PF_AGED),
+                                              .aux = i ? (uint32_t)pg : (uint32_t)np };
     uintptr_t p = obj_in_register(page_addr(pg));
     size_t g = gran_of(p);
     bit_clear(H.old_bits, g);
-    if (H.age)
+    if (H.pages[pg].flags & PF_AGED)
         H.age[g] = 0;
     bit_set(H.alloc_bits, g);
     G.policy.alloc_since += np << WB_PAGE_SHIFT;
@@ -385,7 +385,7 @@ static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_
     uint64_t bit = (uint64_t)1 << (g % 64);
     /* no old bit or age on a slot a young object will take (see tlab_refill) */
     bit_clear_owned(H.old_bits, g);
-    if (H.age)
+    if (pi->flags & PF_AGED)
         H.age[g] = 0;
     if (tl->zero && !(pi->flags & PF_ATOMIC))  /* tlab_take trusts a fresh page's slots to be zero */
         memset((void *)p, 0, class_size[pi->sclass]);
@@ -484,7 +484,8 @@ static bool large_resize(size_t pg, size_t n)
     } else if (add && (ok = heap_take_run_at(pg + np, add))) {
         heap_used_runs(pg + np, add, &used);
         for (size_t i = pg + np; i < pg + want; i++)
-            H.pages[i] = (struct page_info){ .kind = PK_TAIL, .flags = pi->flags & (PF_USED | PF_ATOMIC),
+            H.pages[i] = (struct page_info){ .kind = PK_TAIL,
+                                             .flags = (pi->flags & (PF_USED | PF_ATOMIC)) | (H.pages[i].flags & PF_AGED),
                                              .aux = (uint32_t)pg };
         pi->aux = (uint32_t)want;
         G.policy.alloc_since += add << WB_PAGE_SHIFT;

@@ -57,7 +57,7 @@ static int init_locked(const struct wb_options *opt)
     }
     G.barrier = b;
     /* (A heap left by an attempt that failed later on is reused.) */
-    if ((!H.base && heap_init(G.cfg.heap_max, G.cfg.tenure_age > 0, why, sizeof why) != 0) ||
+    if ((!H.base && heap_init(G.cfg.heap_max, G.cfg.tenure_age != 0, why, sizeof why) != 0) ||
         (G.cfg.verify && verify_init(why, sizeof why) != 0) ||
         b->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why, sizeof why) != 0 ||
         threads_init(why, sizeof why) != 0) {

@@ -118,6 +118,7 @@ struct arming {
     struct run arm, open;
     bool young;
     size_t run_pg, run_end;     /* young: the run of dirty pages being decided */
+    int tenure;     /* the young collection's tenure age: young survivors remain where > 0 */
 };
 
 /* How many dirty pages lie in pg's run: those a call opening pg may open too. */
@@ -139,7 +140,7 @@ static void arm_page(struct arming *a, size_t pg, enum arm_choice c, bool tracke
         run_add(&a->open, pg);
     if (c == ARM_KEEP)
         dirty_map_set(&H.dirty, pg);
-    else if (a->young && !(G.cfg.tenure_age > 0 && !untouched && page_points_young(pg)))
+    else if (a->young && !(a->tenure > 0 && !untouched && page_points_young(pg)))
         dirty_map_clear_range(&H.dirty, pg, 1);
 }
 
@@ -159,9 +160,9 @@ static void arm_part(void *ctx, size_t pg, size_t end, bool populated)
  * A young collection looks at the dirty pages only (the others are armed and clean
  * still) and leaves in the map only the kept pages and, with tenuring, those whose old
  * objects still point at young survivors; a full one looks at every page, the map clear. */
-static void arm_pages(bool young)
+static void arm_pages(bool young, int tenure)
 {
-    struct arming a = {.arm = {.fn = arm_run}, .open = {.fn = unprotect_run}, .young = young};
+    struct arming a = {.arm = {.fn = arm_run}, .open = {.fn = unprotect_run}, .young = young, .tenure = tenure};
     size_t first = own_first_page();      /* perm pages are not the barrier's */
     G.stats.hot_pages_last = 0;
     for (size_t pg = young ? dirty_map_next(&H.dirty, 1, H.top) : first; pg < H.top;
@@ -191,6 +192,8 @@ static void young_cycle(uintptr_t sp)
     /* The young size weighs the parts in the collecting thread's CPU time: in wall time a
      * preemption in either part moved it (test_gen_young_size failed on a loaded machine). */
     uint64_t t_fixed = gc_cpu_ns(), written = G.stats.barrier_pages_total, t_harvest = policy_clock();
+    int tenure = young_size_tenure();
+    size_t carried = G.stats.live_bytes - G.policy.old_bytes;   /* the survivors kept young last time */
     harvest();
     policy_harvested(policy_clock() - t_harvest, G.stats.barrier_pages_total - written);
     perm_note_written(&H.dirty);
@@ -214,7 +217,7 @@ static void young_cycle(uintptr_t sp)
     if (G.cfg.verify)
         verify_note_scanned();
     G.stats.remembered_last =
-        G.barrier->remembered ? remembered_scan(G.cfg.verify, G.cfg.tenure_age > 0) : 0;
+        G.barrier->remembered ? remembered_scan(G.cfg.verify, tenure > 0) : 0;
     t0 = gc_now_ns();
     mark_finish();
     mark_ns = gc_now_ns() - t0;
@@ -237,7 +240,7 @@ static void young_cycle(uintptr_t sp)
         dirty_map_set_range(&H.dirty, pg, H.pages[pg].kind == PK_LARGE ? H.pages[pg].aux : 1);
     }
     struct sweep_result r;
-    sweep(true, false, G.cfg.tenure_age, G.cfg.verify, G.policy.gc_no, &r);
+    sweep(true, false, tenure, G.cfg.verify, G.policy.gc_no, &r);
     heap_freed_runs(G.policy.gc_no, disarm_run);
     G.stats.dirty_pages_last = dirty;
     G.stats.dirty_pages_total += dirty;
@@ -245,9 +248,9 @@ static void young_cycle(uintptr_t sp)
     G.stats.pages_scanned_total += scanned;
     G.policy.old_bytes += r.promoted_bytes;
     G.stats.live_bytes = G.policy.old_bytes + r.young_bytes;
-    arm_pages(true);
+    arm_pages(true, tenure);
     young_size_adapt(fixed, gc_cpu_ns() - t_fixed - verified, G.stats.barrier_pages_total - written,
-                     r.promoted_bytes, G.policy.alloc_since);
+                     r.promoted_bytes, G.policy.alloc_since, carried, r.live_bytes);
     G.stats.young_collections++;
 }
 
@@ -291,7 +294,7 @@ static void full_cycle(uintptr_t sp, bool global)
      * barrier saw: its faults would be pure cost.  Leaving that mode makes every old page
      * written for the next young collection (gc_set_full_only). */
     if (!G.sw.full_only)
-        arm_pages(false);
+        arm_pages(false, 0);
     G.policy.full_due = false;
     G.stats.full_collections++;
 }

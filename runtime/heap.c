@@ -236,7 +236,7 @@ void heap_free_run(size_t pg, size_t n, uint64_t gc_no)
     for (size_t i = pg; i < pg + n; i++) {
         struct page_info *pi = &H.pages[i];
         pi->kind = PK_FREE;
-        pi->flags &= PF_USED;
+        pi->flags &= PF_USED | PF_AGED;
         pi->aux = (uint32_t)gc_no;
         bit_set(H.free_pages, i);
     }

@@ -29,6 +29,9 @@ enum page_flag {
     PF_USED = 16,    /* committed and possibly non-zero (free pages: not yet decommitted) */
     PF_PERM = 32,    /* mapped from a heap image: never allocated into, freed or decommitted */
     PF_DESCR = 64,   /* some objects here have a descriptor (describe.h): not scanned whole */
+    PF_AGED = 128,   /* some granule here may have a non-zero age: kept through frees and
+                        reuse, so that only such pages' ages are reset (the age table stays
+                        untouched, uncommitted, where no survivor was ever kept young) */
 };
 
 struct page_info {
@@ -60,7 +63,7 @@ struct heap {
     uint8_t *armed_copy;  /* per page, its content when last armed, at its offset from base */
     uint64_t *armed_at;   /* per page, the collection that last armed it */
     uint64_t *stale_bits; /* per granule, young objects a word older than them points at */
-    uint8_t *age;         /* per granule, only when tenure_age > 0 */
+    uint8_t *age;         /* per granule, unless WBRT_TENURE_AGE=0; see PF_AGED */
     uint64_t *free_pages; /* one bit per page */
     uint64_t *young_map;  /* one bit per page that may hold young objects (tails of large
                              objects included), rebuilt for each young collection: small

@@ -179,8 +179,12 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
         c->heap_growth = (unsigned)v;
         return 0;
     case V_TENURE_AGE:
-        if (value_int(var, s, 0, MAX_TENURE, &v, why, whylen))
-            return -1;
+        if (strcmp(s, "auto") == 0) {
+            c->tenure_age = TENURE_AUTO;
+            return 0;
+        }
+        if (parse_int(s, 0, MAX_TENURE, &v) != 0)
+            return bad(why, whylen, var, s, "auto or an integer from 0 to 100");
         c->tenure_age = (int)v;
         return 0;
     case V_VERIFY:
@@ -307,6 +311,7 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         .young_bytes = (size_t)16 << 20,
         .full_min_bytes = (size_t)8 << 20,
         .heap_growth = 100,
+        .tenure_age = TENURE_AUTO,
         .barrier = "auto",
         .mark_stack_max = (size_t)16 << 20,
         .stop_signal = SIGPWR,

@@ -17,12 +17,15 @@ enum arm_mode { ARM_BY_COST, ARM_ALWAYS, ARM_HOT };
  * leak: report the unreachable ones at exit; stats: count the pages written). */
 enum preload_mode { PRELOAD_GC, PRELOAD_LEAK, PRELOAD_STATS };
 
+/* WBRT_TENURE_AGE=auto, the default. */
+#define TENURE_AUTO (-1)
+
 struct wbrt_config {
     size_t heap_max;
     size_t young_bytes;
     size_t full_min_bytes;
     unsigned heap_growth;
-    int tenure_age;
+    int tenure_age;            /* WBRT_TENURE_AGE; TENURE_AUTO: chosen per collection (young_size.c) */
     char barrier[32];
     int verify;
     int verbose;

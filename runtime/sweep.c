@@ -46,6 +46,8 @@ static void sweep_small(size_t pg, bool young, int tenure_age, bool record_freed
         r->promoted_bytes += bits_count(promote) * size;
         r->young_bytes += bits_count(live & ~promote) * size;
     }
+    if (still_young)
+        H.pages[pg].flags |= PF_AGED;
     page_settle(pg, gc_no);
     if (H.pages[pg].kind == PK_SMALL && (still_young || (H.pages[pg].flags & PF_OWNED)))
         young_add(pg);
@@ -72,6 +74,7 @@ static void sweep_large(size_t pg, bool young, int tenure_age, bool record_freed
     r->live_bytes += size;
     if (young && tenure_age > 0 && ++H.age[g] <= tenure_age) {
         r->young_bytes += size;
+        H.pages[pg].flags |= PF_AGED;
         young_add(pg);
         return;
     }

@@ -20,7 +20,7 @@ struct wb_options {
     size_t young_bytes;      /* WBRT_YOUNG_BYTES: young allocation between young collections (default 16 MiB) */
     size_t full_min_bytes;   /* WBRT_FULL_MIN: old-generation growth that always allows a full collection (default 8 MiB) */
     unsigned heap_growth;    /* WBRT_HEAP_GROWTH: old-generation growth, in % of the live bytes, that triggers a full collection (default 100) */
-    int tenure_age;          /* WBRT_TENURE_AGE: young collections an object survives before it is old (default 0: promote at once); -1 forces 0 */
+    int tenure_age;          /* WBRT_TENURE_AGE: young collections an object survives before it is old (default 0: auto, 0 or 1 per collection from the survival); -1 forces 0 */
     const char *barrier;     /* WBRT_BARRIER: auto|uffd-async|mprotect|none (default auto) */
     int verify;              /* WBRT_VERIFY: 1 checks barrier soundness and reachability at every collection */
     int verbose;             /* WBRT_VERBOSE: 1 prints backend choice and collections on stderr */
