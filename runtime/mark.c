@@ -3,7 +3,8 @@
  * mmap'd and bounded; when one is full an object is marked but not pushed, and
  * mark_finish rescans marked objects until no push was dropped, so deep structures
  * never recurse on the C stack.
- * Roots are marked by the collecting thread; mark_finish traces from them with
+ * Roots are marked by the collecting thread, or pushed by it for the workers to scan
+ * (the dirty old pages of a young collection); mark_finish traces from them with
  * WBRT_MARKERS workers (markers.c), each on a stack of its own, handing the bottom of
  * its stack to a shared pool while another worker is idle, and splitting big objects
  * into chunks that can be handed on.  With several workers mark bits are set with an
@@ -21,11 +22,13 @@
 #include "gc.h"
 #include "heap.h"
 #include "markers.h"
+#include "page_scan.h"
 #include "page_state.h"
 #include "race_annotations.h"
 #include "vm.h"
 
-/* An object to scan, [lo, hi); bit 0 of lo set: a described object (objects are aligned). */
+/* An object to scan, [lo, hi); bit 0 of lo set: a described object, bit 1: the old objects
+ * of page lo (a root: mark_old_page_later) (objects are aligned). */
 struct range { uintptr_t lo, hi; };
 
 struct mark_stack {
@@ -259,6 +262,43 @@ static void object_on(struct mark_stack *s, uintptr_t obj, uintptr_t hi, bool pa
 
 void mark_object(uintptr_t obj, uintptr_t hi) { object_on(my_stack, obj, hi, M.par); }
 
+/* A root entry for whichever worker takes it.  Never dropped, unlike a child: overflow
+ * recovery finds marked objects again, not roots; false when the stack cannot take it. */
+static bool push_root(uintptr_t lo, uintptr_t hi)
+{
+    struct mark_stack *s = my_stack;
+    if (s->n == s->cap && !grow(s, s->n + 1))
+        return false;
+    s->v[s->n++] = (struct range){ lo, hi };
+    return true;
+}
+
+/* In CHUNK pieces: the pool hands out whole entries from the bottom of a stack. */
+void mark_range_later(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t e; lo < hi; lo = e) {
+        e = hi - lo > CHUNK ? lo + CHUNK : hi;
+        if (!push_root(lo, e)) {
+            range_on(my_stack, lo, hi, M.par);
+            return;
+        }
+    }
+}
+
+void mark_object_later(uintptr_t obj, uintptr_t hi)
+{
+    if (!(H.pages[page_of(obj)].flags & PF_DESCR))
+        mark_range_later(obj, hi);
+    else if (!push_root(obj | 1, hi))
+        describe_scan(obj, hi);
+}
+
+void mark_old_page_later(size_t pg)
+{
+    if (!push_root(page_addr(pg) | 2, page_addr(pg + 1)))
+        scan_old_page(pg);
+}
+
 /* A popped entry: a big plain one is scanned a chunk at a time (the rest pushed back
  * first, for another worker to take); a dropped push of the rest is an overflow like any
  * other.  Not when the rest would fill a stack at its limit (WBRT_MARK_STACK_MAX): every
@@ -266,8 +306,11 @@ void mark_object(uintptr_t obj, uintptr_t hi) { object_on(my_stack, obj, hi, M.p
  * the heap per object (test_fault_pressure: 30x the marking time of a whole scan). */
 static inline __attribute__((always_inline)) void scan_entry(struct mark_stack *s, struct range r, bool par)
 {
-    if (__builtin_expect(r.lo & 1, 0)) {
-        describe_scan(r.lo - 1, r.hi);
+    if (__builtin_expect(r.lo & 3, 0)) {
+        if (r.lo & 1)
+            describe_scan(r.lo - 1, r.hi);
+        else
+            scan_old_page(page_of(r.lo));
         return;
     }
     if (r.hi - r.lo > CHUNK && r.hi - r.lo < OS_PAGE_STATE_MIN && s->n + 1 < M.max) {
@@ -396,7 +439,7 @@ static inline __attribute__((always_inline)) void work(struct mark_stack *s, boo
             while (s->n > 0 || n > 0) {
                 for (; n < AHEAD && s->n > 0; n++) {
                     struct range r = pop(s);
-                    __builtin_prefetch((const void *)(r.lo & ~(uintptr_t)1));
+                    __builtin_prefetch((const void *)(r.lo & ~(uintptr_t)3));
                     ahead[(first + n) % AHEAD] = r;
                 }
                 struct range r = ahead[first];

@@ -19,6 +19,12 @@ void mark_stack_range(uintptr_t lo, uintptr_t hi);
 /* The words [obj, hi) of the object starting at obj, as its descriptor says if it has
  * one (describe.h), else all of them. */
 void mark_object(uintptr_t obj, uintptr_t hi);
+/* Roots that the workers of mark_finish scan, sharing them as they share their work: the
+ * collecting thread only pushes them (a range in pieces; an old page's old objects as
+ * scan_old_page finds them).  Memory that stays as it is until then (the stopped heap). */
+void mark_range_later(uintptr_t lo, uintptr_t hi);
+void mark_object_later(uintptr_t obj, uintptr_t hi);
+void mark_old_page_later(size_t pg);
 
 /* Interior pointers from the heap and the data segments (on by default).  Off: a word
  * keeps an object only if it points at its start or at a registered displacement

@@ -55,6 +55,7 @@ bool scan_old_page(size_t pg)
 struct span_scan {
     void (*each)(size_t pg);
     size_t pages;
+    bool later;
 };
 
 static void scan_part(void *ctx, size_t pg, size_t end, bool populated)
@@ -67,18 +68,18 @@ static void scan_part(void *ctx, size_t pg, size_t end, bool populated)
     s->pages += end - pg;
     size_t head = large_head(pg);
     if (H.pages[head].flags & PF_DESCR)
-        mark_object(page_addr(head), page_addr(head + H.pages[head].aux));
+        (s->later ? mark_object_later : mark_object)(page_addr(head), page_addr(head + H.pages[head].aux));
     else
-        mark_range(page_addr(pg), page_addr(end));
+        (s->later ? mark_range_later : mark_range)(page_addr(pg), page_addr(end));
 }
 
-size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg))
+size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg), bool later)
 {
     const struct page_info *pi = &H.pages[pg];
     if (end - pg > 1) {
         if ((pi->flags & PF_ATOMIC) || !page_has_old(pg))
             return 0;   /* nothing to scan, nor learn: such pages are never armed */
-        struct span_scan s = { each, 0 };
+        struct span_scan s = { each, 0, later };
         if (H.pages[large_head(pg)].flags & PF_DESCR)  /* its descriptor covers it whole: once */
             scan_part(&s, pg, end, true);
         else
@@ -88,7 +89,12 @@ size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg))
     size_t n = 0;
     for (size_t i = pg; i < end; i++) {
         each(i);
-        n += scan_old_page(i);
+        if (!later)
+            n += scan_old_page(i);
+        else if (!(H.pages[i].flags & PF_ATOMIC) && page_has_old(i)) {
+            mark_old_page_later(i);
+            n++;
+        }
     }
     return n;
 }

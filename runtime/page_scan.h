@@ -12,8 +12,9 @@
 bool scan_old_page(size_t pg);
 /* scan_old_page for pages [pg, end) (more than one only within a large object), calling
  * each(page) for every page it reads: the pages of a large object the kernel has no data
- * for read as zero and are skipped.  Returns the pages that had old objects. */
-size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg));
+ * for read as zero and are skipped.  Returns the pages that had old objects.  later: only
+ * pushed now, for the workers of mark_finish to scan (mark.h). */
+size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg), bool later);
 /* True if page pg holds (part of) an old live object. */
 bool page_has_old(size_t pg);
 /* Address of the first word on page pg, inside an old live object that is scanned,

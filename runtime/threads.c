@@ -26,6 +26,10 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wb_thread *threads;
 static pthread_key_t exit_key;
 static unsigned acks; /* bumped by each thread that stops: the collector waits on it */
+/* acks once every thread signalled has stopped: only the last one wakes the collector.  A
+ * wake per thread switched to the collector, which found others still running, taking the
+ * CPU they needed to stop (4 mutator threads on 2 cores). */
+static unsigned acks_all;
 static unsigned world_epoch;
 static __thread struct wb_thread *self __attribute__((tls_model("initial-exec")));
 __thread int gc_inside __attribute__((tls_model("initial-exec")));
@@ -212,8 +216,10 @@ static void suspend_handler(int sig, siginfo_t *info, void *uc)
         t->sig_sp = t->sig_hi ? at : 0;
     }
     OS_HAPPENS_BEFORE(&acks);         /* sp, and the stack as it is now */
-    __atomic_add_fetch(&acks, 1, __ATOMIC_RELEASE);
-    os_futex_wake(&acks, 1);
+    /* Either the collector sees this ack, or this sees its target (both sequentially
+     * consistent); an earlier stop's target is below every ack of this one. */
+    if (__atomic_add_fetch(&acks, 1, __ATOMIC_SEQ_CST) == __atomic_load_n(&acks_all, __ATOMIC_SEQ_CST))
+        os_futex_wake(&acks, 1);
     while (__atomic_load_n(&world_epoch, __ATOMIC_ACQUIRE) == epoch)
         os_futex_wait(&world_epoch, epoch);
     OS_HAPPENS_AFTER(&world_epoch);   /* what the collector did while we were stopped */
@@ -313,7 +319,8 @@ void threads_stop_world(void)
         }
         p = &t->next;
     }
-    for (unsigned seen; (seen = __atomic_load_n(&acks, __ATOMIC_ACQUIRE)) - acks0 < n;)
+    __atomic_store_n(&acks_all, acks0 + n, __ATOMIC_SEQ_CST);
+    for (unsigned seen; (seen = __atomic_load_n(&acks, __ATOMIC_SEQ_CST)) - acks0 < n;)
         os_futex_wait(&acks, seen);
     OS_HAPPENS_AFTER(&acks);
 }
