@@ -353,9 +353,14 @@ static bool take(struct mark_stack *s)
             size_t k = (P.pool.n + 1) / 2 < SHARE_MAX ? (P.pool.n + 1) / 2 : SHARE_MAX;
             if (k > s->cap && !grow(s, k))
                 k = s->cap;
-            if (k == 0) { /* out of memory: dropped, as by a full stack */
-                P.pool.n = 0;
-                __atomic_store_n(&M.overflow, true, __ATOMIC_RELAXED);
+            if (k == 0) {
+                /* Out of memory for even one entry: scanned here, its children dropped
+                 * (overflow recovery finds marked objects again; a pooled entry may be
+                 * a dirty old page, a root, which it would not). */
+                struct range r = P.pool.v[--P.pool.n];
+                pthread_mutex_unlock(&P.lock);
+                scan_entry(s, r, true);
+                pthread_mutex_lock(&P.lock);
                 continue;
             }
             P.pool.n -= k;
