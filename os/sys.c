@@ -75,21 +75,19 @@ int os_sigmask(int how, const sigset_t *set, sigset_t *old)
     return syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8) == 0 ? 0 : errno;
 }
 
-/* Where the soft limit is the hard one there is no room above it.  The first time in a
- * process image, a hard limit above LOW_LIMIT gets a soft limit of LOW_LIMIT (the usual
- * default, select's FD_SETSIZE), a smaller one loses RESERVED.  Not hard - RESERVED for a
- * large hard limit: the kernel's table of descriptors reaches the highest open one, and
- * every fork copies it (8 bytes a descriptor: at 19984, 55 us more per fork than at 1024
- * on 6.18, a fifth of bash's extra CPU under the preload).  Later (the program raised its
- * soft limit to the hard one again, and a fork child reopens the barrier's descriptors)
- * the limit is left alone: ours go to hard - RESERVED, or to LOW_LIMIT above ROOM_UP_TO,
- * where a table up to the top would cost forks too much. */
+/* Where the soft limit is the hard one there is no room above it: the preload at start
+ * (os_fd_room) gives a hard limit above LOW_LIMIT a soft limit of LOW_LIMIT (select's
+ * FD_SETSIZE), a smaller one loses RESERVED.  Not hard - RESERVED for a large hard limit:
+ * the kernel's table of descriptors reaches the highest open one, and every fork copies it
+ * (8 bytes a descriptor: at 19984, 55 us more per fork than at 1024 on 6.18, a fifth of
+ * bash's extra CPU under the preload).  Never later: a program that raised its soft limit
+ * to the hard one keeps it, and a descriptor placed then goes to hard - RESERVED, or to
+ * LOW_LIMIT above ROOM_UP_TO, where a table up to the top would cost forks too much. */
 #define RESERVED 16
 #define ROOM_UP_TO 65536
 /* A program that lowered its soft limit may hold (and check) descriptors above it: ours go
  * at least this high where the hard limit allows. */
 #define LOW_LIMIT 1024
-static bool limit_lowered;
 
 int os_prlimit(int resource, const struct rlimit *set, struct rlimit *old)
 {
@@ -142,17 +140,20 @@ int os_fd_kept_from(int from)
     return lowest;
 }
 
+void os_fd_room(void)
+{
+    struct rlimit r;
+    if (nofile(NULL, &r) == 0 && r.rlim_cur == r.rlim_max && r.rlim_max >= 4 * RESERVED) {
+        r.rlim_cur = r.rlim_max > LOW_LIMIT ? LOW_LIMIT : r.rlim_max - RESERVED;
+        nofile(&r, NULL);
+    }
+}
+
 int os_fd_aside(int fd)
 {
     struct rlimit r;
     if (fd < 0 || nofile(NULL, &r) != 0)
         return fd < 0 ? fd : keep(fd);
-    if (r.rlim_cur == r.rlim_max && r.rlim_max >= 4 * RESERVED && !limit_lowered) {
-        struct rlimit lowered = {r.rlim_max > LOW_LIMIT ? LOW_LIMIT : r.rlim_max - RESERVED, r.rlim_max};
-        limit_lowered = true;
-        if (nofile(&lowered, NULL) == 0)
-            r = lowered;
-    }
     int high;
     if (r.rlim_cur < r.rlim_max) {      /* above the soft limit for a moment */
         struct rlimit raised = {r.rlim_max, r.rlim_max};

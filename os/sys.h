@@ -39,11 +39,16 @@ void os_async_signals(sigset_t *set);
  * of ours, and one that walks 0..sysconf(_SC_OPEN_MAX)-1 to find only its own (Python's
  * subprocess tests check all three).  So the descriptor goes to the first free number at
  * or above both the soft RLIMIT_NOFILE and 1024 (the soft limit raised for the dup, then
- * restored), close-on-exec.  A soft limit equal to the hard one is lowered once to make
- * that room: to 1024, or by 16 where the hard limit is 1024 or less; if the limits can't be
- * changed, it goes to 512 or half the limit.  The new descriptor (fd is closed), or fd
- * itself when no other is free; either is listed for os_fd_kept_from until os_fd_close. */
+ * restored), close-on-exec.  Where the soft limit is the hard one (os_fd_room could not
+ * make room, or the program raised it since) it goes to the hard limit minus 16, or to
+ * 1024 above 65536.  The new descriptor (fd is closed), or fd itself when no other is
+ * free; either is listed for os_fd_kept_from until os_fd_close. */
 int os_fd_aside(int fd);
+/* The preload, before the program runs: a soft limit equal to the hard one becomes 1024
+ * (by 16 where the hard limit is 1024 or less), so that wbrt's descriptors have room above
+ * it low in the descriptor table, which every fork copies up to the highest open one.  (A
+ * program linked with wbrt keeps its limits: it may have raised them already.) */
+void os_fd_room(void);
 /* Closes a descriptor of os_fd_aside's (or any, by the system call: never a wrapper). */
 int os_fd_close(int fd);
 /* Takes fd off the list without closing it (something else closes it). */
