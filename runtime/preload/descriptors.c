@@ -24,12 +24,16 @@ PRELOAD_API int close_range(unsigned first, unsigned last, int flags)
 {
     REAL(int, close_range, (unsigned, unsigned, int));
     int k;
-    if (!((unsigned)flags & CLOSE_RANGE_CLOEXEC))
-        for (; first <= last && first <= INT_MAX && (k = os_fd_kept_from((int)first)) >= 0 &&
-               (unsigned)k <= last; first = (unsigned)k + 1)
-            if ((unsigned)k > first && real_close_range(first, (unsigned)k - 1, flags) != 0)
-                return -1;
-    return first <= last ? real_close_range(first, last, flags) : 0;
+    if (first > last || ((unsigned)flags & CLOSE_RANGE_CLOEXEC))   /* the kernel's answer */
+        return real_close_range(first, last, flags);
+    for (; first <= INT_MAX && (k = os_fd_kept_from((int)first)) >= 0 && (unsigned)k <= last;
+         first = (unsigned)k + 1) {
+        if ((unsigned)k > first && real_close_range(first, (unsigned)k - 1, flags) != 0)
+            return -1;
+        if ((unsigned)k == last)
+            return 0;
+    }
+    return real_close_range(first, last, flags);
 }
 
 PRELOAD_API void closefrom(int lowfd)

@@ -159,6 +159,10 @@ static int everything_closed(void)
         printf("FAIL: raising the soft limit: %s\n", strerror(errno));
         return 1;
     }
+    if (close_range(9, 8, 0) == 0 || errno != EINVAL) {     /* passed on to the kernel */
+        printf("FAIL: close_range(9, 8, 0) did not fail with EINVAL\n");
+        return 1;
+    }
     int top = (int)r.rlim_max - 1;
     if (closes_all("closefrom(3)", close_from_3, top, 51) || closes_all("close_range(3, ~0)", close_range_3, top, 61))
         return 1;
