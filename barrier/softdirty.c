@@ -103,7 +103,7 @@ static int open_files(int *pagemap, int *clear_refs, char *why, size_t whylen)
     *clear_refs = clear_refs_open();
     if (*clear_refs < 0) {
         open_failed("clear_refs for writing", errno, why, whylen);
-        close(*pagemap);
+        os_fd_close(*pagemap);
         return -1;
     }
     return 0;
@@ -183,8 +183,8 @@ static int sd_probe(char *why, size_t whylen)
     if (open_files(&pagemap, &clear_refs, why, whylen) < 0)
         return -1;
     int rc = check_flow(pagemap, clear_refs, &scan, why, whylen);
-    close(pagemap);
-    close(clear_refs);
+    os_fd_close(pagemap);
+    os_fd_close(clear_refs);
     return rc;
 }
 
@@ -210,8 +210,8 @@ static void follow_fork(void)
         return;
     sd.forked = 0;
     sd.all_dirty = true;
-    close(sd.pagemap);
-    close(sd.clear_refs);
+    os_fd_close(sd.pagemap);
+    os_fd_close(sd.clear_refs);
     if (open_files(&sd.pagemap, &sd.clear_refs, why, sizeof why) < 0) {
         sd.pagemap = sd.clear_refs = -1;        /* every harvest then fails: all pages */
         warn_once(why);
@@ -245,8 +245,8 @@ static int sd_attach(void *base, size_t len, struct dirty_map *dm, const struct 
         return -1;
     /* Its clear is the first one: from here on, a write to the heap sets its bit. */
     if (check_flow(pagemap, clear_refs, &scan, why, whylen) < 0 && !unchecked) {
-        close(pagemap);
-        close(clear_refs);
+        os_fd_close(pagemap);
+        os_fd_close(clear_refs);
         return -1;
     }
     sd.pagemap = pagemap;
@@ -262,9 +262,9 @@ static int sd_attach(void *base, size_t len, struct dirty_map *dm, const struct 
 static void sd_detach(void)
 {
     if (sd.pagemap >= 0)
-        close(sd.pagemap);
+        os_fd_close(sd.pagemap);
     if (sd.clear_refs >= 0)
-        close(sd.clear_refs);
+        os_fd_close(sd.clear_refs);
     sd.pagemap = sd.clear_refs = -1;
     sd.armed_lo = sd.armed_hi = 0;
     sd.forked = 0;

@@ -10,6 +10,7 @@
 #include "barrier.h"
 #include "harvest_report.h"
 #include "page_runs.h"
+#include "sys.h"
 #include "pagemap.h"
 #include "uffd.h"
 #include "vm.h"
@@ -51,13 +52,13 @@ static int track(void *base, size_t len, bool kept, int *uffd, int *pagemap, cha
         return -1;
     if (uffd_register_wp(u, base, len) < 0) {
         snprintf(why, whylen, "UFFDIO_REGISTER (write-protect mode): %s", errno_text(errno, e, sizeof e));
-        close(u);
+        os_fd_close(u);
         return -1;
     }
     int pm = pagemap_open(kept);
     if (pm < 0) {
         snprintf(why, whylen, "open /proc/self/pagemap: %s", errno_text(errno, e, sizeof e));
-        close(u);
+        os_fd_close(u);
         return -1;
     }
     *uffd = u;
@@ -140,8 +141,8 @@ static void follow_fork(void)
     if (!ua.forked)
         return;
     ua.forked = 0;
-    close(ua.uffd);
-    close(ua.pagemap);
+    os_fd_close(ua.uffd);
+    os_fd_close(ua.pagemap);
     if (track(ua.base, ua.len, true, &ua.uffd, &ua.pagemap, why, sizeof why) < 0)
         ua.uffd = ua.pagemap = -1;      /* harvest then reports every page */
 }
@@ -178,9 +179,9 @@ static void ua_detach(void)
     if (ua.uffd >= 0 && !ua.forked)
         uffd_unregister(ua.uffd, ua.base, ua.len);      /* also drops the protection */
     if (ua.uffd >= 0)
-        close(ua.uffd);
+        os_fd_close(ua.uffd);
     if (ua.pagemap >= 0)
-        close(ua.pagemap);
+        os_fd_close(ua.pagemap);
     page_runs_destroy(&ua.pages);
     ua.uffd = ua.pagemap = -1;
     ua.base = NULL;

@@ -161,7 +161,7 @@ static void untrack(struct uf *u, bool own)
     if (u->events_up)
         uffd_events_close(&u->ev);      /* in a child: its copy of the ring's maps */
     if (u->uffd >= 0)
-        close(u->uffd);
+        os_fd_close(u->uffd);
     u->uffd = -1;
     u->thread_up = u->events_up = false;
 }

@@ -129,7 +129,7 @@ int pagemap_populated(uintptr_t lo, uintptr_t hi, pagemap_region_fn fn, void *ct
     /* the fd reads the address space of the process that opened it: not a forked child's */
     if (fd < 0 || owner != getpid()) {
         if (fd >= 0)
-            close(fd);
+            os_fd_close(fd);
         if ((fd = pagemap_open(true)) < 0)
             return -1;
         owner = getpid();

@@ -75,11 +75,16 @@ int os_sigmask(int how, const sigset_t *set, sigset_t *old)
     return syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8) == 0 ? 0 : errno;
 }
 
-/* Lower the soft limit by this many when it is the hard one, to make room above it: not
- * when the table of descriptors up to the hard limit would be large (8 bytes each, copied
- * by every fork: about 60 us more per fork at 20000 than at 1024, measured on 6.18). */
+/* Where the soft limit is the hard one there is no room above it: the preload at start
+ * (os_fd_room) gives a hard limit above LOW_LIMIT a soft limit of LOW_LIMIT (select's
+ * FD_SETSIZE), a smaller one loses RESERVED.  Not hard - RESERVED for a large hard limit:
+ * the kernel's table of descriptors reaches the highest open one, and every fork copies it
+ * (8 bytes a descriptor: at 19984, 55 us more per fork than at 1024 on 6.18, a fifth of
+ * bash's extra CPU under the preload).  Never later: a program that raised its soft limit
+ * to the hard one keeps it, and a descriptor placed then goes to hard - RESERVED, or to
+ * LOW_LIMIT above ROOM_UP_TO, where a table up to the top would cost forks too much. */
 #define RESERVED 16
-#define RESERVE_UP_TO 65536
+#define ROOM_UP_TO 65536
 /* A program that lowered its soft limit may hold (and check) descriptors above it: ours go
  * at least this high where the hard limit allows. */
 #define LOW_LIMIT 1024
@@ -94,15 +99,61 @@ static int nofile(const struct rlimit *set, struct rlimit *old)
     return os_prlimit(RLIMIT_NOFILE, set, old);
 }
 
+/* The descriptors os_fd_aside placed and os_fd_close has not closed, each + 1 (0: a free
+ * slot).  More than this at once are placed but not listed: wbrt keeps at most five. */
+#define KEPT 8
+static int kept[KEPT];
+
+static int keep(int fd)
+{
+    for (int i = 0; i < KEPT; i++) {
+        int free_slot = 0;
+        if (__atomic_compare_exchange_n(&kept[i], &free_slot, fd + 1, false, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED))
+            break;
+    }
+    return fd;
+}
+
+void os_fd_forget(int fd)
+{
+    for (int i = 0; fd >= 0 && i < KEPT; i++) {
+        int mine = fd + 1;
+        __atomic_compare_exchange_n(&kept[i], &mine, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    }
+}
+
+int os_fd_close(int fd)
+{
+    os_fd_forget(fd);
+    return fd >= 0 ? (int)syscall(SYS_close, fd) : 0;
+}
+
+int os_fd_kept_from(int from)
+{
+    int lowest = -1;
+    for (int i = 0; i < KEPT; i++) {
+        int fd = __atomic_load_n(&kept[i], __ATOMIC_ACQUIRE) - 1;
+        if (fd >= from && (lowest < 0 || fd < lowest))
+            lowest = fd;
+    }
+    return lowest;
+}
+
+void os_fd_room(void)
+{
+    struct rlimit r;
+    if (nofile(NULL, &r) == 0 && r.rlim_cur == r.rlim_max && r.rlim_max >= 4 * RESERVED) {
+        r.rlim_cur = r.rlim_max > LOW_LIMIT ? LOW_LIMIT : r.rlim_max - RESERVED;
+        nofile(&r, NULL);
+    }
+}
+
 int os_fd_aside(int fd)
 {
     struct rlimit r;
     if (fd < 0 || nofile(NULL, &r) != 0)
-        return fd;
-    if (r.rlim_cur == r.rlim_max && r.rlim_max <= RESERVE_UP_TO && r.rlim_max >= 4 * RESERVED) {
-        r.rlim_cur = r.rlim_max - RESERVED;
-        nofile(&r, NULL);
-    }
+        return fd < 0 ? fd : keep(fd);
     int high;
     if (r.rlim_cur < r.rlim_max) {      /* above the soft limit for a moment */
         struct rlimit raised = {r.rlim_max, r.rlim_max};
@@ -111,12 +162,14 @@ int os_fd_aside(int fd)
         high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
         nofile(&r, NULL);
     } else {
-        high = fcntl(fd, F_DUPFD_CLOEXEC, (int)(r.rlim_cur / 2 < 512 ? r.rlim_cur / 2 : 512));
+        rlim_t floor = r.rlim_max > ROOM_UP_TO ? LOW_LIMIT
+                       : r.rlim_max >= 4 * RESERVED ? r.rlim_max - RESERVED : r.rlim_max / 2;
+        high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
     }
     if (high < 0 || high < fd)
-        return fd;
+        return keep(fd);
     close(fd);
-    return high;
+    return keep(high);
 }
 
 int os_file_lines(const char *path, int (*fn)(void *ctx, const char *line), void *ctx)

@@ -35,14 +35,27 @@ int os_sigmask(int how, const sigset_t *set, sigset_t *old);
 void os_async_signals(sigset_t *set);
 
 /* Moves a descriptor wbrt keeps open out of the program's sight: a program expects the
- * lowest free descriptor to be 3, dup2 onto any number to clobber nothing of ours, and one
- * that walks 0..sysconf(_SC_OPEN_MAX)-1 to find only its own (Python's subprocess tests
- * check all three).  So the descriptor goes to the first free number at or above both the
- * soft RLIMIT_NOFILE and 1024 (the soft limit raised for the dup, then restored),
- * close-on-exec.  A soft limit equal to the hard one (up to 65536) is lowered by 16 once
- * to make that room; above that, or if the limits can't be changed, it goes to 512 or half
- * the limit.  The new descriptor (fd is closed), or fd itself when no other is free. */
+ * lowest free descriptor to be 3, dup2 onto any number below its limit to clobber nothing
+ * of ours, and one that walks 0..sysconf(_SC_OPEN_MAX)-1 to find only its own (Python's
+ * subprocess tests check all three).  So the descriptor goes to the first free number at
+ * or above both the soft RLIMIT_NOFILE and 1024 (the soft limit raised for the dup, then
+ * restored), close-on-exec.  Where the soft limit is the hard one (os_fd_room could not
+ * make room, or the program raised it since) it goes to the hard limit minus 16, or to
+ * 1024 above 65536.  The new descriptor (fd is closed), or fd itself when no other is
+ * free; either is listed for os_fd_kept_from until os_fd_close. */
 int os_fd_aside(int fd);
+/* The preload, before the program runs: a soft limit equal to the hard one becomes 1024
+ * (by 16 where the hard limit is 1024 or less), so that wbrt's descriptors have room above
+ * it low in the descriptor table, which every fork copies up to the highest open one.  (A
+ * program linked with wbrt keeps its limits: it may have raised them already.) */
+void os_fd_room(void);
+/* Closes a descriptor of os_fd_aside's (or any, by the system call: never a wrapper). */
+int os_fd_close(int fd);
+/* Takes fd off the list without closing it (something else closes it). */
+void os_fd_forget(int fd);
+/* The lowest descriptor os_fd_aside placed that is open and at least from, or -1: the
+ * preload's close_range, closefrom, dup2 and dup3 spare them.  Async-signal-safe. */
+int os_fd_kept_from(int from);
 
 /* Calls fn with each line of the file at path (without its newline; a line longer than
  * the buffer is cut) until fn returns non-zero: that value, 0 at the end, -1 with errno. */

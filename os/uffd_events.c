@@ -76,10 +76,12 @@ int uffd_events_open(struct uffd_events *ev, int uffd, const char *who, const en
 
 void uffd_events_close(struct uffd_events *ev)
 {
-    if (ev->ring_up)
-        io_uring_queue_exit(&ev->ring);
-    if (ev->stop_fd >= 0)
-        close(ev->stop_fd);
+    if (ev->ring_up) {
+        int ring_fd = ev->ring.ring_fd;
+        io_uring_queue_exit(&ev->ring);     /* closes it */
+        os_fd_forget(ring_fd);
+    }
+    os_fd_close(ev->stop_fd);
     if (ev->msgs)
         os_release(ev->msgs, MSG_BYTES);
     ev->stop_fd = -1;

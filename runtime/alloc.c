@@ -395,22 +395,35 @@ static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_
         tl->free[k] |= bit;
 }
 
+/* This thread's allocation page for small page pg's class if pg is that page, else NULL.
+ * Only the owner writes an owned page's bits: its own frees need no lock.  Whether this
+ * thread owns the page is asked of its own allocation page, which no other thread
+ * changes: the page's flags and owner, read without the lock while another thread took
+ * the page over, once showed the new owner's flag beside this thread's stale id, and two
+ * threads then wrote one alloc word without the lock (an allocation was lost). */
+static inline struct tlab *owner_tlab(size_t pg, const struct page_info *pi)
+{
+    struct wb_thread *me = thread_if_registered(); /* freeing never registers: glibc frees
+                                                    * after a thread's destructors */
+    struct tlab *tl = pi->kind == PK_SMALL && me ? &me->tlab[(pi->flags & PF_ATOMIC) != 0][pi->sclass] : NULL;
+    return tl && tl->page == pg ? tl : NULL;
+}
+
+/* The owner's free of slot p of its allocation page: no lock. */
+static inline void free_owned(struct tlab *tl, const struct page_info *pi, uintptr_t p)
+{
+    bit_clear_owned(H.alloc_bits, gran_of(p));
+    tlab_give_back(tl, pi, p);
+    __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
+}
+
 static void free_object(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
-    struct wb_thread *me = thread_if_registered(); /* freeing never registers: glibc frees
-                                                    * after a thread's destructors */
-    /* Only the owner writes an owned page's bits: its own frees need no lock.  Whether
-     * this thread owns the page is asked of its own allocation page, which no other thread
-     * changes: the page's flags and owner, read without the lock while another thread took
-     * the page over, once showed the new owner's flag beside this thread's stale id, and
-     * two threads then wrote one alloc word without the lock (an allocation was lost). */
-    struct tlab *tl = pi->kind == PK_SMALL && me ? &me->tlab[(pi->flags & PF_ATOMIC) != 0][pi->sclass] : NULL;
-    if (tl && tl->page == pg) {
-        bit_clear_owned(H.alloc_bits, g);
-        tlab_give_back(tl, pi, p);
-        __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
+    struct tlab *tl = owner_tlab(pg, pi);
+    if (tl) {
+        free_owned(tl, pi, p);
         return;
     }
     /* As the process's malloc, glibc frees into us holding locks of its own (the thread
@@ -453,9 +466,20 @@ void alloc_apply_deferred_frees(void)
 
 void wb_free(void *p)
 {
-    size_t pg;
+    size_t pg, size;
+    uintptr_t a = (uintptr_t)p;
     if (!p)
         return;
+    /* The common case first, with one look at the page's entry: a small object freed by
+     * the thread whose allocation page holds it (the program frees what it just took). */
+    if (gc_ready() && in_heap(a)) {
+        const struct page_info *pi = &H.pages[pg = page_of(a)];
+        struct tlab *tl = owner_tlab(pg, pi);
+        if (tl && small_slot(a, pg, pi, &size) == a && bit_test(H.alloc_bits, gran_of(a))) {
+            free_owned(tl, pi, a);
+            return;
+        }
+    }
     if (!gc_ready() || !object_at(p, &pg)) {
         bad_pointer("wb_free", p);
         return;

@@ -368,8 +368,11 @@ static void reattach(void)
 void gc_attach_barrier(const char *when)
 {
     char why[200];
-    if (G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why,
-                          sizeof why) != 0) {
+    gc_inside++; /* a handler thread's start allocates: never from the heap whose lock we hold */
+    int rc = G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why,
+                               sizeof why);
+    gc_inside--;
+    if (rc != 0) {
         fprintf(stderr, "wbrt: barrier %s lost %s (%s); using none\n", G.barrier->name, when, why);
         G.barrier = &barrier_none;
     }

@@ -15,6 +15,7 @@
 #include "preload.h"
 #include "preload_stats.h"
 #include "roots.h"
+#include "sys.h"
 #include "wbrt.h"
 
 enum preload_mode preload_mode;
@@ -48,6 +49,7 @@ __attribute__((constructor)) static void preload_start(void)
     preload_libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
     roots_scan_mappings();
     fork_preload_child = forked_child;
+    os_fd_room();               /* before the program can raise its limit (docs/preload.md) */
     if (wb_init(NULL) != 0)     /* also refuses a bad WBRT_MODE and the preload's other settings */
         die(wb_last_error());
     preload_mode = G.cfg.preload_mode;

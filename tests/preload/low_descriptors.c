@@ -11,7 +11,12 @@
  *   3. the same in a forked child (the barrier re-opens its descriptors there), which then
  *      lowers its soft limit below a descriptor it keeps open, as Python's
  *      test_close_fds_when_max_fd_is_lowered does, and execs this program again under the
- *      preload: step 1 holds in the new image, above the lowered limit too. */
+ *      preload: step 1 holds in the new image, above the lowered limit too;
+ *   4. at last, with the soft limit raised to the hard one (ours are then
+ *      below it): closefrom(3), close_range(3, ~0) and dup2 onto every number up to the
+ *      limit, each followed by collections: every byte intact, and the program's own
+ *      descriptors (one near the top of the limit) closed.  Before the preload spared
+ *      ours, the userfaultfd went with them and the uffd barrier missed stores. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -85,6 +90,22 @@ static int fresh_image(const char *who)
     return low_ones_free(when);
 }
 
+/* Old blocks made to hold young ones, then collections: 0 if every byte is intact. */
+static int heap_intact(const char *who, unsigned char seed)
+{
+    for (int i = 0; i < BLOCKS; i++)    /* old blocks now hold young ones */
+        memset(block[i] = malloc(SIZE), (unsigned char)(seed + i), SIZE);
+    wbt_preload_collect(1);     /* a young one next: WBRT_VERIFY=1 checks the stores were seen */
+    collections();
+    for (int i = 0; i < BLOCKS; i++)
+        for (int k = 0; k < SIZE; k++)
+            if (block[i][k] != (unsigned char)(seed + i)) {
+                printf("FAIL: %s: block %d byte %d is %#x\n", who, i, k, block[i][k]);
+                return 1;
+            }
+    return 0;
+}
+
 /* Step 2: every small number taken by dup2, then the heap still works. */
 static int dup2_everywhere(const char *who, unsigned char seed)
 {
@@ -94,17 +115,68 @@ static int dup2_everywhere(const char *who, unsigned char seed)
             printf("FAIL: %s: dup2 onto %d: %s\n", who, fd, strerror(errno));
             return 1;
         }
-    for (int i = 0; i < BLOCKS; i++)    /* old blocks now hold young ones */
-        memset(block[i] = malloc(SIZE), (unsigned char)(seed + i), SIZE);
-    collections();
-    for (int i = 0; i < BLOCKS; i++)
-        for (int k = 0; k < SIZE; k++)
-            if (block[i][k] != (unsigned char)(seed + i)) {
-                printf("FAIL: %s: block %d byte %d is %#x\n", who, i, k, block[i][k]);
-                return 1;
-            }
+    if (heap_intact(who, seed))
+        return 1;
     for (int fd = 3; fd < LOW; fd++)
         close(fd);
+    return 0;
+}
+
+/* Descriptors of the program's own at 5 and near the top of the limit: 0 if the call
+ * closed both and the heap still works. */
+static int closes_all(const char *who, void (*close_all)(void), int top, unsigned char seed)
+{
+    int null = open("/dev/null", O_RDONLY);
+    if (dup2(null, 5) != 5 || dup2(null, top) != top) {
+        printf("FAIL: %s: dup2 onto 5 and %d: %s\n", who, top, strerror(errno));
+        return 1;
+    }
+    wbt_preload_collect(1);     /* the old blocks' pages armed before ours could go */
+    close_all();
+    if (fcntl(null, F_GETFD) >= 0 || fcntl(5, F_GETFD) >= 0 || fcntl(top, F_GETFD) >= 0) {
+        printf("FAIL: %s: descriptors %d, 5 or %d of the program's left open\n", who, null, top);
+        return 1;
+    }
+    return heap_intact(who, seed);
+}
+
+static void close_from_3(void)
+{
+    closefrom(3);
+}
+
+static void close_range_3(void)
+{
+    close_range(3, ~0U, 0);
+}
+
+/* Step 4: 0 if the program closing or taking every number leaves the
+ * heap working. */
+static int everything_closed(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || (r.rlim_cur = r.rlim_max, setrlimit(RLIMIT_NOFILE, &r)) != 0) {
+        printf("FAIL: raising the soft limit: %s\n", strerror(errno));
+        return 1;
+    }
+    if (close_range(9, 8, 0) == 0 || errno != EINVAL) {     /* passed on to the kernel */
+        printf("FAIL: close_range(9, 8, 0) did not fail with EINVAL\n");
+        return 1;
+    }
+    int top = (int)r.rlim_max - 1;
+    if (closes_all("closefrom(3)", close_from_3, top, 51) || closes_all("close_range(3, ~0)", close_range_3, top, 61))
+        return 1;
+    int null = open("/dev/null", O_RDONLY), taken = 0;
+    wbt_preload_collect(1);
+    for (int fd = 3; fd <= top; fd++)   /* all but wbrt's, which refuse with EBADF */
+        taken += dup2(null, fd) == fd;
+    if (taken < top - 2 - 8) {
+        printf("FAIL: dup2 took %d of the numbers 3..%d\n", taken, top);
+        return 1;
+    }
+    if (heap_intact("dup2 onto every number", 71))
+        return 1;
+    close_range(3, ~0U, 0);
     return 0;
 }
 
@@ -140,6 +212,10 @@ int main(int argc, char **argv)
         printf("FAIL: the child (fork, dup2, exec) failed\n");
         return 1;
     }
-    printf("ok: descriptors 3..%d are the program's, in it, a forked child and an exec'd one\n", visible() - 1);
+    int last = visible() - 1;
+    if (everything_closed())
+        return 1;
+    printf("ok: descriptors 3..%d are the program's, in it, a forked child and an exec'd one;"
+           " closefrom, close_range and dup2 onto every number spare wbrt's\n", last);
     return 0;
 }

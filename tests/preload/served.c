@@ -11,6 +11,13 @@ void *wbt_preload_base(const void *p)
     return base ? base(p) : NULL;
 }
 
+void wbt_preload_collect(int kind)
+{
+    void (*collect)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "wb_collect");
+    if (collect)
+        collect(kind);
+}
+
 int wbt_preload_served(void)
 {
     if (!dlsym(RTLD_DEFAULT, "wb_base")) {

@@ -11,4 +11,7 @@ int wbt_preload_served(void);
 /* wbrt's wb_base (from the preload), or NULL if it is not loaded. */
 void *wbt_preload_base(const void *p);
 
+/* wb_collect(kind) of the preload (1 young, 2 full), if it is loaded. */
+void wbt_preload_collect(int kind);
+
 #endif
