@@ -11,6 +11,7 @@
  * Design: docs/design/preload.md */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <unistd.h>
 #include "preload.h"
 #include "sys.h"
@@ -47,22 +48,23 @@ PRELOAD_API void closefrom(int lowfd)
     real_closefrom(lowfd);
 }
 
+/* Would dup2 or dup3 of old onto new replace one of ours?  Then EBADF. */
+static bool onto_ours(int old, int new)
+{
+    if (new == old || new < 0 || os_fd_kept_from(new) != new)
+        return false;
+    errno = EBADF;
+    return true;
+}
+
 PRELOAD_API int dup2(int old, int new)
 {
     REAL(int, dup2, (int, int));
-    if (new != old && new >= 0 && os_fd_kept_from(new) == new) {
-        errno = EBADF;
-        return -1;
-    }
-    return real_dup2(old, new);
+    return onto_ours(old, new) ? -1 : real_dup2(old, new);
 }
 
 PRELOAD_API int dup3(int old, int new, int flags)
 {
     REAL(int, dup3, (int, int, int));
-    if (new != old && new >= 0 && os_fd_kept_from(new) == new) {
-        errno = EBADF;
-        return -1;
-    }
-    return real_dup3(old, new, flags);
+    return onto_ours(old, new) ? -1 : real_dup3(old, new, flags);
 }
