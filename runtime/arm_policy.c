@@ -28,7 +28,7 @@
 enum { REWRITTEN = 1 };      /* written since it was armed at the collection before */
 
 struct page_heat {
-    uint32_t armed_at;       /* low bits of the collection that last armed it (young) */
+    uint32_t armed_at;       /* low bits of the collection that last armed it */
     uint8_t flags;
     uint8_t level;           /* hot periods last 2^level young collections */
     uint8_t wait;            /* > 0: hot, young collections left before it is armed again */
@@ -207,8 +207,13 @@ enum arm_choice policy_decide(size_t pg, bool young, size_t run)
         G.stats.hot_pages_last--;       /* cooled off enough to try arming it again */
         return arm(h);
     }
-    if (!young)
+    if (!young) {
+        /* The next young collection learns whether it was written at once (mt_mutator's
+         * table, armed by a full one, was armed again by the young one after it, and took
+         * a fault per page twice). */
+        h->armed_at = (uint32_t)G.policy.gc_no;
         return ARM_PROTECT;
+    }
     bool again = h->flags & REWRITTEN;
     h->flags &= (uint8_t)~REWRITTEN;
     if (h->armed_at)

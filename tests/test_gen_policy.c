@@ -115,6 +115,36 @@ static void test_gen_hot_page_cools(void **state)
         assert_true(st.barrier_faults > faults);
 }
 
+/* A full collection arms the table; the program writes all of it at once: the next young
+ * collection counts that arming's outcome and keeps the pages hot (WBRT_ARM=hot: whatever
+ * the costs), where it once armed them again for a second fault each.  The young objects
+ * stored there survive, and a later store into the kept pages is seen without a fault. */
+static void test_gen_hot_after_full(void **state)
+{
+    wbt_hidden young[TABLE_PAGES];
+    struct wb_stats st;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0", "WBRT_ARM=hot");
+    make_old_table();                   /* promoted and armed by a full collection */
+    store_young(young, 0);
+    st = young_collection();
+    assert_kept(young, TABLE_PAGES, 0);
+    print_message("%s: hot pages after the first young collection: %llu\n", wb_barrier_name(),
+                  (unsigned long long)st.hot_pages_last);
+    if (!st.fault_cost_ns) {
+        assert_int_equal(st.hot_pages_last, 0);   /* no policy (none, a software barrier) */
+        return;
+    }
+    assert_true(st.hot_pages_last >= TABLE_PAGES);
+    uint64_t faults = st.barrier_faults;
+    store_young(young, 500);
+    wb_get_stats(&st);
+    assert_int_equal(st.barrier_faults, faults);  /* kept writable */
+    st = young_collection();
+    assert_kept(young, TABLE_PAGES, 500);
+}
+
 /* Pages [first, first + n) of the table written at every cycle, among cold_objs fresh old
  * objects a cycle (armed, never written again): the most pages kept hot at once.  In a
  * fresh process with WBRT_TENURE_AGE=0. */
@@ -328,6 +358,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen_hot_page_cools),
+        cmocka_unit_test(test_gen_hot_after_full),
         cmocka_unit_test(test_gen_hot_page_among_cold),
         cmocka_unit_test(test_gen_hot_run_among_cold),
         cmocka_unit_test(test_gen_big_untouched_buffer),
