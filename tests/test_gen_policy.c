@@ -279,6 +279,12 @@ static void big_untouched_buffer(bool page_tables)
         if (page_tables && strcmp(wb_barrier_name(), "uffd") != 0)
             assert_true(pte - pte_before < PTE_SLACK_KIB);
     }
+    /* The first of those pages, populated since (uffd-async: harvested from its sparse
+     * run, protected, walked with the others now): a second store into it is seen. */
+    wbt_hidden again = wbt_store_new(wbt_reveal(big), (void **)((char *)wbt_reveal(big) + later + 64), YOUNG, 20);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_live(again, YOUNG, 20);
 }
 
 static void test_gen_big_untouched_buffer(void **state)
