@@ -66,19 +66,30 @@ bool dirty_map_test(const struct dirty_map *dm, size_t page)
     return __atomic_load_n(&dm->bits[page / WORD_BITS], __ATOMIC_RELAXED) >> (page % WORD_BITS) & 1;
 }
 
-size_t dirty_map_next(const struct dirty_map *dm, size_t from, size_t limit)
+/* The first page >= from, below limit, whose bit is set (flip 0) or clear (flip ~0). */
+static size_t next_with(const struct dirty_map *dm, size_t from, size_t limit, uint64_t flip)
 {
     if (from >= limit)
         return limit;
     size_t w = from / WORD_BITS;
-    uint64_t x = __atomic_load_n(&dm->bits[w], __ATOMIC_RELAXED) & (~(uint64_t)0 << (from % WORD_BITS));
+    uint64_t x = (__atomic_load_n(&dm->bits[w], __ATOMIC_RELAXED) ^ flip) & (~(uint64_t)0 << (from % WORD_BITS));
     while (!x) {
         if (++w * WORD_BITS >= limit)
             return limit;
-        x = __atomic_load_n(&dm->bits[w], __ATOMIC_RELAXED);
+        x = __atomic_load_n(&dm->bits[w], __ATOMIC_RELAXED) ^ flip;
     }
     size_t page = w * WORD_BITS + (size_t)__builtin_ctzll(x);
     return page < limit ? page : limit;
+}
+
+size_t dirty_map_next(const struct dirty_map *dm, size_t from, size_t limit)
+{
+    return next_with(dm, from, limit, 0);
+}
+
+size_t dirty_map_next_clear(const struct dirty_map *dm, size_t from, size_t limit)
+{
+    return next_with(dm, from, limit, ~(uint64_t)0);
 }
 
 /* Atomic as well: other users of this bitmap type clear bits while threads run. */

@@ -26,6 +26,8 @@ void dirty_map_set_addr(struct dirty_map *dm, const void *addr);
 bool dirty_map_test(const struct dirty_map *dm, size_t page);
 /* First set page >= from and < limit, or limit if none. */
 size_t dirty_map_next(const struct dirty_map *dm, size_t from, size_t limit);
+/* First clear page >= from and < limit, or limit if none. */
+size_t dirty_map_next_clear(const struct dirty_map *dm, size_t from, size_t limit);
 void dirty_map_clear_range(struct dirty_map *dm, size_t page, size_t n);
 size_t dirty_map_count(const struct dirty_map *dm, size_t limit);
 

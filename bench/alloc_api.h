@@ -62,6 +62,9 @@ struct ba_stats {
     double pause_total_ms, pause_max_ms;   /* world stopped by the collector */
     double young_pause_total_ms, young_pause_max_ms;   /* wbrt's young collections only */
     uint64_t dirty_pages_last, pages_scanned_last, remembered_last, faults, hot_pages_last;
+    /* Sums over collections (dirty: every kind; scanned: young ones; hot: every kind), for
+     * workloads whose threads cannot poll each collection's figures (ba_print_common). */
+    uint64_t dirty_pages_total, pages_scanned_total, hot_pages_total;
     uint64_t old_bytes;            /* wbrt: after the last collection; bdwgc: its heap size */
 };
 
@@ -236,6 +239,9 @@ static inline void ba_get_stats(struct ba_stats *o)
     o->remembered_last = s.remembered_last;
     o->faults = s.barrier_faults;
     o->hot_pages_last = s.hot_pages_last;
+    o->dirty_pages_total = s.dirty_pages_total;
+    o->pages_scanned_total = s.pages_scanned_total;
+    o->hot_pages_total = s.hot_pages_total;
     o->old_bytes = s.old_bytes;
 #elif BA_IS_BDWGC
     o->gcs = o->full = GC_get_gc_no() - ba_bdwgc.gc_no0;
@@ -268,11 +274,15 @@ static inline void ba_poll(struct ba_poll *p)
 }
 
 /* The fields every workload's result line carries after "<workload> ": the harness reads
- * key=value pairs.  s: totals since the start of the timed part (see ba_stats_since). */
+ * key=value pairs.  s: totals since the start of the timed part (see ba_stats_since).
+ * Without p (threads allocate: polling would take the heap lock in their loop), the dirty
+ * pages are a mean over every collection, from the totals, and the scanned and hot pages
+ * follow (mt_mutator's dirty/yc read 0.0 under every barrier). */
 static inline void ba_print_common(const char *workload, double time_s, const struct ba_stats *s,
                                    const struct ba_poll *p)
 {
-    double mean_dirty = p && p->samples ? (double)p->dirty_sum / (double)p->samples : 0.0;
+    double mean_dirty = p && p->samples ? (double)p->dirty_sum / (double)p->samples
+                        : !p && s->gcs ? (double)s->dirty_pages_total / (double)s->gcs : 0.0;
     double mean_rem = p && p->samples ? (double)p->remembered_sum / (double)p->samples : 0.0;
     printf("%s barrier=%s time_s=%.3f gcs=%llu young=%llu full=%llu pause_mean_ms=%.3f pause_max_ms=%.3f "
            "young_pause_mean_ms=%.3f young_pause_max_ms=%.3f dirty_pages_mean=%.1f remembered_mean=%.1f "
@@ -281,6 +291,10 @@ static inline void ba_print_common(const char *workload, double time_s, const st
            (unsigned long long)s->full, s->gcs ? s->pause_total_ms / (double)s->gcs : 0.0, s->pause_max_ms,
            s->young ? s->young_pause_total_ms / (double)s->young : 0.0, s->young_pause_max_ms, mean_dirty,
            mean_rem, (unsigned long long)s->faults, s->old_bytes / 1048576.0, ba_peak_rss_mb());
+    if (!p)
+        printf(" pages_scanned_mean=%.1f hot_pages_mean=%.1f",
+               s->young ? (double)s->pages_scanned_total / (double)s->young : 0.0,
+               s->gcs ? (double)s->hot_pages_total / (double)s->gcs : 0.0);
 }
 
 /* Figures of a workload's timed cycles, each ended by ba_collect_young(): totals since

@@ -5,7 +5,10 @@
  * p x (fault + re-protection) > (1 - p) x scan (measured on this machine: the fault at
  * the first collection; the harvest per page it reports written and protects again, and scanning
  * one page's old objects, in CPU time by the young collections), and is armed again
- * after 2, 4, 8 ... 64 young collections to see whether it has cooled.  p is the page's
+ * after 2, 4, 8 ... 64 young collections to see whether it has cooled: the first page of
+ * each group of GROUP is armed, and the others of the group whose wait ends then stay
+ * hot for as long as it proves hot again (a table written all over costs a fault per
+ * group at each such check, not one per page).  p is the page's
  * own: its last armings' outcomes, with the program's share as the prior.  A share over
  * every armed page alone (45% in hot_old: old entries written now and then) kept the
  * pages of an old hash table written at every cycle (100%) armed.
@@ -24,11 +27,15 @@
 #define HISTORY 6            /* outcomes of a page's armings remembered */
 #define PRIOR 2              /* weight of the program's share against a page's outcomes */
 #define LEARN_MIN 64         /* written pages a harvest must report to time re-protection */
+#define GROUP 16             /* aligned pages whose cooling one of them tests */
 
-enum { REWRITTEN = 1 };      /* written since it was armed at the collection before */
+enum {
+    REWRITTEN = 1,           /* written since it was armed at the collection before */
+    PENDING = 2,             /* hot, its wait ended: awaits its group's first page's outcome */
+};
 
 struct page_heat {
-    uint32_t armed_at;       /* low bits of the collection that last armed it (young) */
+    uint32_t armed_at;       /* low bits of the collection that last armed it */
     uint8_t flags;
     uint8_t level;           /* hot periods last 2^level young collections */
     uint8_t wait;            /* > 0: hot, young collections left before it is armed again */
@@ -181,6 +188,31 @@ static bool keep_hot(const struct page_heat *h, size_t run)
            (1000 - p) * G.stats.scan_cost_ns + 1000 * G.stats.call_cost_ns / run;
 }
 
+/* A hot page whose wait ended stays hot if the first page of its group does: armed at
+ * this collection (so to test the group, wait one collection more for its outcome), or
+ * found written at once and hot again (as long as it).  mt_mutator's 64 MiB table,
+ * written all over at every cycle, took 16384 faults at each re-check, none of them
+ * useful.  The first page is decided before the others (the walk goes up). */
+static bool follow_first(size_t pg, struct page_heat *h)
+{
+    const struct page_heat *f = &heat[pg & ~(size_t)(GROUP - 1)];
+    bool pending = h->flags & PENDING;
+    h->flags &= (uint8_t)~PENDING;
+    if (f == h)
+        return false;
+    if (f->wait) {
+        h->wait = f->wait;
+        h->level = f->level;
+        return true;
+    }
+    if (!pending && f->armed_at == (uint32_t)G.policy.gc_no) {
+        h->flags |= PENDING;
+        h->wait = 1;
+        return true;
+    }
+    return false;
+}
+
 static enum arm_choice arm(struct page_heat *h)
 {
     h->armed_at = (uint32_t)G.policy.gc_no;
@@ -202,13 +234,18 @@ enum arm_choice policy_decide(size_t pg, bool young, size_t run)
         return ARM_KEEP;                /* its thread is filling it */
     if (h->wait) {
         G.stats.hot_pages_last++;
-        if (!young || --h->wait)
+        if (!young || --h->wait || follow_first(pg, h))
             return ARM_KEEP;
         G.stats.hot_pages_last--;       /* cooled off enough to try arming it again */
         return arm(h);
     }
-    if (!young)
+    if (!young) {
+        /* The next young collection learns whether it was written at once (mt_mutator's
+         * table, armed by a full one, was armed again by the young one after it, and took
+         * a fault per page twice). */
+        h->armed_at = (uint32_t)G.policy.gc_no;
         return ARM_PROTECT;
+    }
     bool again = h->flags & REWRITTEN;
     h->flags &= (uint8_t)~REWRITTEN;
     if (h->armed_at)

@@ -115,6 +115,77 @@ static void test_gen_hot_page_cools(void **state)
         assert_true(st.barrier_faults > faults);
 }
 
+/* A full collection arms the table; the program writes all of it at once: the next young
+ * collection counts that arming's outcome and keeps the pages hot (WBRT_ARM=hot: whatever
+ * the costs), where it once armed them again for a second fault each.  The young objects
+ * stored there survive, and a later store into the kept pages is seen without a fault. */
+static void test_gen_hot_after_full(void **state)
+{
+    wbt_hidden young[TABLE_PAGES];
+    struct wb_stats st;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0", "WBRT_ARM=hot");
+    make_old_table();                   /* promoted and armed by a full collection */
+    store_young(young, 0);
+    st = young_collection();
+    assert_kept(young, TABLE_PAGES, 0);
+    print_message("%s: hot pages after the first young collection: %llu\n", wb_barrier_name(),
+                  (unsigned long long)st.hot_pages_last);
+    if (!st.fault_cost_ns) {
+        assert_int_equal(st.hot_pages_last, 0);   /* no policy (none, a software barrier) */
+        return;
+    }
+    assert_true(st.hot_pages_last >= TABLE_PAGES);
+    uint64_t faults = st.barrier_faults;
+    store_young(young, 500);
+    wb_get_stats(&st);
+    assert_int_equal(st.barrier_faults, faults);  /* kept writable */
+    st = young_collection();
+    assert_kept(young, TABLE_PAGES, 500);
+}
+
+/* A table of GROUPS_PAGES pages written all over at every cycle (WBRT_ARM=hot): when its
+ * pages' wait ends, only the first page of each aligned group of 16 is armed to test
+ * whether they cooled; the others of a group whose first page is in the table stay hot
+ * throughout, where they were all armed again (and faulted again) at each re-check.  The
+ * young objects stored there survive every collection. */
+enum { GROUPS_PAGES = 64, GROUP_PAGES = 16, GROUP_CYCLES = 12 };
+
+static void test_gen_hot_group_rechecked_by_first(void **state)
+{
+    wbt_hidden young[GROUPS_PAGES];
+    struct wb_stats st;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0", "WBRT_ARM=hot");
+    char *t = wb_malloc(GROUPS_PAGES * PAGE);
+    assert_non_null(t);
+    wb_collect(WB_COLLECT_FULL);        /* t, on the stack, keeps it: now old and armed */
+    wbt_hidden big = wbt_hide(t);
+    t = NULL;
+    /* The pages whose group's first page lies in the table, less those first pages. */
+    uintptr_t lo = (uintptr_t)wbt_reveal(big) / PAGE, hi = lo + GROUPS_PAGES;
+    uintptr_t first = (lo + GROUP_PAGES - 1) / GROUP_PAGES * GROUP_PAGES;
+    uint64_t followers = hi - first - (hi - first + GROUP_PAGES - 1) / GROUP_PAGES, least = UINT64_MAX;
+    for (int c = 0; c < GROUP_CYCLES; c++) {
+        for (int i = 0; i < GROUPS_PAGES; i++)
+            young[i] = wbt_store_new(wbt_reveal(big), (void **)((char *)wbt_reveal(big) + (size_t)i * PAGE + SLOT),
+                                     YOUNG, 100 * (uint64_t)c + (uint64_t)i);
+        st = young_collection();
+        for (int i = 0; i < GROUPS_PAGES; i++)
+            wbt_assert_live(young[i], YOUNG, 100 * (uint64_t)c + (uint64_t)i);
+        if (c > 0 && st.hot_pages_last < least)
+            least = st.hot_pages_last;
+    }
+    print_message("%s: at least %llu hot pages once hot (%llu follow their group's first page)\n",
+                  wb_barrier_name(), (unsigned long long)least, (unsigned long long)followers);
+    if (!st.fault_cost_ns)
+        assert_int_equal(least, 0);     /* no policy (none, a software barrier): never hot */
+    else
+        assert_true(least >= followers);
+}
+
 /* Pages [first, first + n) of the table written at every cycle, among cold_objs fresh old
  * objects a cycle (armed, never written again): the most pages kept hot at once.  In a
  * fresh process with WBRT_TENURE_AGE=0. */
@@ -249,6 +320,12 @@ static void big_untouched_buffer(bool page_tables)
         if (page_tables && strcmp(wb_barrier_name(), "uffd") != 0)
             assert_true(pte - pte_before < PTE_SLACK_KIB);
     }
+    /* The first of those pages, populated since (uffd-async: harvested from its sparse
+     * run, protected, walked with the others now): a second store into it is seen. */
+    wbt_hidden again = wbt_store_new(wbt_reveal(big), (void **)((char *)wbt_reveal(big) + later + 64), YOUNG, 20);
+    wbt_scrub_stack();
+    wb_collect(WB_COLLECT_YOUNG);
+    wbt_assert_live(again, YOUNG, 20);
 }
 
 static void test_gen_big_untouched_buffer(void **state)
@@ -328,6 +405,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen_hot_page_cools),
+        cmocka_unit_test(test_gen_hot_after_full),
+        cmocka_unit_test(test_gen_hot_group_rechecked_by_first),
         cmocka_unit_test(test_gen_hot_page_among_cold),
         cmocka_unit_test(test_gen_hot_run_among_cold),
         cmocka_unit_test(test_gen_big_untouched_buffer),
