@@ -417,15 +417,11 @@ static inline void free_owned(struct tlab *tl, const struct page_info *pi, uintp
     __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
 }
 
-static void free_object(size_t pg, uintptr_t p)
+/* The free of live object p at page pg by a thread other than its page's owner, if any. */
+static void free_shared(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
-    struct tlab *tl = owner_tlab(pg, pi);
-    if (tl) {
-        free_owned(tl, pi, p);
-        return;
-    }
     /* As the process's malloc, glibc frees into us holding locks of its own (the thread
      * stack list's, in pthread_join) that a collecting thread holding the heap lock may
      * wait for (pthread_create): there a busy heap lock leaves the block to the
@@ -457,6 +453,15 @@ static void free_object(size_t pg, uintptr_t p)
     pthread_mutex_unlock(&H.lock);
 }
 
+static void free_object(size_t pg, uintptr_t p)
+{
+    struct tlab *tl = owner_tlab(pg, &H.pages[pg]);
+    if (tl)
+        free_owned(tl, &H.pages[pg], p);
+    else
+        free_shared(pg, p);
+}
+
 void alloc_apply_deferred_frees(void)
 {
     for (size_t i = 0; i + 1 < H.deferred.n; i += 2)
@@ -480,11 +485,12 @@ void wb_free(void *p)
             return;
         }
     }
+    /* Not the owner's (asked above): a live object of the heap, or a bad pointer. */
     if (!gc_ready() || !object_at(p, &pg)) {
         bad_pointer("wb_free", p);
         return;
     }
-    free_object(pg, (uintptr_t)p);
+    free_shared(pg, (uintptr_t)p);
 }
 
 /* Resizes the large object at page pg to n bytes (more than SMALL_MAX) where it is:
