@@ -395,6 +395,12 @@ static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_
         tl->free[k] |= bit;
 }
 
+static inline void count_freed(size_t n)
+{
+    if (gc_counts_frees())
+        __atomic_add_fetch(&G.policy.freed_since, n, __ATOMIC_RELAXED);
+}
+
 /* This thread's allocation page for small page pg's class if pg is that page, else NULL.
  * Only the owner writes an owned page's bits: its own frees need no lock.  Whether this
  * thread owns the page is asked of its own allocation page, which no other thread
@@ -414,7 +420,7 @@ static inline void free_owned(struct tlab *tl, const struct page_info *pi, uintp
 {
     bit_clear_owned(H.alloc_bits, gran_of(p));
     tlab_give_back(tl, pi, p);
-    __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
+    count_freed(class_size[pi->sclass]);
 }
 
 /* The free of live object p at page pg by a thread other than its page's owner, if any. */
@@ -438,7 +444,7 @@ static void free_shared(size_t pg, uintptr_t p)
         bit_clear(H.alloc_bits, g);     /* its page stays mapped and is never reused */
     } else if (pi->kind == PK_LARGE) {
         bit_clear(H.alloc_bits, g);
-        __atomic_add_fetch(&G.policy.freed_since, (size_t)pi->aux << WB_PAGE_SHIFT, __ATOMIC_RELAXED);
+        count_freed((size_t)pi->aux << WB_PAGE_SHIFT);
         heap_free_run(pg, pi->aux, G.policy.gc_no);
     } else if (pi->flags & PF_OWNED) {
         /* another thread allocates here: the next collection frees it */
@@ -447,7 +453,7 @@ static void free_shared(size_t pg, uintptr_t p)
             H.deferred.n--; /* out of memory: the collector frees it if unreachable */
     } else {
         bit_clear(H.alloc_bits, g);
-        __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
+        count_freed(class_size[pi->sclass]);
         page_settle(pg, G.policy.gc_no);
     }
     pthread_mutex_unlock(&H.lock);
