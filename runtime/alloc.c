@@ -138,17 +138,21 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
      * object freed by the program leaves its old bit, which would make a new object
      * there look old to the next young collection.  Likewise ages (where there may be any). */
     const uint64_t *a = page_words(H.alloc_bits, pg);
-    uint64_t *o = page_words(H.old_bits, pg);
+    uint64_t *o = page_words(H.old_bits, pg), old = 0;
     size_t size = class_size[c], free_slots = 0;
     for (int k = 0; k < PAGE_WORDS; k++) {
         uint64_t f = class_starts[c][k] & ~a[k];
         tl->free[k] = f;
-        o[k] &= ~f;
+        if (o[k] & f)   /* written only if it changes: a forked child copies a page it writes */
+            o[k] &= ~f;
+        old |= o[k];
         free_slots += bits_count(f);
         if (H.pages[pg].flags & PF_AGED)
             for (; f; f &= f - 1)
                 H.age[pg * GRANS_PER_PAGE + (size_t)k * 64 + (size_t)__builtin_ctzll(f)] = 0;
     }
+    tl->old = old != 0;
+    tl->gc_no = (uint32_t)G.policy.gc_no;
     G.policy.alloc_since += free_slots * size;
     G.stats.bytes_allocated += free_slots * size;
     young_add(pg);
@@ -383,8 +387,12 @@ static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_
 {
     size_t g = gran_of(p), k = g % GRANS_PER_PAGE / 64;
     uint64_t bit = (uint64_t)1 << (g % 64);
-    /* no old bit or age on a slot a young object will take (see tlab_refill) */
-    bit_clear_owned(H.old_bits, g);
+    /* No old bit or age on a slot a young object will take (see tlab_refill).  Only an
+     * object older than the page's ownership, or kept by a collection since, can have an
+     * old bit: otherwise the old bits' line is neither read nor written (a cache miss per
+     * free, and a copied page in a forked child). */
+    if (tl->old || tl->gc_no != (uint32_t)G.policy.gc_no)
+        bit_clear_owned(H.old_bits, g);
     if (pi->flags & PF_AGED)
         H.age[g] = 0;
     if (tl->zero && !(pi->flags & PF_ATOMIC))  /* tlab_take trusts a fresh page's slots to be zero */
