@@ -100,15 +100,36 @@ void tlab_release_all(struct wb_thread *t)
             tlab_release(&t->tlab[a][c]);
 }
 
-/* Pages for allocation: collect or fail before the reservation runs out. */
-static size_t take_pages(size_t n)
+/* Pages for allocation: collect or fail before the reservation runs out.  *fresh: they
+ * lie above the heap's old top, never used: no old bit and no age to clear (a small
+ * process then never touches those tables: a page fault and a page table less). */
+static size_t take_pages(size_t n, bool *fresh)
 {
-    size_t pg = heap_take_pages(n);
+    size_t top = H.top, pg = heap_take_pages(n);
     if (!pg) {
         gc_collect_locked(WB_COLLECT_FULL);
+        top = H.top;
         pg = heap_take_pages(n);
     }
+    *fresh = pg >= top;
     return pg;
+}
+
+/* Clears the old bits and ages (where there may be any) of small page pg's free slots;
+ * whether an old bit is left (an old object's). */
+static bool drop_old_bits(size_t pg, const uint64_t *free)
+{
+    uint64_t *o = page_words(H.old_bits, pg), left = 0;
+    bool aged = H.pages[pg].flags & PF_AGED;
+    for (int k = 0; k < PAGE_WORDS; k++) {
+        uint64_t f = free[k];
+        if (o[k] & f)   /* written only if it changes: a forked child copies a page it writes */
+            o[k] &= ~f;
+        left |= o[k];
+        for (; aged && f; f &= f - 1)
+            H.age[pg * GRANS_PER_PAGE + (size_t)k * 64 + (size_t)__builtin_ctzll(f)] = 0;
+    }
+    return left != 0;
 }
 
 static int tlab_refill(struct tlab *tl, int atomic, int c)
@@ -116,9 +137,9 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     tlab_release(tl);
     gc_maybe_collect();
     size_t pg = partial_pop(atomic, c);
-    bool zero = false;
+    bool zero = false, fresh = false;
     if (!pg) {
-        if (!(pg = take_pages(1)))
+        if (!(pg = take_pages(1, &fresh)))
             return -1;
         struct page_info *pi = &H.pages[pg];
         zero = !(pi->flags & PF_USED);
@@ -136,22 +157,14 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     tl->zero = zero;
     /* The free slots, a word at a time.  Their old bits go now, not per object: an old
      * object freed by the program leaves its old bit, which would make a new object
-     * there look old to the next young collection.  Likewise ages (where there may be any). */
+     * there look old to the next young collection.  Likewise ages. */
     const uint64_t *a = page_words(H.alloc_bits, pg);
-    uint64_t *o = page_words(H.old_bits, pg), old = 0;
     size_t size = class_size[c], free_slots = 0;
     for (int k = 0; k < PAGE_WORDS; k++) {
-        uint64_t f = class_starts[c][k] & ~a[k];
-        tl->free[k] = f;
-        if (o[k] & f)   /* written only if it changes: a forked child copies a page it writes */
-            o[k] &= ~f;
-        old |= o[k];
-        free_slots += bits_count(f);
-        if (H.pages[pg].flags & PF_AGED)
-            for (; f; f &= f - 1)
-                H.age[pg * GRANS_PER_PAGE + (size_t)k * 64 + (size_t)__builtin_ctzll(f)] = 0;
+        tl->free[k] = class_starts[c][k] & ~a[k];
+        free_slots += bits_count(tl->free[k]);
     }
-    tl->old = old != 0;
+    tl->old = !fresh && drop_old_bits(pg, tl->free);
     tl->gc_no = (uint32_t)G.policy.gc_no;
     G.policy.alloc_since += free_slots * size;
     G.stats.bytes_allocated += free_slots * size;
@@ -227,7 +240,8 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     size_t extra = (align >> WB_PAGE_SHIFT) - 1;
     pthread_mutex_lock(&H.lock);
     gc_maybe_collect();
-    size_t pg = take_pages(np + extra);
+    bool fresh;
+    size_t pg = take_pages(np + extra, &fresh);
     if (!pg) {
         pthread_mutex_unlock(&H.lock);
         errno = ENOMEM;
@@ -250,7 +264,8 @@ static void *large_alloc(size_t n, int atomic, size_t align)
                                               .aux = i ? (uint32_t)pg : (uint32_t)np };
     uintptr_t p = obj_in_register(page_addr(pg));
     size_t g = gran_of(p);
-    bit_clear(H.old_bits, g);
+    if (!fresh)
+        bit_clear(H.old_bits, g);
     if (H.pages[pg].flags & PF_AGED)
         H.age[g] = 0;
     bit_set(H.alloc_bits, g);

@@ -151,6 +151,9 @@ static bool page_free(size_t pg) { return bit_test(H.free_pages, pg); }
 static size_t find_free_run(size_t n)
 {
     size_t words = (H.top + 63) / 64;
+    if (H.lowest_free >= H.top)
+        return 0;       /* none below top: the bitmap is not even read (a process that
+                         * frees no page never touches it) */
     for (size_t w = H.lowest_free / 64; w < words; w++) {
         uint64_t m = H.free_pages[w];
         while (m) {
@@ -207,6 +210,8 @@ size_t heap_take_pages(size_t n)
             return 0;
         pg = H.top;
         H.top += n;
+        if (H.lowest_free == pg)
+            H.lowest_free = H.top;      /* still none below top */
         top_grew();
     }
     count_taken(n);
