@@ -49,12 +49,11 @@ static struct {
 static struct page_region *harvest_regions;
 
 /* WP_ASYNC alone also protects never-populated pages (measured on 6.18: reading an armed,
- * untouched page is not reported as written), so WP_UNPOPULATED is not requested.
- * kept: the descriptors stay open (else a probe's, closed at once). */
-static int track(void *base, size_t len, bool kept, int *uffd, int *pagemap, char *why, size_t whylen)
+ * untouched page is not reported as written), so WP_UNPOPULATED is not requested. */
+static int track(void *base, size_t len, int *uffd, int *pagemap, char *why, size_t whylen)
 {
     char e[96];
-    int u = uffd_open_ex(UFFD_FEATURE_WP_ASYNC, 0, kept ? 0 : UFFD_OPEN_SCRATCH, NULL, why, whylen);
+    int u = uffd_open(UFFD_FEATURE_WP_ASYNC, why, whylen);
     if (u < 0)
         return -1;
     if (uffd_register_wp(u, base, len) < 0) {
@@ -62,7 +61,7 @@ static int track(void *base, size_t len, bool kept, int *uffd, int *pagemap, cha
         os_fd_close(u);
         return -1;
     }
-    int pm = pagemap_open(kept);
+    int pm = pagemap_open(true);
     if (pm < 0) {
         snprintf(why, whylen, "open /proc/self/pagemap: %s", errno_text(errno, e, sizeof e));
         os_fd_close(u);
@@ -87,29 +86,84 @@ static int scan(int pagemap, void *addr, size_t len, bool sparse, struct page_re
                   : pagemap_scan(pagemap, lo, hi, flags, PAGE_IS_WRITTEN, buf, nbuf, fn, ctx);
 }
 
+/* The pages a scan reported, and whether any lies outside the expected one. */
+struct flow_seen {
+    uintptr_t expect;
+    size_t pages;
+    bool other;
+};
+
+static void flow_report(void *ctx, uintptr_t start, uintptr_t end)
+{
+    struct flow_seen *f = ctx;
+    f->pages += (end - start) >> WB_PAGE_SHIFT;
+    f->other |= start != f->expect || end != f->expect + WB_PAGE_SIZE;
+}
+
 /* Arm both pages of p, write the second: exactly it must be reported. */
-static int check_flow(char *p, struct dirty_map *dm, int uffd, int pagemap, char *why, size_t whylen)
+static int check_flow(char *p, int uffd, int pagemap, char *why, size_t whylen)
 {
     char e[96], note[96];
     struct page_region buf[2];          /* not harvest's: the heap may be in use */
-    struct harvest h = {dm, 0};
+    struct flow_seen f = {(uintptr_t)p + WB_PAGE_SIZE, 0, false};
     p[0] = 1;
     if (uffd_writeprotect(uffd, p, 2 * WB_PAGE_SIZE, true) < 0) {
         snprintf(why, whylen, "UFFDIO_WRITEPROTECT: %s", errno_text(errno, e, sizeof e));
         return -1;
     }
     p[WB_PAGE_SIZE] = 1;
-    if (scan(pagemap, p, 2 * WB_PAGE_SIZE, true, buf, 2, harvest_mark, &h) < 0) {
+    if (scan(pagemap, p, 2 * WB_PAGE_SIZE, true, buf, 2, flow_report, &f) < 0) {
         int err = errno;
         kernel_age_note(6, 7, note, sizeof note);
         snprintf(why, whylen, "PAGEMAP_SCAN on /proc/self/pagemap: %s%s", errno_text(err, e, sizeof e), note);
         return -1;
     }
-    if (h.pages != 1 || !dirty_map_test(dm, 1)) {
-        snprintf(why, whylen, "PAGEMAP_SCAN reported %zu written pages instead of the one written", h.pages);
+    if (f.pages != 1 || f.other) {
+        snprintf(why, whylen, "PAGEMAP_SCAN reported %zu written pages instead of the one written", f.pages);
         return -1;
     }
     return 0;
+}
+
+/* The descriptors of a probe that passed, for the attach that follows it in wb_init: a
+ * process's start-up then opens one userfaultfd and /proc/self/pagemap once, not twice
+ * (the check's scratch pages leave the userfaultfd when they are unmapped).  pid: the
+ * descriptors act on the address space of the process that opened them, not a fork's. */
+static struct {
+    int uffd, pagemap;
+    pid_t pid;
+} probed = {-1, -1, 0};
+
+static void close_pair(int uffd, int pagemap)
+{
+    os_fd_close(uffd);
+    os_fd_close(pagemap);
+}
+
+/* The probe's descriptors, if this process opened them (a fork's copies are closed). */
+static bool probed_here(void)
+{
+    if (probed.uffd >= 0 && probed.pid != getpid()) {
+        close_pair(probed.uffd, probed.pagemap);
+        probed.uffd = probed.pagemap = -1;
+    }
+    return probed.uffd >= 0;
+}
+
+/* The probe's descriptors, now tracking [base, base+len): false if it left none. */
+static bool take_probed(void *base, size_t len, int *uffd, int *pagemap)
+{
+    if (!probed_here())
+        return false;
+    int u = probed.uffd, pm = probed.pagemap;
+    probed.uffd = probed.pagemap = -1;
+    if (uffd_register_wp(u, base, len) != 0) {
+        close_pair(u, pm);
+        return false;
+    }
+    *uffd = u;
+    *pagemap = pm;
+    return true;
 }
 
 /* The whole flow, on two scratch pages. */
@@ -117,21 +171,21 @@ static int ua_probe(char *why, size_t whylen)
 {
     size_t len = 2 * WB_PAGE_SIZE;
     char e[96];
-    struct dirty_map dm;
     int uffd, pagemap, rc = -1;
+    if (probed_here())
+        return 0;
     char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED || dirty_map_init(&dm, (uintptr_t)p, 2) < 0) {
+    if (p == MAP_FAILED) {
         snprintf(why, whylen, "mmap: %s", errno_text(errno, e, sizeof e));
-        if (p != MAP_FAILED)
-            munmap(p, len);
         return -1;
     }
-    if (track(p, len, false, &uffd, &pagemap, why, whylen) == 0) {
-        rc = check_flow(p, &dm, uffd, pagemap, why, whylen);
-        close(uffd);
-        close(pagemap);
+    if (track(p, len, &uffd, &pagemap, why, whylen) == 0) {
+        rc = check_flow(p, uffd, pagemap, why, whylen);
+        if (rc == 0)
+            probed.uffd = uffd, probed.pagemap = pagemap, probed.pid = getpid();
+        else
+            close_pair(uffd, pagemap);
     }
-    dirty_map_destroy(&dm);
     munmap(p, len);
     return rc;
 }
@@ -152,9 +206,8 @@ static void follow_fork(void)
     if (!ua.forked)
         return;
     ua.forked = 0;
-    os_fd_close(ua.uffd);
-    os_fd_close(ua.pagemap);
-    if (track(ua.base, ua.len, true, &ua.uffd, &ua.pagemap, why, sizeof why) < 0)
+    close_pair(ua.uffd, ua.pagemap);
+    if (track(ua.base, ua.len, &ua.uffd, &ua.pagemap, why, sizeof why) < 0)
         ua.uffd = ua.pagemap = -1;      /* harvest then reports every page */
 }
 
@@ -177,7 +230,8 @@ static int ua_attach(void *base, size_t len, struct dirty_map *dm, const struct 
         page_runs_destroy(&ua.pages);
         return -1;
     }
-    if (track(base, len, true, &ua.uffd, &ua.pagemap, why, whylen) < 0) {
+    if (!take_probed(base, len, &ua.uffd, &ua.pagemap) &&
+        track(base, len, &ua.uffd, &ua.pagemap, why, whylen) < 0) {
         page_runs_destroy(&ua.pages);
         dirty_map_destroy(&ua.sparse);
         return -1;

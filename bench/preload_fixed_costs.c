@@ -1,5 +1,5 @@
-/* Fixed costs of the preload, paid by every process: start-up time (/bin/true, plain and
- * with LD_PRELOAD, interleaved run by run) and the extra peak RSS of a program that
+/* Fixed costs of the preload, paid by every process: start-up wall and CPU time (/bin/true,
+ * plain and with LD_PRELOAD, interleaved run by run) and the extra peak RSS of a program that
  * allocates 1 MiB in 1 KiB blocks.  usage: preload_fixed_costs LIBWBRT-PRELOAD.SO [--runs N]
  * (issue 19's target: at most 2 MiB of extra RSS).
  * SPDX-License-Identifier: GPL-2.0-or-later */
@@ -22,9 +22,13 @@ static double now_us(void)
     return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* Runs argv with environ plus preload (if not NULL) as LD_PRELOAD; its wall time in
- * microseconds, and its peak RSS in KiB in *rss_kib. */
-static double run(char *const argv[], const char *preload, long *rss_kib)
+struct cost {
+    double wall_us, cpu_us, rss_kib;
+};
+
+/* Runs argv with environ plus preload (if not NULL) as LD_PRELOAD: its wall and CPU
+ * (user + system) times, and its peak RSS. */
+static struct cost run(char *const argv[], const char *preload)
 {
     size_t n = 0;
     while (environ[n])
@@ -49,8 +53,8 @@ static double run(char *const argv[], const char *preload, long *rss_kib)
     }
     double t = now_us() - t0;
     free(env);
-    *rss_kib = ru.ru_maxrss;
-    return t;
+    return (struct cost){ t, ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
+                             ru.ru_stime.tv_usec, (double)ru.ru_maxrss };
 }
 
 static int cmp(const void *a, const void *b)
@@ -95,22 +99,26 @@ int main(int argc, char **argv)
         return 1;
     self[len] = '\0';
     char *alloc_argv[] = { self, "--allocate-1mib", NULL };
-    double *plain = calloc(runs, sizeof *plain), *pre = calloc(runs, sizeof *pre);
-    double *rss_plain = calloc(runs, sizeof *plain), *rss_pre = calloc(runs, sizeof *pre);
-    long rss;
-    for (unsigned long i = 0; i < runs; i++) {
-        plain[i] = run(true_argv, NULL, &rss);
-        pre[i] = run(true_argv, lib, &rss);
-        run(alloc_argv, NULL, &rss);
-        rss_plain[i] = (double)rss;
-        run(alloc_argv, lib, &rss);
-        rss_pre[i] = (double)rss;
+    double *wall[2], *cpu[2], *rss[2];
+    for (int k = 0; k < 2; k++) {
+        wall[k] = calloc(runs, sizeof *wall[k]);
+        cpu[k] = calloc(runs, sizeof *cpu[k]);
+        rss[k] = calloc(runs, sizeof *rss[k]);
     }
-    double tp = median(plain, runs), tw = median(pre, runs);
-    double mp = median(rss_plain, runs), mw = median(rss_pre, runs);
-    printf("start-up (/bin/true, median of %lu): glibc %.0f us, preload %.0f us, extra %.0f us\n", runs, tp, tw,
-           tw - tp);
-    printf("peak RSS allocating 1 MiB (median): glibc %.0f KiB, preload %.0f KiB, extra %.0f KiB\n", mp, mw,
-           mw - mp);
+    for (unsigned long i = 0; i < runs; i++)
+        for (int k = 0; k < 2; k++) {     /* k = 0: glibc, 1: the preload */
+            struct cost c = run(true_argv, k ? lib : NULL);
+            wall[k][i] = c.wall_us;
+            cpu[k][i] = c.cpu_us;
+            rss[k][i] = run(alloc_argv, k ? lib : NULL).rss_kib;
+        }
+    double w0 = median(wall[0], runs), w1 = median(wall[1], runs);
+    double c0 = median(cpu[0], runs), c1 = median(cpu[1], runs);
+    double m0 = median(rss[0], runs), m1 = median(rss[1], runs);
+    printf("start-up (/bin/true, median of %lu): glibc %.0f us, preload %.0f us, extra %.0f us\n", runs, w0, w1,
+           w1 - w0);
+    printf("start-up CPU (user + system, median): glibc %.0f us, preload %.0f us, extra %.0f us\n", c0, c1, c1 - c0);
+    printf("peak RSS allocating 1 MiB (median): glibc %.0f KiB, preload %.0f KiB, extra %.0f KiB\n", m0, m1,
+           m1 - m0);
     return 0;
 }

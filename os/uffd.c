@@ -169,7 +169,7 @@ int uffd_open_ex(uint64_t features, uint64_t optional, unsigned flags, uint64_t 
     }
     if (enabled)
         *enabled = features;
-    return flags & UFFD_OPEN_SCRATCH ? fd : os_fd_aside(fd);
+    return os_fd_aside(fd);
 }
 
 int uffd_open(uint64_t features, char *why, size_t whylen)

@@ -17,8 +17,6 @@ int uffd_open(uint64_t features, char *why, size_t whylen);
 /* Refuse the UFFD_USER_MODE_ONLY fallback: such an fd cannot resolve a fault taken by
  * the kernel, so a read(2) into a protected page would fail with EFAULT. */
 #define UFFD_OPEN_KERNEL_FAULTS 2u
-/* Closed again at once (a probe's): left where it is, not moved out of the program's sight. */
-#define UFFD_OPEN_SCRATCH 4u
 /* uffd_open with flags, also enabling those of `optional` that are offered; the features
  * enabled go to *enabled if not NULL. */
 int uffd_open_ex(uint64_t features, uint64_t optional, unsigned flags, uint64_t *enabled,

@@ -117,11 +117,8 @@ static struct scaled {
     bool huge;
 } scaled[SCALED_MAX];
 
-void *os_table_scaled(size_t len)
+static void scaled_add(void *p, size_t len)
 {
-    void *p = map(NULL, len);
-    if (!p)
-        return NULL;
     own_lock_take();
     for (size_t i = 0; i < SCALED_MAX; i++)
         if (!scaled[i].p) {
@@ -129,7 +126,38 @@ void *os_table_scaled(size_t len)
             break;
         }
     own_lock_drop();
+}
+
+void *os_table_scaled(size_t len)
+{
+    void *p = map(NULL, len);
+    if (p)
+        scaled_add(p, len);
     return p;
+}
+
+/* A table's room in a shared mapping: a large one starts on a huge-page boundary. */
+static size_t scaled_span(size_t len)
+{
+    size_t unit = len >= ((size_t)2 << 20) ? (size_t)2 << 20 : 4096;
+    return (len + unit - 1) & ~(unit - 1);
+}
+
+int os_tables_scaled(const size_t *len, void **out, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += scaled_span(len[i]);
+    char *p = map(NULL, total);
+    if (!p)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = len[i] ? p : NULL;
+        if (len[i])
+            scaled_add(p, len[i]);
+        p += scaled_span(len[i]);
+    }
+    return 0;
 }
 
 static void count_bytes(void *total, uintptr_t lo, uintptr_t hi) { *(size_t *)total += hi - lo; }

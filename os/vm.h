@@ -22,6 +22,9 @@ void *os_table(size_t len);
  * misses when marking) only from os_tables_scaled_use's call that finds its part in use
  * large, so that a small heap's tables stay small. */
 void *os_table_scaled(size_t len);
+/* n such tables in one mapping (one system call, not n, in every process's start-up):
+ * table i of len[i] bytes (none, NULL, if 0) at out[i].  0, or -1 with errno. */
+int os_tables_scaled(const size_t *len, void **out, size_t n);
 /* num/den of the reservation is in use (the same share of each scaled table): a table
  * whose part in use holds at least 1 MiB of touched pages gets huge pages from then on. */
 void os_tables_scaled_use(size_t num, size_t den);

@@ -100,15 +100,36 @@ void tlab_release_all(struct wb_thread *t)
             tlab_release(&t->tlab[a][c]);
 }
 
-/* Pages for allocation: collect or fail before the reservation runs out. */
-static size_t take_pages(size_t n)
+/* Pages for allocation: collect or fail before the reservation runs out.  *fresh: they
+ * lie above the heap's old top, never used: no old bit and no age to clear (a small
+ * process then never touches those tables: a page fault and a page table less). */
+static size_t take_pages(size_t n, bool *fresh)
 {
-    size_t pg = heap_take_pages(n);
+    size_t top = H.top, pg = heap_take_pages(n);
     if (!pg) {
         gc_collect_locked(WB_COLLECT_FULL);
+        top = H.top;
         pg = heap_take_pages(n);
     }
+    *fresh = pg >= top;
     return pg;
+}
+
+/* Clears the old bits and ages (where there may be any) of small page pg's free slots;
+ * whether an old bit is left (an old object's). */
+static bool drop_old_bits(size_t pg, const uint64_t *free)
+{
+    uint64_t *o = page_words(H.old_bits, pg), left = 0;
+    bool aged = H.pages[pg].flags & PF_AGED;
+    for (int k = 0; k < PAGE_WORDS; k++) {
+        uint64_t f = free[k];
+        if (o[k] & f)   /* written only if it changes: a forked child copies a page it writes */
+            o[k] &= ~f;
+        left |= o[k];
+        for (; aged && f; f &= f - 1)
+            H.age[pg * GRANS_PER_PAGE + (size_t)k * 64 + (size_t)__builtin_ctzll(f)] = 0;
+    }
+    return left != 0;
 }
 
 static int tlab_refill(struct tlab *tl, int atomic, int c)
@@ -116,9 +137,9 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     tlab_release(tl);
     gc_maybe_collect();
     size_t pg = partial_pop(atomic, c);
-    bool zero = false;
+    bool zero = false, fresh = false;
     if (!pg) {
-        if (!(pg = take_pages(1)))
+        if (!(pg = take_pages(1, &fresh)))
             return -1;
         struct page_info *pi = &H.pages[pg];
         zero = !(pi->flags & PF_USED);
@@ -136,19 +157,15 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     tl->zero = zero;
     /* The free slots, a word at a time.  Their old bits go now, not per object: an old
      * object freed by the program leaves its old bit, which would make a new object
-     * there look old to the next young collection.  Likewise ages (where there may be any). */
+     * there look old to the next young collection.  Likewise ages. */
     const uint64_t *a = page_words(H.alloc_bits, pg);
-    uint64_t *o = page_words(H.old_bits, pg);
     size_t size = class_size[c], free_slots = 0;
     for (int k = 0; k < PAGE_WORDS; k++) {
-        uint64_t f = class_starts[c][k] & ~a[k];
-        tl->free[k] = f;
-        o[k] &= ~f;
-        free_slots += bits_count(f);
-        if (H.pages[pg].flags & PF_AGED)
-            for (; f; f &= f - 1)
-                H.age[pg * GRANS_PER_PAGE + (size_t)k * 64 + (size_t)__builtin_ctzll(f)] = 0;
+        tl->free[k] = class_starts[c][k] & ~a[k];
+        free_slots += bits_count(tl->free[k]);
     }
+    tl->old = !fresh && drop_old_bits(pg, tl->free);
+    tl->gc_no = (uint32_t)G.policy.gc_no;
     G.policy.alloc_since += free_slots * size;
     G.stats.bytes_allocated += free_slots * size;
     young_add(pg);
@@ -223,7 +240,8 @@ static void *large_alloc(size_t n, int atomic, size_t align)
     size_t extra = (align >> WB_PAGE_SHIFT) - 1;
     pthread_mutex_lock(&H.lock);
     gc_maybe_collect();
-    size_t pg = take_pages(np + extra);
+    bool fresh;
+    size_t pg = take_pages(np + extra, &fresh);
     if (!pg) {
         pthread_mutex_unlock(&H.lock);
         errno = ENOMEM;
@@ -246,7 +264,8 @@ static void *large_alloc(size_t n, int atomic, size_t align)
                                               .aux = i ? (uint32_t)pg : (uint32_t)np };
     uintptr_t p = obj_in_register(page_addr(pg));
     size_t g = gran_of(p);
-    bit_clear(H.old_bits, g);
+    if (!fresh)
+        bit_clear(H.old_bits, g);
     if (H.pages[pg].flags & PF_AGED)
         H.age[g] = 0;
     bit_set(H.alloc_bits, g);
@@ -383,8 +402,12 @@ static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_
 {
     size_t g = gran_of(p), k = g % GRANS_PER_PAGE / 64;
     uint64_t bit = (uint64_t)1 << (g % 64);
-    /* no old bit or age on a slot a young object will take (see tlab_refill) */
-    bit_clear_owned(H.old_bits, g);
+    /* No old bit or age on a slot a young object will take (see tlab_refill).  Only an
+     * object older than the page's ownership, or kept by a collection since, can have an
+     * old bit: otherwise the old bits' line is neither read nor written (a cache miss per
+     * free, and a copied page in a forked child). */
+    if (tl->old || tl->gc_no != (uint32_t)G.policy.gc_no)
+        bit_clear_owned(H.old_bits, g);
     if (pi->flags & PF_AGED)
         H.age[g] = 0;
     if (tl->zero && !(pi->flags & PF_ATOMIC))  /* tlab_take trusts a fresh page's slots to be zero */
@@ -393,6 +416,12 @@ static void tlab_give_back(struct tlab *tl, const struct page_info *pi, uintptr_
         tl->cur |= bit;
     else
         tl->free[k] |= bit;
+}
+
+static inline void count_freed(size_t n)
+{
+    if (gc_counts_frees())
+        __atomic_add_fetch(&G.policy.freed_since, n, __ATOMIC_RELAXED);
 }
 
 /* This thread's allocation page for small page pg's class if pg is that page, else NULL.
@@ -414,18 +443,14 @@ static inline void free_owned(struct tlab *tl, const struct page_info *pi, uintp
 {
     bit_clear_owned(H.alloc_bits, gran_of(p));
     tlab_give_back(tl, pi, p);
-    __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
+    count_freed(class_size[pi->sclass]);
 }
 
-static void free_object(size_t pg, uintptr_t p)
+/* The free of live object p at page pg by a thread other than its page's owner, if any. */
+static void free_shared(size_t pg, uintptr_t p)
 {
     struct page_info *pi = &H.pages[pg];
     size_t g = gran_of(p);
-    struct tlab *tl = owner_tlab(pg, pi);
-    if (tl) {
-        free_owned(tl, pi, p);
-        return;
-    }
     /* As the process's malloc, glibc frees into us holding locks of its own (the thread
      * stack list's, in pthread_join) that a collecting thread holding the heap lock may
      * wait for (pthread_create): there a busy heap lock leaves the block to the
@@ -442,7 +467,7 @@ static void free_object(size_t pg, uintptr_t p)
         bit_clear(H.alloc_bits, g);     /* its page stays mapped and is never reused */
     } else if (pi->kind == PK_LARGE) {
         bit_clear(H.alloc_bits, g);
-        __atomic_add_fetch(&G.policy.freed_since, (size_t)pi->aux << WB_PAGE_SHIFT, __ATOMIC_RELAXED);
+        count_freed((size_t)pi->aux << WB_PAGE_SHIFT);
         heap_free_run(pg, pi->aux, G.policy.gc_no);
     } else if (pi->flags & PF_OWNED) {
         /* another thread allocates here: the next collection frees it */
@@ -451,10 +476,19 @@ static void free_object(size_t pg, uintptr_t p)
             H.deferred.n--; /* out of memory: the collector frees it if unreachable */
     } else {
         bit_clear(H.alloc_bits, g);
-        __atomic_add_fetch(&G.policy.freed_since, class_size[pi->sclass], __ATOMIC_RELAXED);
+        count_freed(class_size[pi->sclass]);
         page_settle(pg, G.policy.gc_no);
     }
     pthread_mutex_unlock(&H.lock);
+}
+
+static void free_object(size_t pg, uintptr_t p)
+{
+    struct tlab *tl = owner_tlab(pg, &H.pages[pg]);
+    if (tl)
+        free_owned(tl, &H.pages[pg], p);
+    else
+        free_shared(pg, p);
 }
 
 void alloc_apply_deferred_frees(void)
@@ -480,11 +514,12 @@ void wb_free(void *p)
             return;
         }
     }
+    /* Not the owner's (asked above): a live object of the heap, or a bad pointer. */
     if (!gc_ready() || !object_at(p, &pg)) {
         bad_pointer("wb_free", p);
         return;
     }
-    free_object(pg, (uintptr_t)p);
+    free_shared(pg, (uintptr_t)p);
 }
 
 /* Resizes the large object at page pg to n bytes (more than SMALL_MAX) where it is:

@@ -487,7 +487,7 @@ static size_t collect_budget(void)
 static size_t counted_allocation(void)
 {
     size_t a = G.policy.alloc_since, f = __atomic_load_n(&G.policy.freed_since, __ATOMIC_RELAXED);
-    if (!G.sw.full_only && !G.sw.free_space_divisor)
+    if (!gc_counts_frees())
         return a;
     size_t least = G.sw.full_only ? a / 8 : a / 4;
     return f < a - least ? a - f : least;

@@ -28,8 +28,8 @@ struct gc_switches {
 struct gc_policy {
     uint64_t gc_no;
     size_t alloc_since;    /* bytes handed to allocators since the last collection */
-    size_t freed_since;    /* of them, freed explicitly and reusable at once (atomic: the
-                            * owner's frees take no lock) */
+    size_t freed_since;    /* of them, freed explicitly and reusable at once, counted only
+                            * where gc_counts_frees (atomic: the owner's frees take no lock) */
     size_t old_bytes;      /* old generation after the last collection */
     size_t old_after_full; /* old generation after the last full collection */
     bool full_due;
@@ -50,6 +50,11 @@ extern struct gc G;
 /* Non-zero while this thread runs wbrt code that calls into glibc (which may allocate):
  * a malloc replacement must then not come back into the collector (the preload). */
 extern __thread int gc_inside __attribute__((tls_model("initial-exec")));
+
+/* Explicit frees put the next collection off only where every collection is full or
+ * bdwgc's free-space divisor is set (collect.c, counted_allocation): elsewhere a free
+ * need not count them (an atomic add per free). */
+static inline bool gc_counts_frees(void) { return G.sw.full_only || G.sw.free_space_divisor; }
 
 /* Initialises on first use; false (errno set, the reason printed once) if that failed.
  * Inline: every allocation asks. */

@@ -49,12 +49,6 @@ static void init_classes(void)
 
 #define HEAP_BASE ((uintptr_t)32 << 40)
 
-#define TABLE(field, bytes)                                  \
-    do {                                                     \
-        if (!((field) = os_table_scaled(bytes)))             \
-            goto nomem;                                      \
-    } while (0)
-
 int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
 {
     init_classes();
@@ -75,18 +69,26 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     H.top = 1;
     H.lowest_free = 1;
     size_t bits = H.npages * GRANS_PER_PAGE / 8;
-    TABLE(H.pages, H.npages * sizeof *H.pages);
-    TABLE(H.links, H.npages * sizeof *H.links);
-    TABLE(H.alloc_bits, bits);
-    TABLE(H.mark_bits, bits);
-    TABLE(H.old_bits, bits);
-    TABLE(H.freed_bits, bits);
-    TABLE(H.free_pages, H.npages / 8 + 8);
-    TABLE(H.young_map, H.npages / 8 + 8);
-    if (with_ages)
-        TABLE(H.age, H.npages * GRANS_PER_PAGE);
-    if (dirty_map_init(&H.dirty, H.base, H.npages) != 0)
+    /* Those every process touches first, so that their used parts share page-table pages
+     * (fewer to allocate, and to copy at each fork); the collection's and the ages' last. */
+    enum { PAGES, LINKS, FREE_PAGES, YOUNG, ALLOC, OLD, MARK, FREED, AGE, TABLES };
+    const size_t len_of[TABLES] = {
+        [PAGES] = H.npages * sizeof *H.pages, [LINKS] = H.npages * sizeof *H.links,
+        [ALLOC] = bits, [MARK] = bits, [OLD] = bits, [FREED] = bits,
+        [FREE_PAGES] = H.npages / 8 + 8, [YOUNG] = H.npages / 8 + 8,
+        [AGE] = with_ages ? H.npages * GRANS_PER_PAGE : 0 };
+    void *t[TABLES];
+    if (os_tables_scaled(len_of, t, TABLES) != 0 || dirty_map_init(&H.dirty, H.base, H.npages) != 0)
         goto nomem;
+    H.pages = t[PAGES];
+    H.links = t[LINKS];
+    H.alloc_bits = t[ALLOC];
+    H.mark_bits = t[MARK];
+    H.old_bits = t[OLD];
+    H.freed_bits = t[FREED];
+    H.free_pages = t[FREE_PAGES];
+    H.young_map = t[YOUNG];
+    H.age = t[AGE];
     return 0;
 nomem:
     snprintf(why, whylen, "cannot map the heap's side tables: %s", strerror(errno));
@@ -151,6 +153,9 @@ static bool page_free(size_t pg) { return bit_test(H.free_pages, pg); }
 static size_t find_free_run(size_t n)
 {
     size_t words = (H.top + 63) / 64;
+    if (H.lowest_free >= H.top)
+        return 0;       /* none below top: the bitmap is not even read (a process that
+                         * frees no page never touches it) */
     for (size_t w = H.lowest_free / 64; w < words; w++) {
         uint64_t m = H.free_pages[w];
         while (m) {
@@ -207,6 +212,8 @@ size_t heap_take_pages(size_t n)
             return 0;
         pg = H.top;
         H.top += n;
+        if (H.lowest_free == pg)
+            H.lowest_free = H.top;      /* still none below top */
         top_grew();
     }
     count_taken(n);

@@ -20,6 +20,10 @@ struct tlab {
     uint32_t page;
     uint16_t word;
     uint16_t zero;      /* page was decommitted or never used: slots need no memset */
+    /* old: the page held an old object when it became the thread's; gc_no: the collection
+     * count then.  Neither changed: no slot of the page has an old bit (see tlab_give_back). */
+    bool old;
+    uint32_t gc_no;
     uint64_t free[PAGE_WORDS]; /* free slots of the other words */
 };
 

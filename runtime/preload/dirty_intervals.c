@@ -46,9 +46,11 @@ static void *sampler(void *unused)
     return NULL;
 }
 
+/* Assigned, not pthread_mutex_init'ed: a call the parent never made would be bound by the
+ * dynamic loader in every fork child, symbol lookup and page faults (bash, make). */
 void dirty_intervals_forked(void)
 {
-    pthread_mutex_init(&record_lock, NULL);
+    record_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 void dirty_intervals_finish(void)
