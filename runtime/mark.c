@@ -469,9 +469,10 @@ static size_t next_page(void)
 }
 
 /* Entries a worker has popped ahead of scanning them: each is scanned AHEAD pops after
- * its first line was prefetched, time enough for the miss (an object pushed last and
- * popped next, as a stack does, had none: its first word's miss was most of marking). */
-#define AHEAD 8
+ * its first two lines were prefetched, time enough for the miss (an object pushed last
+ * and popped next, as a stack does, had none: its first word's miss was most of
+ * marking; 8 ahead, Nix's marking took 10% more samples). */
+#define AHEAD 16
 
 /* The top entry of s, read a word at a time: push wrote it so, often just before, and
  * a 16-byte load of two 8-byte stores still in the store buffer waits for them to drain
@@ -494,7 +495,10 @@ static inline __attribute__((always_inline)) void work(struct mark_stack *s, boo
             while (s->n > 0 || n > 0) {
                 for (; n < AHEAD && s->n > 0; n++) {
                     struct range r = pop(s);
-                    __builtin_prefetch((const void *)(r.lo & ~(uintptr_t)3));
+                    uintptr_t lo = r.lo & ~(uintptr_t)3;
+                    __builtin_prefetch((const void *)lo);
+                    if (r.hi - lo > 64)
+                        __builtin_prefetch((const void *)(lo + 64));
                     ahead[(first + n) % AHEAD] = r;
                 }
                 struct range r = ahead[first];
