@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define FAN 15     /* leaves per node: a wide graph, so that marking shares work */
 #define NODES 2000
@@ -173,12 +174,87 @@ static void test_collect_markers_dirty_pages_small_stack(void **state)
     check_dirty_pages_shared();
 }
 
+/* Lists whose nodes lie side by side (node i of every list, then node i + 1): workers
+ * tracing different lists mark neighbouring objects, whose mark bits share words.  A bit
+ * lost to another worker's write of the word frees a reachable node, which the churn
+ * overwrites (and WBRT_VERIFY=1 reports). */
+#define LISTS 64
+#define LIST_LEN 1000
+
+struct node {
+    struct node *next;
+    uint64_t tag;
+};
+
+static struct node *g_heads[LISTS];
+
+static __attribute__((noinline)) void build_lists(void)
+{
+    for (uint64_t i = 0; i < LIST_LEN; i++)
+        for (uint64_t k = 0; k < LISTS; k++) {
+            struct node *n = wb_malloc(sizeof *n);
+            assert_non_null(n);
+            n->tag = k << 32 | i;
+            WB_STORE(n, next, g_heads[k]);
+            g_heads[k] = n;
+        }
+}
+
+static void assert_lists_intact(void)
+{
+    for (uint64_t k = 0; k < LISTS; k++) {
+        uint64_t i = LIST_LEN;
+        for (const struct node *n = g_heads[k]; n; n = n->next)
+            assert_int_equal(n->tag, k << 32 | --i);
+        assert_int_equal(i, 0);
+    }
+}
+
+/* Rounds of fresh lists, each collected (kind) and then checked after a churn. */
+static void check_neighbours_kept(int kind)
+{
+    for (int round = 0; round < 8; round++) {
+        memset(g_heads, 0, sizeof g_heads);
+        build_lists();
+        wbt_scrub_stack();
+        wb_collect(kind);
+        wbt_churn(sizeof(struct node), LISTS * LIST_LEN);
+        assert_lists_intact();
+    }
+}
+
+static void test_collect_markers_neighbours_full(void **state)
+{
+    (void)state;
+    check_neighbours_kept(WB_COLLECT_FULL);
+}
+
+/* Young objects: the workers' marks are gathered from the young pages only. */
+static void test_collect_markers_neighbours_young(void **state)
+{
+    (void)state;
+    check_neighbours_kept(WB_COLLECT_YOUNG);
+}
+
+/* A stack too small for the lists' heads: overflow recovery rescans the objects marked,
+ * by every worker, in the phases before. */
+static void test_collect_markers_neighbours_overflow(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_MARK_STACK_MAX=16");
+    check_neighbours_kept(WB_COLLECT_FULL);
+    check_neighbours_kept(WB_COLLECT_YOUNG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collect_markers_leave_nothing),
         cmocka_unit_test(test_collect_markers_dirty_pages),
         cmocka_unit_test(test_collect_markers_dirty_pages_small_stack),
+        cmocka_unit_test(test_collect_markers_neighbours_full),
+        cmocka_unit_test(test_collect_markers_neighbours_young),
+        cmocka_unit_test(test_collect_markers_neighbours_overflow),
     };
 
     wbt_init();
