@@ -406,10 +406,14 @@ static bool take(struct mark_stack *s)
             if (k == 0) {
                 /* Out of memory for even one entry: scanned here, its children dropped
                  * (overflow recovery finds marked objects again; a pooled entry may be
-                 * a dirty old page, a root, which it would not). */
+                 * a dirty old page, a root, which it would not).  Children its pushes
+                 * found room for after all are worked on before any pool copy, which
+                 * would overwrite them. */
                 struct range r = P.pool.v[--P.pool.n];
                 pthread_mutex_unlock(&P.lock);
                 scan_entry(s, r, true);
+                if (s->n)
+                    return true;
                 pthread_mutex_lock(&P.lock);
                 continue;
             }
