@@ -9,7 +9,6 @@
 #include "dirty_map.h"
 
 typedef void (*barrier_visit_fn)(void *ctx, uintptr_t lo, uintptr_t hi, int whole);
-typedef void (*barrier_run_fn)(void *ctx, uintptr_t lo, uintptr_t hi);
 
 /* The uffd barrier's fault-handler loop (WBRT_UFFD_LOOP): poll(2) + read(2), or io_uring. */
 enum barrier_loop { BARRIER_LOOP_DEFAULT, BARRIER_LOOP_POLL, BARRIER_LOOP_URING };
@@ -63,11 +62,11 @@ struct barrier_ops {
     /* Memory outside the heap that the collector scans as roots (the program's own
      * mappings; never a thread's stack).  World stopped: calls visit, in address order,
      * for the runs of the page-aligned [addr, addr+len) written since the last call on
-     * them, re-arming them, and tracks the range from now on.  A range the kernel does not
-     * track (new, moved or replaced since, or a fork child's) is reported whole, in one
-     * last call that covers the runs reported before it.  NULL where the barrier cannot do
-     * it safely: every root is scanned at every collection. */
-    void (*written_roots)(void *addr, size_t len, barrier_run_fn visit, void *ctx);
+     * them, re-arming them (whole=0), and tracks the range from now on.  A range the
+     * kernel does not track (new, moved or replaced since, or a fork child's) is reported
+     * whole (whole=1), in one last call that covers the runs reported before it.  NULL
+     * where the barrier cannot do it safely: every root is scanned at every collection. */
+    void (*written_roots)(void *addr, size_t len, barrier_visit_fn visit, void *ctx);
 };
 
 /* Backends, in the order auto tries them. */

@@ -348,25 +348,31 @@ static bool is_untrackable(uintptr_t lo, uintptr_t hi)
     return false;
 }
 
-static void ignore_run(void *ctx, uintptr_t lo, uintptr_t hi)
+struct root_report {
+    barrier_visit_fn visit;     /* NULL: the report is not needed */
+    void *ctx;
+};
+
+static void written_root(void *ctx, uintptr_t lo, uintptr_t hi)
 {
-    (void)ctx;
-    (void)lo;
-    (void)hi;
+    const struct root_report *r = ctx;
+    if (r->visit)
+        r->visit(r->ctx, lo, hi, 0);
 }
 
 /* The kernel is the cache of what is registered: a scan with PM_SCAN_CHECK_WPASYNC fails
  * (EPERM) on a range that is not, so a registered mapping costs one call per collection
  * and only a new one (or one the kernel dropped: moved by mremap, replaced, a fork child's)
  * is registered, then protected by a scan whose report is not needed. */
-static void ua_written_roots(void *addr, size_t len, barrier_run_fn visit, void *ctx)
+static void ua_written_roots(void *addr, size_t len, barrier_visit_fn visit, void *ctx)
 {
     uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+    struct root_report report = {visit, ctx}, quiet = {NULL, NULL};
     follow_fork();
     if (ua.pagemap >= 0 && !is_untrackable(lo, hi) &&
-        scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, visit, ctx) == 0)
+        scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, written_root, &report) == 0)
         return;
-    visit(ctx, lo, hi);
+    visit(ctx, lo, hi, 1);
     if (ua.uffd < 0 || is_untrackable(lo, hi))
         return;
     if (uffd_register_wp(ua.uffd, addr, len) < 0) {
@@ -374,7 +380,7 @@ static void ua_written_roots(void *addr, size_t len, barrier_run_fn visit, void 
             untrackable[untrackable_n++] = (struct os_range){lo, hi};
         return;
     }
-    scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, ignore_run, NULL);
+    scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, written_root, &quiet);
 }
 
 const struct barrier_ops barrier_uffd_async = {
