@@ -59,6 +59,14 @@ struct barrier_ops {
      * overlapping [lo, hi) may hold a young pointer anywhere (an object remembered set);
      * whole=0: only the words in [lo, hi) may (a card, a slot).  Returns the ranges. */
     size_t (*remembered)(void *addr, size_t len, barrier_visit_fn visit, void *ctx);
+    /* Memory outside the heap that the collector scans as roots (the program's own
+     * mappings; never a thread's stack).  World stopped: calls visit, in address order,
+     * for the runs of the page-aligned [addr, addr+len) written since the last call on
+     * them, re-arming them (whole=0), and tracks the range from now on.  A range the
+     * kernel does not track (new, moved or replaced since, or a fork child's) is reported
+     * whole (whole=1), in one last call that covers the runs reported before it.  NULL
+     * where the barrier cannot do it safely: every root is scanned at every collection. */
+    void (*written_roots)(void *addr, size_t len, barrier_visit_fn visit, void *ctx);
 };
 
 /* Backends, in the order auto tries them. */

@@ -438,6 +438,57 @@ static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
     return w.h.pages;
 }
 
+/* Root ranges UFFDIO_REGISTER refused (a VM_DROPPABLE mapping, one the program registered
+ * with a userfaultfd of its own): reported whole each time without asking again.  A range
+ * is its bounds: if another mapping takes its place, it is still scanned whole, which is
+ * sound.  Full: asked again each time, which costs two failing calls. */
+#define UNTRACKABLE_MAX 64
+static struct os_range untrackable[UNTRACKABLE_MAX];
+static size_t untrackable_n;
+
+static bool is_untrackable(uintptr_t lo, uintptr_t hi)
+{
+    for (size_t i = 0; i < untrackable_n; i++)
+        if (untrackable[i].lo == lo && untrackable[i].hi == hi)
+            return true;
+    return false;
+}
+
+struct root_report {
+    barrier_visit_fn visit;     /* NULL: the report is not needed */
+    void *ctx;
+};
+
+static void written_root(void *ctx, uintptr_t lo, uintptr_t hi)
+{
+    const struct root_report *r = ctx;
+    if (r->visit)
+        r->visit(r->ctx, lo, hi, 0);
+}
+
+/* The kernel is the cache of what is registered: a scan with PM_SCAN_CHECK_WPASYNC fails
+ * (EPERM) on a range that is not, so a registered mapping costs one call per collection
+ * and only a new one (or one the kernel dropped: moved by mremap, replaced, a fork child's)
+ * is registered, then protected by a scan whose report is not needed. */
+static void ua_written_roots(void *addr, size_t len, barrier_visit_fn visit, void *ctx)
+{
+    uintptr_t lo = (uintptr_t)addr, hi = lo + len;
+    struct root_report report = {visit, ctx}, quiet = {NULL, NULL};
+    follow_fork();
+    if (ua.pagemap >= 0 && !is_untrackable(lo, hi) &&
+        scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, written_root, &report) == 0)
+        return;
+    visit(ctx, lo, hi, 1);
+    if (ua.uffd < 0 || is_untrackable(lo, hi))
+        return;
+    if (uffd_register_wp(ua.uffd, addr, len) < 0) {
+        if (untrackable_n < UNTRACKABLE_MAX)
+            untrackable[untrackable_n++] = (struct os_range){lo, hi};
+        return;
+    }
+    scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, written_root, &quiet);
+}
+
 const struct barrier_ops barrier_uffd_async = {
     .name = "uffd-async",
     .tracks = 1,
@@ -452,4 +503,5 @@ const struct barrier_ops barrier_uffd_async = {
     /* Kernel writes into write-protected pages succeed under WP_ASYNC and are reported. */
     .prepare_kernel_write = barrier_noop_range,
     .faults = barrier_noop_faults,
+    .written_roots = ua_written_roots,
 };

@@ -239,7 +239,8 @@ static void young_cycle(uintptr_t sp)
     size_t dirty = dirty_map_count(&H.dirty, H.top);
     young_map_build();
     mark_begin(true, false, true, G.cfg.mark_stack_max);
-    roots_mark(sp);
+    G.stats.root_bytes_last = roots_mark_young(sp, tenure > 0);
+    G.stats.root_bytes_total += G.stats.root_bytes_last;
     describe_mark_old();
     uint64_t later_ns;
     size_t scanned = scan_dirty_old(&later_ns);

@@ -142,6 +142,11 @@ void verify_note_armed(size_t pg, size_t n);
  * records are visited). */
 void verify_note_scanned(void);
 void verify_barrier(uintptr_t my_sp);
+/* The check of the root pages a young collection does not scan (verify_roots.c), made by
+ * roots.c as the barrier has just reported them; verify_roots_init maps its table: 0, or
+ * -1 with errno. */
+int verify_roots_init(void);
+void verify_roots(void);
 /* global: perm objects were collected too; otherwise they all count as reachable. */
 void verify_reachable(uintptr_t my_sp, bool global);
 

@@ -140,7 +140,7 @@ static int value_string(const char *var, const char *v, char *field, size_t len,
 
 enum option_var { V_HEAP_MAX, V_YOUNG_BYTES, V_FULL_MIN, V_MARK_STACK_MAX, V_HEAP_GROWTH, V_TENURE_AGE,
                   V_VERIFY, V_VERBOSE, V_ON_BAD_FREE, V_STOP_SIGNAL, V_BARRIER, V_IMAGE, V_ARM,
-                  V_UFFD_LOOP, V_MODE, V_STATS_INTERVAL, V_LEAK_SIGNAL, V_STATS_FILE, V_MARKERS, V_COUNT };
+                  V_UFFD_LOOP, V_MODE, V_STATS_INTERVAL, V_LEAK_SIGNAL, V_STATS_FILE, V_MARKERS, V_TRACK_ROOTS, V_COUNT };
 
 const char *const options_vars[] = {
     [V_HEAP_MAX] = "WBRT_HEAP_MAX", [V_YOUNG_BYTES] = "WBRT_YOUNG_BYTES", [V_FULL_MIN] = "WBRT_FULL_MIN",
@@ -150,7 +150,7 @@ const char *const options_vars[] = {
     [V_BARRIER] = "WBRT_BARRIER", [V_IMAGE] = "WBRT_IMAGE", [V_ARM] = "WBRT_ARM",
     [V_UFFD_LOOP] = "WBRT_UFFD_LOOP", [V_MODE] = "WBRT_MODE", [V_STATS_INTERVAL] = "WBRT_STATS_INTERVAL",
     [V_LEAK_SIGNAL] = "WBRT_LEAK_SIGNAL", [V_STATS_FILE] = "WBRT_STATS_FILE",
-    [V_MARKERS] = "WBRT_MARKERS",
+    [V_MARKERS] = "WBRT_MARKERS", [V_TRACK_ROOTS] = "WBRT_TRACK_ROOTS",
     [V_COUNT] = NULL,
 };
 
@@ -189,9 +189,10 @@ int options_parse(struct wbrt_config *c, const char *var, const char *s, char *w
         return 0;
     case V_VERIFY:
     case V_VERBOSE:
+    case V_TRACK_ROOTS:
         if (value_int(var, s, 0, 1, &v, why, whylen))
             return -1;
-        *(i == V_VERIFY ? &c->verify : &c->verbose) = (int)v;
+        *(i == V_VERIFY ? &c->verify : i == V_VERBOSE ? &c->verbose : &c->track_roots) = (int)v;
         return 0;
     case V_ON_BAD_FREE:
         if (value_word(var, s, bad_free_words, &w, why, whylen))
@@ -316,6 +317,7 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         .mark_stack_max = (size_t)16 << 20,
         .stop_signal = SIGPWR,
         .stats_interval_ms = 100,
+        .track_roots = 1,
     };
     for (int i = 0; i < V_COUNT; i++) {
         const char *s = secure_getenv(options_vars[i]);

@@ -99,9 +99,9 @@ size_t scan_old_pages(size_t pg, size_t end, void (*each)(size_t pg), bool later
     return n;
 }
 
-static uintptr_t young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused)
+uintptr_t range_young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused)
 {
-    for (uintptr_t p = lo; p < hi; p += 8) {
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
         size_t size;
         uintptr_t t = heap_object(*(const uintptr_t *)p, &size);
         if (t && !bit_test(H.old_bits, gran_of(t)) && !(excused && excused(p, t, size)))
@@ -119,11 +119,11 @@ uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused)
         /* a large object: only this page of it */
         if (obj)
             *obj = page_addr(pi->kind == PK_TAIL ? pi->aux : pg);
-        return young_slot(page_addr(pg), page_addr(pg + 1), excused);
+        return range_young_slot(page_addr(pg), page_addr(pg + 1), excused);
     }
     size_t size = class_size[pi->sclass];
     FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, o) {
-        uintptr_t slot = young_slot(o, o + size, excused);
+        uintptr_t slot = range_young_slot(o, o + size, excused);
         if (slot) {
             if (obj)
                 *obj = o;

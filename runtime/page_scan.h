@@ -23,5 +23,7 @@ bool page_has_old(size_t pg);
  * and the young object it points at) is skipped. */
 typedef bool (*slot_excuse_fn)(uintptr_t slot, uintptr_t young, size_t size);
 uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused);
+/* The same for the words of [lo, hi), whatever holds them (roots outside the heap). */
+uintptr_t range_young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused);
 
 #endif

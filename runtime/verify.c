@@ -80,7 +80,7 @@ int verify_init(char *why, size_t whylen)
     }
     if ((!H.stale_bits && !(H.stale_bits = os_table(H.npages * GRANS_PER_PAGE / 8))) ||
         (!scanned && !(scanned = os_table(H.npages / 8 + 8))) ||
-        (!H.armed_at && !(H.armed_at = os_table(H.npages * sizeof *H.armed_at)))) {
+        (!H.armed_at && !(H.armed_at = os_table(H.npages * sizeof *H.armed_at))) || verify_roots_init() != 0) {
         snprintf(why, whylen, "WBRT_VERIFY: cannot map a side table: %s", strerror(errno));
         return -1;
     }

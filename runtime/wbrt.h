@@ -111,6 +111,9 @@ struct wb_stats {
                                      young collections' harvest, CPU time per page reported (smoothed) */
     uint64_t call_cost_ns;        /* one call that protects or opens pages, its own cost whatever their number:
                                      measured at the first collection (CPU time; 0: not yet, or no policy) */
+    uint64_t root_bytes_last;     /* root bytes (stacks, globals, the preloaded program's own mappings)
+                                     the last young collection scanned */
+    uint64_t root_bytes_total;    /* root_bytes_last summed over every young collection */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

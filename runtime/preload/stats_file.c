@@ -50,7 +50,7 @@ void preload_write_stats(void)
                      "\"pause_ms_max\": %.3f, \"dirty_pages\": %llu, \"barrier_faults\": %llu, "
                      "\"peak_heap_bytes\": %llu, \"bytes_allocated\": %llu, \"pages_scanned\": %llu, "
                      "\"hot_pages\": %llu, \"fault_cost_ns\": %llu, \"scan_cost_ns\": %llu, "
-                     "\"reprotect_cost_ns\": %llu, \"call_cost_ns\": %llu",
+                     "\"reprotect_cost_ns\": %llu, \"call_cost_ns\": %llu, \"root_bytes\": %llu",
                      (int)getpid(), program_invocation_short_name, mode_names[preload_mode],
                      wb_barrier_name(), (unsigned long long)s.young_collections,
                      (unsigned long long)s.full_collections, s.pause_ns_total / 1e6, s.pause_ns_max / 1e6,
@@ -59,7 +59,8 @@ void preload_write_stats(void)
                      (unsigned long long)s.peak_heap_bytes, (unsigned long long)s.bytes_allocated,
                      (unsigned long long)s.pages_scanned_total, (unsigned long long)s.hot_pages_total,
                      (unsigned long long)s.fault_cost_ns, (unsigned long long)s.scan_cost_ns,
-                     (unsigned long long)s.reprotect_cost_ns, (unsigned long long)s.call_cost_ns);
+                     (unsigned long long)s.reprotect_cost_ns, (unsigned long long)s.call_cost_ns,
+                     (unsigned long long)s.root_bytes_total);
     if (n > 0 && preload_mode == PRELOAD_STATS)
         n += dirty_intervals_json(line + n, sizeof line - (size_t)n - 2);
     if (n > 0 && (size_t)n < sizeof line - 2)

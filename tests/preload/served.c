@@ -5,22 +5,27 @@
 #include <stdlib.h>
 #include "wbt_required.h"
 
+void *wbt_preload_symbol(const char *name)
+{
+    return dlsym(RTLD_DEFAULT, name);
+}
+
 void *wbt_preload_base(const void *p)
 {
-    void *(*base)(const void *) = (void *(*)(const void *))dlsym(RTLD_DEFAULT, "wb_base");
+    void *(*base)(const void *) = (void *(*)(const void *))wbt_preload_symbol("wb_base");
     return base ? base(p) : NULL;
 }
 
 void wbt_preload_collect(int kind)
 {
-    void (*collect)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "wb_collect");
+    void (*collect)(int) = (void (*)(int))wbt_preload_symbol("wb_collect");
     if (collect)
         collect(kind);
 }
 
 int wbt_preload_served(void)
 {
-    if (!dlsym(RTLD_DEFAULT, "wb_base")) {
+    if (!wbt_preload_symbol("wb_base")) {
         printf("FAIL: not run under libwbrt-preload.so\n");
         return 1;
     }

@@ -11,6 +11,9 @@ int wbt_preload_served(void);
 /* wbrt's wb_base (from the preload), or NULL if it is not loaded. */
 void *wbt_preload_base(const void *p);
 
+/* The preload's function of that name (wb_get_stats...), or NULL if it is not loaded. */
+void *wbt_preload_symbol(const char *name);
+
 /* wb_collect(kind) of the preload (1 young, 2 full), if it is loaded. */
 void wbt_preload_collect(int kind);
 
