@@ -476,7 +476,7 @@ static void ua_written_roots(void *addr, size_t len, barrier_visit_fn visit, voi
     struct root_report report = {visit, ctx}, quiet = {NULL, NULL};
     follow_fork();
     if (ua.pagemap >= 0 && !is_untrackable(lo, hi) &&
-        scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, written_root, &report) == 0)
+        scan(ua.pagemap, addr, len, true, harvest_regions, HARVEST_REGIONS, written_root, &report) == 0)
         return;
     visit(ctx, lo, hi, 1);
     if (ua.uffd < 0 || is_untrackable(lo, hi))
@@ -486,7 +486,7 @@ static void ua_written_roots(void *addr, size_t len, barrier_visit_fn visit, voi
             untrackable[untrackable_n++] = (struct os_range){lo, hi};
         return;
     }
-    scan(ua.pagemap, addr, len, harvest_regions, HARVEST_REGIONS, written_root, &quiet);
+    scan(ua.pagemap, addr, len, true, harvest_regions, HARVEST_REGIONS, written_root, &quiet);
 }
 
 const struct barrier_ops barrier_uffd_async = {
