@@ -317,7 +317,6 @@ int options_resolve(const struct wb_options *opt, struct wbrt_config *c, char *w
         .mark_stack_max = (size_t)16 << 20,
         .stop_signal = SIGPWR,
         .stats_interval_ms = 100,
-        .track_roots = 1,
     };
     for (int i = 0; i < V_COUNT; i++) {
         const char *s = secure_getenv(options_vars[i]);

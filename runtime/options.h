@@ -41,7 +41,7 @@ struct wbrt_config {
     int leak_signal;                        /* WBRT_LEAK_SIGNAL: leak report on demand, 0 none */
     char stats_file[4096];                  /* WBRT_STATS_FILE: `wbrt run`'s file, "" none */
     int track_roots;      /* WBRT_TRACK_ROOTS: the program's own mappings write-tracked where the
-                             barrier can (roots.c); 0: scanned whole at every collection */
+                             barrier can (roots.c); 0 (default): scanned whole at every collection */
     unsigned markers;     /* WBRT_MARKERS: threads that mark (1: the collecting thread alone);
                              0: the default, not counted yet (options_markers) */
 };

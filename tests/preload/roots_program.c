@@ -104,7 +104,7 @@ static void written_once(void **region)
     young_rounds("written once (big blocks)", region + 1, PAGE / sizeof *region * 64, NBIG, BIG, 300);
     get_stats(&s);
     const char *track = getenv("WBRT_TRACK_ROOTS");
-    bool tracked = strcmp(barrier_name(), "uffd-async") == 0 && !(track && *track == '0');
+    bool tracked = strcmp(barrier_name(), "uffd-async") == 0 && track && *track == '1';  /* (default 0) */
     printf("%s: root bytes scanned by the last young collection: %llu (the region: %zu)\n", barrier_name(),
            (unsigned long long)s.root_bytes_last, REGION);
     if (tracked ? s.root_bytes_last >= REGION / 2 : s.root_bytes_last < REGION)
