@@ -44,6 +44,7 @@ static const struct spec {
     {"WBRT_LEAK_SIGNAL", SIGNAL, 0, 0, NULL},
     {"WBRT_STATS_FILE", STRING, 0, 4096, NULL},
     {"WBRT_MARKERS", INT, 1, 64, NULL},
+    {"WBRT_TRACK_ROOTS", INT, 0, 1, NULL},
 };
 #define NSPECS (sizeof specs / sizeof specs[0])
 
@@ -133,6 +134,7 @@ static bool holds(const struct wbrt_config *c, const struct spec *sp, const char
     if (!strcmp(n, "LEAK_SIGNAL")) return (unsigned long long)c->leak_signal == val;
     if (!strcmp(n, "STATS_FILE")) return strcmp(c->stats_file, s) == 0;
     if (!strcmp(n, "MARKERS")) return c->markers == val;
+    if (!strcmp(n, "TRACK_ROOTS")) return (unsigned long long)c->track_roots == val;
     return strcmp(c->image, s) == 0;
 }
 
