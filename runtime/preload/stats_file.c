@@ -16,8 +16,12 @@
 static const char *const mode_names[] = {"gc", "leak", "stats"};
 static uint64_t faults_before_fork;
 
+/* Only the statistics file reads the counts: without one the child writes none of them
+ * (a copy-on-write fault on G's page in every fork child). */
 void preload_stats_forked(void)
 {
+    if (!*G.cfg.stats_file)
+        return;
     struct wb_stats keep = G.stats;
     memset(&G.stats, 0, sizeof G.stats);
     G.stats.live_bytes = keep.live_bytes;
