@@ -10,6 +10,7 @@
  * Design: docs/design/barrier.md */
 #include "errno_text.h"
 #include "barrier.h"
+#include "fork_page.h"
 #include "harvest_report.h"
 #include "page_runs.h"
 #include "sys.h"
@@ -25,7 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static struct {
+OS_FORK_PAGE static struct {
     int uffd, pagemap;
     void *base;
     size_t len;

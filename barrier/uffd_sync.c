@@ -13,6 +13,7 @@
  * Design: docs/design/barrier.md */
 #include "errno_text.h"
 #include "barrier.h"
+#include "fork_page.h"
 #include "page_runs.h"
 #include "thread_spawn.h"
 #include "uapi_uffd.h"
@@ -49,7 +50,7 @@ struct uf {
     struct barrier_settings set;
 };
 
-static struct uf uf = {.uffd = -1};
+OS_FORK_PAGE static struct uf uf = {.uffd = -1};
 
 static void *page_addr(const struct uf *u, size_t page)
 {

@@ -115,6 +115,12 @@ static size_t take_pages(size_t n, bool *fresh)
     return pg;
 }
 
+/* Old bits and ages are set by collections only (sweep.c; a heap image's lie on its own
+ * pages, never allocated into): before the first there are none to clear, and their
+ * tables are neither read nor written (a page fault and a page table less in each of the
+ * many processes of make or bash that never collect). */
+static inline bool none_old_yet(void) { return G.policy.gc_no == 0; }
+
 /* Clears the old bits and ages (where there may be any) of small page pg's free slots;
  * whether an old bit is left (an old object's). */
 static bool drop_old_bits(size_t pg, const uint64_t *free)
@@ -164,7 +170,7 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
         tl->free[k] = class_starts[c][k] & ~a[k];
         free_slots += bits_count(tl->free[k]);
     }
-    tl->old = !fresh && drop_old_bits(pg, tl->free);
+    tl->old = !fresh && !none_old_yet() && drop_old_bits(pg, tl->free);
     tl->gc_no = (uint32_t)G.policy.gc_no;
     G.policy.alloc_since += free_slots * size;
     G.stats.bytes_allocated += free_slots * size;
@@ -264,7 +270,7 @@ static void *large_alloc(size_t n, int atomic, size_t align)
                                               .aux = i ? (uint32_t)pg : (uint32_t)np };
     uintptr_t p = obj_in_register(page_addr(pg));
     size_t g = gran_of(p);
-    if (!fresh)
+    if (!fresh && !none_old_yet())
         bit_clear(H.old_bits, g);
     if (H.pages[pg].flags & PF_AGED)
         H.age[g] = 0;

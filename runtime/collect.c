@@ -7,6 +7,7 @@
 #include <time.h>
 #include "describe.h"
 #include "finalize.h"
+#include "fork.h"
 #include "heap.h"
 #include "large_span.h"
 #include "mark.h"
@@ -360,7 +361,7 @@ static size_t full_trigger(void)
  * re-arms every old page. */
 static void reattach(void)
 {
-    G.policy.reattach_due = false;
+    fork_reattach_due = false;
     G.policy.full_due = true;
     G.barrier->detach();
     gc_attach_barrier("after fork");
@@ -397,7 +398,7 @@ void gc_collect_locked(int kind)
         if (G.sw.disabled)
             return;
     }
-    if (G.policy.reattach_due)
+    if (fork_reattach_due)
         reattach();
     struct wb_thread *me = thread_self();
     if (me)

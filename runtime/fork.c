@@ -15,10 +15,12 @@
  * Design: docs/design/roots-threads.md */
 #include "fork.h"
 #include <pthread.h>
+#include "fork_page.h"
 #include "gc.h"
 #include "threads.h"
 
 void (*fork_preload_child)(void);
+OS_FORK_PAGE bool fork_reattach_due;
 
 static void prepare(void)
 {
@@ -35,7 +37,7 @@ static void child(void)
     if (G.barrier)
         G.barrier->after_fork();
     threads_fork_child();
-    G.policy.reattach_due = true;
+    fork_reattach_due = true;
     if (fork_preload_child)
         fork_preload_child();
     threads_fork_unlock();

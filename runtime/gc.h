@@ -33,7 +33,6 @@ struct gc_policy {
     size_t old_bytes;      /* old generation after the last collection */
     size_t old_after_full; /* old generation after the last full collection */
     bool full_due;
-    bool reattach_due;     /* forked child: the barrier's kernel state was not inherited */
 };
 
 struct gc {

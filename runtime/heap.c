@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/platform/x86.h>
+#include "fork_page.h"
 #include "vm.h"
 
-struct heap H = { .lock = PTHREAD_MUTEX_INITIALIZER };
+OS_FORK_PAGE struct heap H = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Sizes chosen so that each is the largest 16-byte multiple fitting count times
  * in a page: at most 15 bytes per page wasted beyond the rounding of the request. */

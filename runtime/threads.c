@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fork.h"
+#include "fork_page.h"
 #include "futex.h"
 #include "gc.h"
 #include "race_annotations.h"
@@ -22,8 +23,8 @@
  * the same choice); read when the first thread record is made. */
 static int suspend_signal = SIGPWR;
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct wb_thread *threads;
+OS_FORK_PAGE static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+OS_FORK_PAGE static struct wb_thread *threads;
 static pthread_key_t exit_key;
 static unsigned acks; /* bumped by each thread that stops: the collector waits on it */
 /* acks once every thread signalled has stopped: only the last one wakes the collector.  A

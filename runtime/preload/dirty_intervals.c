@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "dirty_intervals.h"
+#include "fork_page.h"
 #include "gc.h"
 #include "thread_spawn.h"
 #include "vm.h"
@@ -17,7 +18,7 @@
 
 static uint32_t *counts;
 static size_t n_counts;
-static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
+OS_FORK_PAGE static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The pages dirtied since the last sample, as one more interval. */
 static void sample(void)

@@ -13,10 +13,11 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <unistd.h>
+#include "fork_page.h"
 #include "heap.h"
 #include "preload.h"
 
-static pid_t owner; /* the process whose threads the collector stops */
+OS_FORK_PAGE static pid_t owner; /* the process whose threads the collector stops */
 
 void preload_exec_owner(void)
 {

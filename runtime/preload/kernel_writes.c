@@ -61,10 +61,21 @@ static void prep_file(FILE *f)
         prep(f->_IO_buf_base, (size_t)(f->_IO_buf_end - f->_IO_buf_base));
 }
 
+/* Only the mprotect barrier prepares kernel writes.  Under the others each wrapper is a
+ * tail call: no frame of ours under the real call (in every fork of bash, its waitpid's
+ * frame took a copy-on-write fault on one more stack page in the parent). */
+static inline bool kernel_writes_prepared(void)
+{
+    const struct barrier_ops *b = G.barrier;
+    return b && b->prepare_kernel_write != barrier_noop_range;
+}
+
 #define WRAP(ret, name, params, args, before)                                             \
     PRELOAD_API ret name params                                                           \
     {                                                                                     \
         REAL(ret, name, params);                                                          \
+        if (!kernel_writes_prepared())                                                    \
+            return real_##name args;                                                      \
         gc_no_collect++; /* the call may allocate (stdio buffers, ...) */                 \
         before;                                                                           \
         ret rv_ = real_##name args;                                                       \

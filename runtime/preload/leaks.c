@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fork_page.h"
 #include "heap.h"
 #include "leaks.h"
 #include "preload.h"
@@ -35,7 +36,7 @@ struct stack {
 
 static struct stack *stacks;   /* [0] is "unknown" */
 static uint32_t *stack_of;     /* per granule of the heap */
-static int lock;
+OS_FORK_PAGE static int lock;
 static int wake_fd[2] = {-1, -1};
 
 static uint32_t intern(void *const *frames, uint32_t depth)

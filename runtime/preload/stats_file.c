@@ -16,16 +16,19 @@
 static const char *const mode_names[] = {"gc", "leak", "stats"};
 static uint64_t faults_before_fork;
 
+/* A fork child's line counts from the fork: the sums it reports restart; the figures the
+ * policy reads (the young size, costs, the last collection's) carry over, as in a
+ * library's child, so that a statistics file changes no collection.  Only that file reads
+ * the sums: without one the child leaves G alone (a copy-on-write fault on its page in
+ * every fork child). */
 void preload_stats_forked(void)
 {
-    struct wb_stats keep = G.stats;
-    memset(&G.stats, 0, sizeof G.stats);
-    G.stats.live_bytes = keep.live_bytes;
-    G.stats.old_bytes = keep.old_bytes;
-    G.stats.fault_cost_ns = keep.fault_cost_ns;     /* measurements, not counts */
-    G.stats.scan_cost_ns = keep.scan_cost_ns;
-    G.stats.reprotect_cost_ns = keep.reprotect_cost_ns;
-    G.stats.call_cost_ns = keep.call_cost_ns;
+    struct wb_stats *s = &G.stats;
+    if (!*G.cfg.stats_file)
+        return;
+    s->young_collections = s->full_collections = s->pause_ns_total = s->pause_ns_max = 0;
+    s->young_pause_ns_total = s->young_pause_ns_max = s->bytes_allocated = s->peak_heap_bytes = 0;
+    s->dirty_pages_total = s->barrier_pages_total = s->pages_scanned_total = s->hot_pages_total = 0;
     faults_before_fork = G.barrier ? G.barrier->faults() : 0;
 }
 
