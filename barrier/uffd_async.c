@@ -475,12 +475,13 @@ static void ua_written_roots(void *addr, size_t len, barrier_visit_fn visit, voi
 {
     uintptr_t lo = (uintptr_t)addr, hi = lo + len;
     struct root_report report = {visit, ctx}, quiet = {NULL, NULL};
+    bool refused = is_untrackable(lo, hi);
     follow_fork();
-    if (ua.pagemap >= 0 && !is_untrackable(lo, hi) &&
+    if (ua.pagemap >= 0 && !refused &&
         scan(ua.pagemap, addr, len, true, harvest_regions, HARVEST_REGIONS, written_root, &report) == 0)
         return;
     visit(ctx, lo, hi, 1);
-    if (ua.uffd < 0 || is_untrackable(lo, hi))
+    if (ua.uffd < 0 || refused)
         return;
     if (uffd_register_wp(ua.uffd, addr, len) < 0) {
         if (untrackable_n < UNTRACKABLE_MAX)

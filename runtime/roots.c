@@ -374,6 +374,13 @@ static bool points_young_page(uintptr_t lo, uintptr_t hi)
     return false;
 }
 
+/* The end of p's page, or hi if sooner: ranges walked a page at a time. */
+static uintptr_t page_piece_end(uintptr_t p, uintptr_t hi)
+{
+    uintptr_t end = (p | (WB_PAGE_SIZE - 1)) + 1;
+    return end < hi ? end : hi;
+}
+
 /* Marks from the runs of a, a page at a time.  stay_young: the pages that may point at
  * young objects, which may stay young, become pending: every page just written (it is
  * likely written again, and asking costs as much as scanning it: Python's root time went
@@ -386,8 +393,7 @@ static size_t mark_mappings(const struct ranges *a, bool stay_young)
     pending.n = 0;
     for (size_t i = 0; i < a->n; i++)
         for (uintptr_t p = a->r[i].lo, end; p < a->r[i].hi; p = end) {
-            end = (p | (WB_PAGE_SIZE - 1)) + 1;
-            end = end < a->r[i].hi ? end : a->r[i].hi;
+            end = page_piece_end(p, a->r[i].hi);
             mark_range(p, end);
             bytes += end - p;
             if (!stay_young)
@@ -442,8 +448,7 @@ bool roots_each_tracked(root_page_fn *fn, void *ctx)
         if (holds_exiting_stack(lo, hi))
             continue;
         for (uintptr_t p = lo, end; p < hi; p = end) {
-            end = (p | (WB_PAGE_SIZE - 1)) + 1;
-            end = end < hi ? end : hi;
+            end = page_piece_end(p, hi);
             while (k < scan.n && scan.r[k].hi <= p)
                 k++;
             fn(p, end, k < scan.n && scan.r[k].lo < end, ctx);
