@@ -29,6 +29,7 @@ void preload_stats_forked(void)
     s->young_collections = s->full_collections = s->pause_ns_total = s->pause_ns_max = 0;
     s->young_pause_ns_total = s->young_pause_ns_max = s->bytes_allocated = s->peak_heap_bytes = 0;
     s->dirty_pages_total = s->barrier_pages_total = s->pages_scanned_total = s->hot_pages_total = 0;
+    s->root_bytes_total = 0;
     faults_before_fork = G.barrier ? G.barrier->faults() : 0;
 }
 
