@@ -16,6 +16,11 @@ enum { ROUNDS = 40, BATCH = 16, WORKERS = ROUNDS * BATCH, OBJ = 96 };
 static pthread_key_t late_key;
 static void *g_kept[WORKERS], *g_to_free[WORKERS], *g_late[WORKERS];
 static int g_exited, g_collections, g_stop;
+/* Bumped by each worker as it starts and ends: the collector waits for one between its
+ * collections.  Back to back, its collections won the heap lock again before any woken
+ * waiter ran (a wake-up takes tens of microseconds in a VM), so the churn crawled along:
+ * 20-60 s and 200 000 collections instead of under a second and about a thousand. */
+static int g_events, g_churn_over;
 
 static uint64_t seed_kept(uintptr_t i) { return 1000 + i; }
 static uint64_t seed_late(uintptr_t i) { return 5000 + i; }
@@ -48,6 +53,7 @@ static void late_destructor(void *v)
     g_late[s->worker] = wbt_reveal(h);
     wb_free(g_to_free[s->worker]);
     free(s);
+    __atomic_add_fetch(&g_events, 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&g_exited, 1, __ATOMIC_RELEASE);
 }
 
@@ -67,6 +73,7 @@ static void *worker(void *arg)
     assert_non_null(s);
     s->worker = i;
     assert_int_equal(pthread_setspecific(late_key, s), 0);
+    __atomic_add_fetch(&g_events, 1, __ATOMIC_RELEASE);
     wbt_store_new(NULL, &g_kept[i], OBJ, seed_kept(i));
     (void)wbt_store_new(NULL, &g_to_free[i], OBJ, 0);
     for (int k = 0; k < 50; k++)
@@ -78,14 +85,19 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Collects back to back while the workers come and go. */
+/* Collects while the workers come and go: once for each worker that starts or ends, so
+ * that every stage of a thread's life meets collections; back to back once the churn is over. */
 static void *collector(void *arg)
 {
     (void)arg;
     for (int n = 0; !__atomic_load_n(&g_stop, __ATOMIC_ACQUIRE); n++) {
+        int seen = __atomic_load_n(&g_events, __ATOMIC_ACQUIRE);
         wb_collect(n % 7 == 6 ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
         __atomic_add_fetch(&g_collections, 1, __ATOMIC_RELEASE);
-        sched_yield();
+        do
+            sched_yield();
+        while (__atomic_load_n(&g_events, __ATOMIC_ACQUIRE) == seen &&
+               !__atomic_load_n(&g_churn_over, __ATOMIC_ACQUIRE));
     }
     return NULL;
 }
@@ -113,6 +125,7 @@ static void test_thread_churn(void **state)
         wb_collect(r % 5 == 4 ? WB_COLLECT_FULL : WB_COLLECT_YOUNG);
     }
     /* the collector overlapped the churn, and goes on working now that it is over */
+    __atomic_store_n(&g_churn_over, 1, __ATOMIC_RELEASE);
     wbt_await_collections(&g_collections, 2);
     __atomic_store_n(&g_stop, 1, __ATOMIC_RELEASE);
     assert_int_equal(pthread_join(coll, NULL), 0);
