@@ -32,6 +32,9 @@ enum page_flag {
     PF_AGED = 128,   /* some granule here may have a non-zero age: kept through frees and
                         reuse, so that only such pages' ages are reset (the age table stays
                         untouched, uncommitted, where no survivor was ever kept young) */
+    /* Left by a sweep's parallel part for its serial part (sweep.c), which clears them: */
+    PF_KEEP_YOUNG = 256, /* the page stays on the young page list */
+    PF_DEAD_RUN = 512,   /* a dead large object: its run is to be freed */
 };
 
 struct page_info {
