@@ -12,10 +12,12 @@
 #define OS_HAPPENS_AFTER(addr) ANNOTATE_HAPPENS_AFTER(addr)
 /* A word only ever accessed with atomics (a spin lock's): nothing to check there. */
 #define OS_ATOMIC_ONLY(addr) VALGRIND_HG_DISABLE_CHECKING(addr, sizeof *(addr))
+#define OS_ATOMIC_ONLY_RANGE(addr, len) VALGRIND_HG_DISABLE_CHECKING(addr, len)
 #else
 #define OS_HAPPENS_BEFORE(addr) ((void)(addr))
 #define OS_HAPPENS_AFTER(addr) ((void)(addr))
 #define OS_ATOMIC_ONLY(addr) ((void)(addr))
+#define OS_ATOMIC_ONLY_RANGE(addr, len) ((void)(addr), (void)(len))
 #endif
 
 #endif

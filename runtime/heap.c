@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/platform/x86.h>
 #include "fork_page.h"
+#include "race_annotations.h"
 #include "vm.h"
 
 OS_FORK_PAGE struct heap H = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -85,6 +86,7 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     H.links = t[LINKS];
     H.alloc_bits = t[ALLOC];
     H.mark_bits = t[MARK];
+    OS_ATOMIC_ONLY_RANGE(H.mark_bits, bits); /* see mark_one: markers read it as it is set */
     H.old_bits = t[OLD];
     H.freed_bits = t[FREED];
     H.free_pages = t[FREE_PAGES];

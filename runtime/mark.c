@@ -114,6 +114,7 @@ static bool helper_maps(unsigned k)
             return false;
         X.v = v;
         X.len = len;
+        OS_ATOMIC_ONLY_RANGE(X.v, X.len); /* read by every marker as its owner sets it */
     }
     X.k = k;
     return true;
