@@ -106,14 +106,18 @@ const struct barrier_ops *barrier_select(const char *name, int say, char *why, s
         }
         return b;
     }
-    for (const struct barrier_ops *const *b = barrier_all; *b; b++) {
-        if (strcmp(name, (*b)->name) != 0)
-            continue;
-        if ((*b)->probe(reason, sizeof reason) == 0)
+    const struct barrier_ops *b = barrier_named(name, why, whylen);
+    if (!b || b->probe(reason, sizeof reason) == 0)
+        return b;
+    snprintf(why, whylen, "barrier %s unavailable: %s", name, reason);
+    return NULL;
+}
+
+const struct barrier_ops *barrier_named(const char *name, char *why, size_t whylen)
+{
+    for (const struct barrier_ops *const *b = barrier_all; *b; b++)
+        if (strcmp(name, (*b)->name) == 0)
             return *b;
-        snprintf(why, whylen, "barrier %s unavailable: %s", name, reason);
-        return NULL;
-    }
     snprintf(why, whylen, "WBRT_BARRIER=%s is not one of %s", name, barrier_names());
     return NULL;
 }

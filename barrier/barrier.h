@@ -88,6 +88,18 @@ extern const struct barrier_ops *const barrier_all[];
  * unknown or unavailable. */
 const struct barrier_ops *barrier_select(const char *name, int say, char *why, size_t whylen);
 
+/* The backend of this name, unprobed: NULL and a reason in why if there is none. */
+const struct barrier_ops *barrier_named(const char *name, char *why, size_t whylen);
+
+/* Stands in for the barrier that barrier_select(name) will choose later, before any page
+ * is armed (the preload sets its barrier up at its first collection: most processes never
+ * collect).  Its ops do nothing, but what must hold from the start already does: its
+ * fault_signal is the one the barrier chosen later may use, and it prepares kernel writes
+ * (an op that is not barrier_noop_range) if that barrier may need them, so that a call
+ * blocked across the first collection is prepared again by it.  auto stands for any
+ * kernel barrier it may fall back to.  NULL and a reason in why if the name is unknown. */
+const struct barrier_ops *barrier_deferred(const char *name, char *why, size_t whylen);
+
 /* For backends with nothing to do in an op (none.c). */
 void barrier_noop_range(void *addr, size_t len);
 void barrier_noop(void);    /* detach, or after_fork of a barrier whose state fork copies whole */

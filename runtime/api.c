@@ -33,15 +33,18 @@ int gc_error(int err, const char *fmt, ...)
     return fail(err);
 }
 
-static int init_locked(const struct wb_options *opt)
+static int init_locked(const struct wb_options *opt, bool defer)
 {
     char why[600];
     if (options_resolve(opt, &G.cfg, why, sizeof why) != 0) {
         snprintf(last_error, sizeof last_error, "wb_init: %s", why);
         return fail(EINVAL);
     }
+    /* Image pages are old from the start; stats mode samples the barrier from the start. */
+    G.barrier_pending = defer && !G.cfg.image[0] && G.cfg.preload_mode != PRELOAD_STATS;
     /* An auto fallback always says so (one line): the user chose auto, not that barrier. */
-    const struct barrier_ops *b = barrier_select(G.cfg.barrier, 1, why, sizeof why);
+    const struct barrier_ops *b = G.barrier_pending ? barrier_deferred(G.cfg.barrier, why, sizeof why)
+                                                    : barrier_select(G.cfg.barrier, 1, why, sizeof why);
     if (!b) {
         if (strncmp(why, "WBRT_BARRIER", 12) == 0) {
             snprintf(last_error, sizeof last_error, "wb_init: %s", why);
@@ -71,13 +74,13 @@ static int init_locked(const struct wb_options *opt)
     }
     policy_init();
     if (G.cfg.verbose)
-        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s\n", (H.npages << WB_PAGE_SHIFT) >> 20,
-                (void *)H.base, G.barrier->name);
+        fprintf(stderr, "wbrt: heap %zu MiB reserved at %p, barrier %s%s\n", (H.npages << WB_PAGE_SHIFT) >> 20,
+                (void *)H.base, G.barrier->name, G.barrier_pending ? " (set up at the first collection)" : "");
     __atomic_store_n(&G.initialised, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
-int wb_init(const struct wb_options *opt)
+static int init(const struct wb_options *opt, bool defer)
 {
     pthread_mutex_lock(&init_lock);
     int rc;
@@ -87,10 +90,20 @@ int wb_init(const struct wb_options *opt)
             snprintf(last_error, sizeof last_error, "wb_init: already initialised");
         rc = opt ? fail(EBUSY) : 0;
     } else {
-        rc = init_locked(opt);
+        rc = init_locked(opt, defer);
     }
     pthread_mutex_unlock(&init_lock);
     return rc;
+}
+
+int wb_init(const struct wb_options *opt)
+{
+    return init(opt, false);
+}
+
+int gc_init_deferred(void)
+{
+    return init(NULL, true);
 }
 
 bool gc_init_on_first_use(void)

@@ -109,10 +109,12 @@ static void measure_fault(void)
 
 void policy_init(void)
 {
-    if (!heat)
+    bool tracks = G.barrier->tracks && !G.barrier->remembered;
+    /* Mapped once a tracking barrier is attached (the preload's, at its first collection). */
+    if (!heat && tracks)
         heat = os_table_scaled(H.npages * sizeof *heat);
     /* without its table (out of memory) the policy arms every old page, as if off */
-    active = heat && G.barrier->tracks && !G.barrier->remembered;
+    active = heat && tracks;
 }
 
 /* At the first collection, not at start-up: most short processes never collect (make and

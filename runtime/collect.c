@@ -381,6 +381,26 @@ void gc_attach_barrier(const char *when)
     policy_init();
 }
 
+/* The barrier gc_init_deferred put off, chosen and attached before the first collection
+ * arms any page.  A fork child of a process that had not collected yet gets here too: it
+ * sets up its own, so the reattach of a fork child is not needed. */
+static void set_up_barrier(void)
+{
+    char why[600];
+    const char *asked = G.barrier->name;
+    G.barrier_pending = false;
+    fork_reattach_due = false;
+    gc_inside++; /* the probes call into glibc */
+    const struct barrier_ops *b = barrier_select(G.cfg.barrier, 1, why, sizeof why);
+    gc_inside--;
+    if (!b)
+        fprintf(stderr, "wbrt: WBRT_BARRIER=%s: %s; using none\n", asked, why);
+    G.barrier = b ? b : &barrier_none;
+    gc_attach_barrier("at the first collection");
+    if (G.cfg.verbose)
+        fprintf(stderr, "wbrt: barrier %s set up at the first collection\n", G.barrier->name);
+}
+
 void gc_collect_locked(int kind)
 {
     if (G.sw.disabled)
@@ -398,6 +418,8 @@ void gc_collect_locked(int kind)
         if (G.sw.disabled)
             return;
     }
+    if (G.barrier_pending)
+        set_up_barrier();
     if (fork_reattach_due)
         reattach();
     struct wb_thread *me = thread_self();

@@ -38,6 +38,8 @@ struct gc_policy {
 struct gc {
     int initialised;
     const struct barrier_ops *barrier;  /* the barrier in use (none once a reattach failed) */
+    bool barrier_pending;               /* barrier is barrier_deferred's: chosen and attached
+                                           at the first collection (gc_init_deferred) */
     struct wbrt_config cfg;             /* configuration: options.c, fixed by wb_init */
     struct gc_switches sw;
     struct gc_policy policy;
@@ -54,6 +56,13 @@ extern __thread int gc_inside __attribute__((tls_model("initial-exec")));
  * bdwgc's free-space divisor is set (collect.c, counted_allocation): elsewhere a free
  * need not count them (an atomic add per free). */
 static inline bool gc_counts_frees(void) { return G.sw.full_only || G.sw.free_space_divisor; }
+
+/* wb_init(NULL), for the preload: the barrier is chosen and attached at the first
+ * collection (most processes never collect; until then no page is old), unless a
+ * permanent image or stats mode needs it from the start.  An unknown WBRT_BARRIER is
+ * refused at once; one unavailable, or auto's fallback, is said in one line on stderr when
+ * the barrier is set up.  0, or -1 with errno and wb_last_error(). */
+int gc_init_deferred(void);
 
 /* Initialises on first use; false (errno set, the reason printed once) if that failed.
  * Inline: every allocation asks. */

@@ -50,7 +50,9 @@ __attribute__((constructor)) static void preload_start(void)
     roots_scan_mappings();
     fork_preload_child = forked_child;
     os_fd_room();               /* before the program can raise its limit (docs/preload.md) */
-    if (wb_init(NULL) != 0)     /* also refuses a bad WBRT_MODE and the preload's other settings */
+    /* Also refuses a bad WBRT_MODE and the preload's other settings; the barrier waits for
+     * the first collection (most processes, make's and bash's children, never collect). */
+    if (gc_init_deferred() != 0)
         die(wb_last_error());
     preload_mode = G.cfg.preload_mode;
     G.sw.is_malloc = true;
