@@ -223,14 +223,7 @@ static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s,
     uint64_t word = __atomic_load_n(mw, __ATOMIC_RELAXED), *xw = NULL;
     if (word & bit)
         return;
-    if (par) {
-        xw = X.v + (g >> 6) * X.k;
-        uint64_t seen = 0;
-        for (unsigned i = 0; i < X.k; i++)
-            seen |= __atomic_load_n(&xw[i], __ATOMIC_RELAXED);
-        if (seen & bit)
-            return;
-    }
+    /* The alloc bit before the helpers' maps: it shares the mark word's line. */
     if (!is_allocated(g)) {
         /* Unless a word older than the object points at it (verify_barrier found them):
          * a pointer the program left dangling after wb_free, or a false one, which the
@@ -239,6 +232,14 @@ static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s,
             !bit_test(H.stale_bits, g))
             freed_reachable(w, obj);
         return;
+    }
+    if (par) {
+        xw = X.v + (g >> 6) * X.k;
+        uint64_t seen = 0;
+        for (unsigned i = 0; i < X.k; i++)
+            seen |= __atomic_load_n(&xw[i], __ATOMIC_RELAXED);
+        if (seen & bit)
+            return;
     }
     /* One store, not a read-modify-write: the word is this thread's alone (helpers read
      * the mark bits meanwhile). */
