@@ -186,17 +186,38 @@ void os_tables_scaled_use(size_t num, size_t den)
     own_lock_drop();
 }
 
+/* fn over the runs of [p, p + len) the kernel has pages for (over all of it where it
+ * cannot tell, or the range is too short to ask). */
+static void each_populated(void *p, size_t len, os_page_run_fn fn, void *ctx)
+{
+    uintptr_t lo = (uintptr_t)p, hi = lo + len;
+    if (len < OS_PAGE_STATE_MIN || os_populated_runs(lo, hi, fn, ctx) != 0)
+        fn(ctx, lo, hi);
+}
+
 static void clear_run(void *unused, uintptr_t lo, uintptr_t hi)
 {
     (void)unused;
     memset((void *)lo, 0, hi - lo);
 }
 
-void os_table_clear(void *p, size_t len)
+void os_table_clear(void *p, size_t len) { each_populated(p, len, clear_run, NULL); }
+
+struct fields {
+    size_t stride, off, n;
+};
+
+static void clear_fields_run(void *ctx, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t lo = (uintptr_t)p, hi = lo + len;
-    if (len < OS_PAGE_STATE_MIN || os_populated_runs(lo, hi, clear_run, NULL) != 0)
-        memset(p, 0, len);
+    const struct fields *f = ctx;
+    for (uintptr_t r = lo; r < hi; r += f->stride)
+        memset((void *)(r + f->off), 0, f->n);
+}
+
+void os_table_clear_fields(void *p, size_t len, size_t stride, size_t off, size_t n)
+{
+    struct fields f = { stride, off, n };
+    each_populated(p, len, clear_fields_run, &f);
 }
 
 void os_release(void *p, size_t len)

@@ -31,6 +31,9 @@ void os_tables_scaled_use(size_t num, size_t den);
 /* Zeroes [p, p + len) of a lazily committed table without committing its pages never
  * touched (a memset would commit them all). */
 void os_table_clear(void *p, size_t len);
+/* The same for bytes [off, off + n) of each stride-byte record of [p, p + len) (stride
+ * divides the page size, p is page aligned). */
+void os_table_clear_fields(void *p, size_t len, size_t stride, size_t off, size_t n);
 void os_release(void *p, size_t len);
 /* A larger table holding the first `used` bytes of old (which is released); NULL with
  * errno if memory ran out, old then untouched. */

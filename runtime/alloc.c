@@ -38,7 +38,7 @@ static bool tlab_next_word(struct tlab *tl)
         tl->free[k] = 0;
         tl->word = (uint16_t)k;
         tl->base = page_addr(tl->page) + ((size_t)k * 64 << GRAN_SHIFT);
-        tl->aword = page_words(H.alloc_bits, tl->page) + k;
+        tl->aword = H.bits[tl->page].alloc + k;
         tl->cur = m;
         return true;
     }
@@ -164,7 +164,7 @@ static int tlab_refill(struct tlab *tl, int atomic, int c)
     /* The free slots, a word at a time.  Their old bits go now, not per object: an old
      * object freed by the program leaves its old bit, which would make a new object
      * there look old to the next young collection.  Likewise ages. */
-    const uint64_t *a = page_words(H.alloc_bits, pg);
+    const uint64_t *a = H.bits[pg].alloc;
     size_t size = class_size[c], free_slots = 0;
     for (int k = 0; k < PAGE_WORDS; k++) {
         tl->free[k] = class_starts[c][k] & ~a[k];
@@ -274,7 +274,7 @@ static void *large_alloc(size_t n, int atomic, size_t align)
         bit_clear(H.old_bits, g);
     if (H.pages[pg].flags & PF_AGED)
         H.age[g] = 0;
-    bit_set(H.alloc_bits, g);
+    *alloc_word(g) |= gran_bit(g);
     G.policy.alloc_since += np << WB_PAGE_SHIFT;
     G.stats.bytes_allocated += np << WB_PAGE_SHIFT;
     young_add(pg);
@@ -384,7 +384,7 @@ static size_t object_at(const void *p, size_t *pgp)
 {
     size_t size;
     uintptr_t s = heap_slot((uintptr_t)p, &size, pgp);
-    if (!s || s != (uintptr_t)p || !bit_test(H.alloc_bits, gran_of(s)))
+    if (!s || s != (uintptr_t)p || !is_allocated(gran_of(s)))
         return 0;
     return size;
 }
@@ -447,7 +447,7 @@ static inline struct tlab *owner_tlab(size_t pg, const struct page_info *pi)
 /* The owner's free of slot p of its allocation page: no lock. */
 static inline void free_owned(struct tlab *tl, const struct page_info *pi, uintptr_t p)
 {
-    bit_clear_owned(H.alloc_bits, gran_of(p));
+    bit_clear_owned(alloc_word(gran_of(p)), gran_of(p) % 64);
     tlab_give_back(tl, pi, p);
     count_freed(class_size[pi->sclass]);
 }
@@ -467,12 +467,12 @@ static void free_shared(size_t pg, uintptr_t p)
     } else {
         pthread_mutex_lock(&H.lock);
     }
-    if (!bit_test(H.alloc_bits, g)) {
+    if (!is_allocated(g)) {
         /* freed by another thread meanwhile */
     } else if (pi->flags & PF_PERM) {
-        bit_clear(H.alloc_bits, g);     /* its page stays mapped and is never reused */
+        alloc_clear(g); /* its page stays mapped and is never reused */
     } else if (pi->kind == PK_LARGE) {
-        bit_clear(H.alloc_bits, g);
+        alloc_clear(g);
         count_freed((size_t)pi->aux << WB_PAGE_SHIFT);
         heap_free_run(pg, pi->aux, G.policy.gc_no);
     } else if (pi->flags & PF_OWNED) {
@@ -481,7 +481,7 @@ static void free_shared(size_t pg, uintptr_t p)
             vec_push(&H.deferred, (uint32_t)(g - pg * GRANS_PER_PAGE)) != 0)
             H.deferred.n--; /* out of memory: the collector frees it if unreachable */
     } else {
-        bit_clear(H.alloc_bits, g);
+        alloc_clear(g);
         count_freed(class_size[pi->sclass]);
         page_settle(pg, G.policy.gc_no);
     }
@@ -500,7 +500,7 @@ static void free_object(size_t pg, uintptr_t p)
 void alloc_apply_deferred_frees(void)
 {
     for (size_t i = 0; i + 1 < H.deferred.n; i += 2)
-        bit_clear(H.alloc_bits, (size_t)H.deferred.v[i] * GRANS_PER_PAGE + H.deferred.v[i + 1]);
+        alloc_clear((size_t)H.deferred.v[i] * GRANS_PER_PAGE + H.deferred.v[i + 1]);
     H.deferred.n = 0;
 }
 
@@ -515,7 +515,7 @@ void wb_free(void *p)
     if (gc_ready() && in_heap(a)) {
         const struct page_info *pi = &H.pages[pg = page_of(a)];
         struct tlab *tl = owner_tlab(pg, pi);
-        if (tl && small_slot(a, pg, pi, &size) == a && bit_test(H.alloc_bits, gran_of(a))) {
+        if (tl && small_slot(a, pg, pi, &size) == a && is_allocated(gran_of(a))) {
             free_owned(tl, pi, a);
             return;
         }

@@ -91,7 +91,7 @@ void describe_mark_old(void)
         size_t g = gran_of(e->key), size;
         unsigned tag = e->v[0] & 3;
         /* A length or a bitmap covers words of the object, which the barrier watches. */
-        if ((tag == DESCR_PROC || tag == DESCR_PER_OBJECT) && bit_test(H.alloc_bits, g) &&
+        if ((tag == DESCR_PROC || tag == DESCR_PER_OBJECT) && is_allocated(g) &&
             bit_test(H.old_bits, g) && heap_object(e->key, &size))
             scan(e->key, e->key + size, e->v[0]);
     }
@@ -101,8 +101,8 @@ void describe_after_mark(int young)
 {
     SIDE_FOR_EACH(&objs, e) {
         size_t g = gran_of(e->key);
-        if (!bit_test(H.alloc_bits, g) ||
-            !(bit_test(H.mark_bits, g) || (young && bit_test(H.old_bits, g))))
+        if (!is_allocated(g) ||
+            !(is_marked(g) || (young && bit_test(H.old_bits, g))))
             side_remove(e);
     }
 }

@@ -99,9 +99,9 @@ enum state { GONE, DEAD, LIVE };
 static enum state state_of(uintptr_t obj)
 {
     size_t g = gran_of(obj);
-    if (!bit_test(H.alloc_bits, g))
+    if (!is_allocated(g))
         return GONE;
-    return bit_test(H.mark_bits, g) || (young_cycle && bit_test(H.old_bits, g)) ? LIVE : DEAD;
+    return is_marked(g) || (young_cycle && bit_test(H.old_bits, g)) ? LIVE : DEAD;
 }
 
 /* The link's word may lie on an old page the barrier protects: tell the barrier first,

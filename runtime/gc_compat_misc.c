@@ -75,7 +75,7 @@ void *GC_is_visible(void *p)
         return p;
     size_t size, pg;
     uintptr_t obj = heap_slot(a, &size, &pg);
-    if (!obj || !bit_test(H.alloc_bits, gran_of(obj)) || (H.pages[pg].flags & PF_ATOMIC)) {
+    if (!obj || !is_allocated(gran_of(obj)) || (H.pages[pg].flags & PF_ATOMIC)) {
         fprintf(stderr, "wbrt: GC_is_visible(%p): not inside an object whose words are scanned\n", p);
         abort();
     }

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/platform/x86.h>
 #include "fork_page.h"
-#include "race_annotations.h"
 #include "vm.h"
 
 OS_FORK_PAGE struct heap H = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -73,10 +72,10 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
     size_t bits = H.npages * GRANS_PER_PAGE / 8;
     /* Those every process touches first, so that their used parts share page-table pages
      * (fewer to allocate, and to copy at each fork); the collection's and the ages' last. */
-    enum { PAGES, LINKS, FREE_PAGES, YOUNG, ALLOC, OLD, MARK, FREED, AGE, TABLES };
+    enum { PAGES, LINKS, FREE_PAGES, YOUNG, BITS, OLD, FREED, AGE, TABLES };
     const size_t len_of[TABLES] = {
         [PAGES] = H.npages * sizeof *H.pages, [LINKS] = H.npages * sizeof *H.links,
-        [ALLOC] = bits, [MARK] = bits, [OLD] = bits, [FREED] = bits,
+        [BITS] = H.npages * sizeof *H.bits, [OLD] = bits, [FREED] = bits,
         [FREE_PAGES] = H.npages / 8 + 8, [YOUNG] = H.npages / 8 + 8,
         [AGE] = with_ages ? H.npages * GRANS_PER_PAGE : 0 };
     void *t[TABLES];
@@ -84,9 +83,7 @@ int heap_init(size_t max_bytes, int with_ages, char *why, size_t whylen)
         goto nomem;
     H.pages = t[PAGES];
     H.links = t[LINKS];
-    H.alloc_bits = t[ALLOC];
-    H.mark_bits = t[MARK];
-    OS_ATOMIC_ONLY_RANGE(H.mark_bits, bits); /* see mark_one: markers read it as it is set */
+    H.bits = t[BITS];
     H.old_bits = t[OLD];
     H.freed_bits = t[FREED];
     H.free_pages = t[FREE_PAGES];
@@ -120,6 +117,12 @@ int heap_move(uintptr_t base)
     return 0;
 }
 
+void heap_clear_marks(void)
+{
+    os_table_clear_fields(H.bits, H.top * sizeof *H.bits, sizeof *H.bits,
+                          offsetof(struct page_bits, mark), sizeof H.bits->mark);
+}
+
 uintptr_t heap_slot(uintptr_t a, size_t *size, size_t *pgp)
 {
     if (!in_heap(a))
@@ -147,7 +150,7 @@ uintptr_t heap_object(uintptr_t a, size_t *size)
 {
     size_t pg;
     uintptr_t s = heap_slot(a, size, &pg);
-    return s && bit_test(H.alloc_bits, gran_of(s)) ? s : 0;
+    return s && is_allocated(gran_of(s)) ? s : 0;
 }
 
 static bool page_free(size_t pg) { return bit_test(H.free_pages, pg); }

@@ -51,6 +51,13 @@ struct page_link {
     uint32_t prev, next;
 };
 
+/* One page's object starts (alloc) and marks, a bit per granule, in one cache line:
+ * marking an object reads both, so with its page record that is two lines, not three. */
+struct page_bits {
+    uint64_t alloc[PAGE_WORDS];
+    uint64_t mark[PAGE_WORDS];
+} __attribute__((aligned(64)));
+
 struct heap {
     uintptr_t base;
     size_t npages;        /* reserved */
@@ -58,8 +65,7 @@ struct heap {
     size_t perm_end;      /* pages [1, perm_end) are the loaded image (perm space); 0: none */
     struct page_info *pages;
     struct page_link *links;
-    uint64_t *alloc_bits; /* one bit per granule, set at object starts */
-    uint64_t *mark_bits;
+    struct page_bits *bits; /* per page */
     uint64_t *old_bits;
     uint64_t *freed_bits; /* verifier only: objects freed by the last sweep */
     /* Verifier only (verify_init maps them): */
@@ -161,8 +167,17 @@ static inline uintptr_t obj_in_register(uintptr_t obj)
 /* The bitmap words of a small-object page are written only by the thread that owns the
  * page, by holders of H.lock when no thread owns it, and by the stopped-world collector:
  * plain stores suffice.  (A page's bits fill exactly its own PAGE_WORDS words.) */
-/* The four bitmap words that cover one page. */
+/* The four words of a one-bit-per-granule map (old, freed) that cover one page. */
 static inline uint64_t *page_words(uint64_t *m, size_t pg) { return m + pg * PAGE_WORDS; }
+/* Granule g's word of its page's alloc or mark bits, and its bit there. */
+static inline uint64_t *alloc_word(size_t g) { return &H.bits[g / GRANS_PER_PAGE].alloc[g / 64 % PAGE_WORDS]; }
+static inline uint64_t *mark_word_of(size_t g) { return &H.bits[g / GRANS_PER_PAGE].mark[g / 64 % PAGE_WORDS]; }
+static inline uint64_t gran_bit(size_t g) { return (uint64_t)1 << (g % 64); }
+static inline bool is_allocated(size_t g) { return *alloc_word(g) & gran_bit(g); }
+static inline bool is_marked(size_t g) { return *mark_word_of(g) & gran_bit(g); }
+static inline void alloc_clear(size_t g) { *alloc_word(g) &= ~gran_bit(g); }
+/* Every mark bit clear, without committing table pages never touched (world stopped). */
+void heap_clear_marks(void);
 
 /* The popcnt instruction where the CPU has it (set by heap_init), else libgcc's
  * __popcountdi2, which the baseline x86-64 target calls for __builtin_popcountll.
@@ -181,7 +196,7 @@ static inline size_t bits_count(uint64_t x)
 /* Objects allocated on small-object page pg. */
 static inline size_t page_objects(size_t pg)
 {
-    const uint64_t *a = page_words(H.alloc_bits, pg);
+    const uint64_t *a = H.bits[pg].alloc;
     size_t n = 0;
     for (int k = 0; k < PAGE_WORDS; k++)
         n += bits_count(a[k]);
@@ -189,10 +204,11 @@ static inline size_t page_objects(size_t pg)
 }
 
 /* Runs the statement after it with obj bound to the start of each object of page pg
- * whose bit is set in both bitmaps (pass one twice for a single map). */
-#define FOR_OBJECTS(pg, map1, map2, obj)                                                     \
+ * whose bit is set in both of the page's bitmaps w1 and w2, each its PAGE_WORDS words
+ * (pass one twice for a single map). */
+#define FOR_OBJECTS(pg, w1, w2, obj)                                                         \
     for (int k_ = 0; k_ < PAGE_WORDS; k_++)                                                 \
-        for (uint64_t m_ = page_words(map1, pg)[k_] & page_words(map2, pg)[k_]; m_; m_ &= m_ - 1) \
+        for (uint64_t m_ = (w1)[k_] & (w2)[k_]; m_; m_ &= m_ - 1)                         \
             for (uintptr_t obj = page_addr(pg) + (((size_t)k_ * 64 + (size_t)__builtin_ctzll(m_)) << GRAN_SHIFT), \
                            once_ = 1; once_; once_ = 0)
 

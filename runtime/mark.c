@@ -9,8 +9,8 @@
  * its stack to a shared pool while another worker is idle, and splitting big objects
  * into chunks that can be handed on.  No worker sets a bit with a locked instruction
  * (a `lock bts` per marked object was a third of the loop's samples): the collecting
- * thread alone writes H.mark_bits while others mark, each helper writes a map of its own,
- * and the maps are folded into H.mark_bits after each phase.
+ * thread alone writes the mark bits (H.bits) while others mark, each helper writes a map
+ * of its own, and the maps are folded into the mark bits after each phase.
  * Design: docs/design/mark-sweep.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "mark.h"
@@ -53,8 +53,8 @@ static struct {
     unsigned workers; /* in this collection's phases */
 } M;
 
-/* The helpers' mark maps: per word of H.mark_bits, k words, helper i's at [i - 1]; all
- * zero outside a phase (fold).  Two workers may both find an object unmarked and both
+/* The helpers' mark maps: per mark word (granule g's is number g / 64), k words, helper
+ * i's at [i - 1]; all zero outside a phase (fold).  Two workers may both find an object unmarked and both
  * push it: it is scanned twice, which is harmless; a bit is never lost, as no two
  * threads write one word.  Sized for the pages in use at mark_begin (the world is
  * stopped: no page is added before the collection ends). */
@@ -116,6 +116,11 @@ static bool helper_maps(unsigned k)
         X.len = len;
         OS_ATOMIC_ONLY_RANGE(X.v, X.len); /* read by every marker as its owner sets it */
     }
+    /* So are the mark bits, which the collecting thread sets: their halves of H.bits, each
+     * page's once (the alloc halves, not written while marking, stay checked). */
+    static size_t exempt_top;
+    for (; exempt_top < H.top; exempt_top++)
+        OS_ATOMIC_ONLY_RANGE(H.bits[exempt_top].mark, sizeof H.bits->mark);
     X.k = k;
     return true;
 }
@@ -214,19 +219,12 @@ static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s,
      * allocated. */
     if (M.young && bit_test(H.old_bits, g))
         return;
-    uint64_t *mw = &H.mark_bits[g >> 6], bit = (uint64_t)1 << (g & 63);
+    uint64_t *mw = mark_word_of(g), bit = gran_bit(g);
     uint64_t word = __atomic_load_n(mw, __ATOMIC_RELAXED), *xw = NULL;
     if (word & bit)
         return;
-    if (par) {
-        xw = X.v + (g >> 6) * X.k;
-        uint64_t seen = 0;
-        for (unsigned i = 0; i < X.k; i++)
-            seen |= __atomic_load_n(&xw[i], __ATOMIC_RELAXED);
-        if (seen & bit)
-            return;
-    }
-    if (!bit_test(H.alloc_bits, g)) {
+    /* The alloc bit before the helpers' maps: it shares the mark word's line. */
+    if (!is_allocated(g)) {
         /* Unless a word older than the object points at it (verify_barrier found them):
          * a pointer the program left dangling after wb_free, or a false one, which the
          * collection rightly did not scan. */
@@ -235,8 +233,16 @@ static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s,
             freed_reachable(w, obj);
         return;
     }
+    if (par) {
+        xw = X.v + (g >> 6) * X.k;
+        uint64_t seen = 0;
+        for (unsigned i = 0; i < X.k; i++)
+            seen |= __atomic_load_n(&xw[i], __ATOMIC_RELAXED);
+        if (seen & bit)
+            return;
+    }
     /* One store, not a read-modify-write: the word is this thread's alone (helpers read
-     * H.mark_bits meanwhile). */
+     * the mark bits meanwhile). */
     if (par && s->idx) {
         uint64_t *own = &xw[s->idx - 1];
         __atomic_store_n(own, __atomic_load_n(own, __ATOMIC_RELAXED) | bit, __ATOMIC_RELAXED);
@@ -453,14 +459,14 @@ static void rescan_page(struct mark_stack *s, size_t pg, bool par)
     if (pi->flags & PF_ATOMIC)
         return;
     if (pi->kind == PK_LARGE) {
-        if (bit_test(H.mark_bits, gran_of(page_addr(pg))))
+        if (is_marked(gran_of(page_addr(pg))))
             object_on(s, page_addr(pg), page_addr(pg + pi->aux), par);
         return;
     }
     if (pi->kind != PK_SMALL)
         return;
     size_t size = class_size[pi->sclass];
-    FOR_OBJECTS(pg, H.mark_bits, H.mark_bits, obj)
+    FOR_OBJECTS(pg, H.bits[pg].mark, H.bits[pg].mark, obj)
         object_on(s, obj, obj + size, par);
 }
 
@@ -564,22 +570,22 @@ static void fold_page(size_t pg)
     uint8_t kind = H.pages[pg].kind;
     if (kind != PK_SMALL && kind != PK_LARGE)
         return;
-    size_t end = kind == PK_SMALL ? (pg + 1) * PAGE_WORDS : pg * PAGE_WORDS + 1;
-    for (size_t w = pg * PAGE_WORDS; w < end; w++) {
-        /* Only words with marks are written: the tables' pages stay uncommitted where
+    int words = kind == PK_SMALL ? PAGE_WORDS : 1;
+    for (int k = 0; k < words; k++) {
+        /* Only words with marks are written: the maps' pages stay uncommitted where
          * nothing was marked. */
-        uint64_t *x = X.v + w * X.k, bits = 0;
+        uint64_t *x = X.v + (pg * PAGE_WORDS + (size_t)k) * X.k, bits = 0;
         for (unsigned i = 0; i < X.k; i++)
             if (x[i]) {
                 bits |= x[i];
                 x[i] = 0;
             }
         if (bits)
-            H.mark_bits[w] |= bits;
+            H.bits[pg].mark[k] |= bits;
     }
 }
 
-/* The helpers' marks into H.mark_bits, their maps cleared: from the pages that may hold
+/* The helpers' marks into the mark bits, their maps cleared: from the pages that may hold
  * an object marked in this collection (a young one's: the young map's, where mark_one
  * marks).  The verifier checks that none was left. */
 static void fold(void)

@@ -13,11 +13,11 @@ bool page_has_old(size_t pg)
         pg = pi->aux, pi = &H.pages[pg];
     if (pi->kind == PK_LARGE) {
         size_t g = gran_of(page_addr(pg));
-        return bit_test(H.alloc_bits, g) && bit_test(H.old_bits, g);
+        return is_allocated(g) && bit_test(H.old_bits, g);
     }
     if (pi->kind != PK_SMALL)
         return false;
-    FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, obj) {
+    FOR_OBJECTS(pg, H.bits[pg].alloc, page_words(H.old_bits, pg), obj) {
         (void)obj;
         return true;
     }
@@ -45,7 +45,7 @@ bool scan_old_page(size_t pg)
         return false;
     size_t size = class_size[pi->sclass];
     bool any = false;
-    FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, obj) {
+    FOR_OBJECTS(pg, H.bits[pg].alloc, page_words(H.old_bits, pg), obj) {
         mark_object(obj, obj + size);
         any = true;
     }
@@ -122,7 +122,7 @@ uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused)
         return range_young_slot(page_addr(pg), page_addr(pg + 1), excused);
     }
     size_t size = class_size[pi->sclass];
-    FOR_OBJECTS(pg, H.alloc_bits, H.old_bits, o) {
+    FOR_OBJECTS(pg, H.bits[pg].alloc, page_words(H.old_bits, pg), o) {
         uintptr_t slot = range_young_slot(o, o + size, excused);
         if (slot) {
             if (obj)

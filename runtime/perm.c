@@ -62,7 +62,7 @@ static int save_locked(const char *path, char *why, size_t whylen)
                                       .flags = pi->flags & PF_ATOMIC, .aux = pi->aux };
         if (pi->kind == PK_FREE)
             meta[i].aux = 0;
-        memcpy(meta[i].alloc, page_words(H.alloc_bits, 1 + i), sizeof meta[i].alloc);
+        memcpy(meta[i].alloc, H.bits[1 + i].alloc, sizeof meta[i].alloc);
     }
     struct perm_header h;
     perm_header_init(&h);
@@ -106,7 +106,7 @@ static void adopt(const struct perm_page *m, size_t count)
         H.pages_in_use++;
         if (m[i].kind == PK_TAIL)
             continue;
-        uint64_t *a = page_words(H.alloc_bits, pg), *o = page_words(H.old_bits, pg);
+        uint64_t *a = H.bits[pg].alloc, *o = page_words(H.old_bits, pg);
         for (int k = 0; k < PAGE_WORDS; k++)
             a[k] = o[k] = m[i].kind == PK_SMALL ? m[i].alloc[k] : k == 0;
     }

@@ -52,7 +52,7 @@ static void visit(void *ctx, uintptr_t lo, uintptr_t hi, int whole)
             continue;
         }
         size_t g = gran_of(o);
-        if (bit_test(H.alloc_bits, g) && bit_test(H.old_bits, g) && !(H.pages[pg].flags & PF_ATOMIC)) {
+        if (is_allocated(g) && bit_test(H.old_bits, g) && !(H.pages[pg].flags & PF_ATOMIC)) {
             /* A described object is scanned whole, as its descriptor says. */
             bool all = whole || (H.pages[pg].flags & PF_DESCR);
             uintptr_t from = all || o > a ? o : a;

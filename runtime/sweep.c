@@ -29,8 +29,8 @@ static uint64_t age_survivors(size_t pg, int k, uint64_t live, int tenure_age)
 static void sweep_small(size_t pg, bool young, int tenure_age, bool record_freed, struct sweep_result *r)
 {
     size_t size = class_size[H.pages[pg].sclass];
-    uint64_t *a = page_words(H.alloc_bits, pg), *o = page_words(H.old_bits, pg);
-    uint64_t *m = page_words(H.mark_bits, pg), *f = page_words(H.freed_bits, pg);
+    uint64_t *a = H.bits[pg].alloc, *m = H.bits[pg].mark;
+    uint64_t *o = page_words(H.old_bits, pg), *f = page_words(H.freed_bits, pg);
     bool still_young = false;
     for (int k = 0; k < PAGE_WORDS; k++) {
         uint64_t scope = young ? a[k] & ~o[k] : a[k];
@@ -59,20 +59,20 @@ static void sweep_small(size_t pg, bool young, int tenure_age, bool record_freed
 static void sweep_large(size_t pg, bool young, int tenure_age, bool record_freed, struct sweep_result *r)
 {
     size_t g = gran_of(page_addr(pg)), size = (size_t)H.pages[pg].aux << WB_PAGE_SHIFT;
-    if (!bit_test(H.alloc_bits, g)) {
+    if (!is_allocated(g)) {
         return; /* freed explicitly earlier */
     }
     if (young && bit_test(H.old_bits, g))
         return;
-    if (!bit_test(H.mark_bits, g)) {
-        bit_clear(H.alloc_bits, g);
+    if (!is_marked(g)) {
+        alloc_clear(g);
         if (record_freed)
             bit_set(H.freed_bits, g);
         if (!(H.pages[pg].flags & PF_PERM))  /* a perm page stays mapped, never reused */
             H.pages[pg].flags |= PF_DEAD_RUN;
         return;
     }
-    bit_clear(H.mark_bits, g);
+    *mark_word_of(g) &= ~gran_bit(g);
     r->live_bytes += size;
     if (young && tenure_age > 0 && ++H.age[g] <= tenure_age) {
         r->young_bytes += size;

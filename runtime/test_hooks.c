@@ -26,7 +26,7 @@ void wbrt_test_mark_freed(void *obj)
 {
     size_t g = gran_of((uintptr_t)obj);
     pthread_mutex_lock(&H.lock);
-    bit_clear(H.alloc_bits, g);
+    alloc_clear(g);
     bit_set(H.freed_bits, g);
     pthread_mutex_unlock(&H.lock);
 }

@@ -28,15 +28,15 @@ void gc_each_unreachable(void (*fn)(uintptr_t obj, size_t size, void *ctx), void
         const struct page_info *pi = &H.pages[pg];
         if (pi->kind == PK_LARGE) {
             uintptr_t p = page_addr(pg);
-            if (bit_test(H.alloc_bits, gran_of(p)) && !bit_test(H.mark_bits, gran_of(p)))
+            if (is_allocated(gran_of(p)) && !is_marked(gran_of(p)))
                 fn(p, (size_t)pi->aux << WB_PAGE_SHIFT, ctx);
         } else if (pi->kind == PK_SMALL) {
-            FOR_OBJECTS(pg, H.alloc_bits, H.alloc_bits, obj)
-                if (!bit_test(H.mark_bits, gran_of(obj)))
+            FOR_OBJECTS(pg, H.bits[pg].alloc, H.bits[pg].alloc, obj)
+                if (!is_marked(gran_of(obj)))
                     fn(obj, class_size[pi->sclass], ctx);
         }
     }
-    os_table_clear(H.mark_bits, (H.top * GRANS_PER_PAGE) / 8);
+    heap_clear_marks();
     threads_start_world();
     pthread_mutex_unlock(&H.lock);
 }

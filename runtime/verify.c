@@ -175,7 +175,7 @@ void verify_reachable(uintptr_t my_sp, bool global)
     for (size_t pg = 1; !global && pg < H.perm_end; pg++)
         scan_old_page(pg);
     mark_finish();
-    os_table_clear(H.mark_bits, bytes);
+    heap_clear_marks();
     os_table_clear(H.freed_bits, bytes);
     os_table_clear(H.stale_bits, bytes);
 }
