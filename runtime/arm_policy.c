@@ -127,6 +127,12 @@ void policy_measure(void)
         measure_fault();
 }
 
+void policy_prefetch(size_t pg)
+{
+    if (active)
+        __builtin_prefetch(&heat[pg]);
+}
+
 void policy_saw_write(size_t pg)
 {
     if (active && heat[pg].armed_at && heat[pg].armed_at + 1 == (uint32_t)G.policy.gc_no) {

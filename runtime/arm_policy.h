@@ -22,6 +22,8 @@ void policy_init(void);
 void policy_measure(void);
 /* Young collection: page pg was reported written (called for every dirty page). */
 void policy_saw_write(size_t pg);
+/* Starts fetching page pg's entry, which policy_saw_write and policy_decide read. */
+void policy_prefetch(size_t pg);
 /* The clock of the costs below: the calling thread's CPU time (gc_cpu_ns) where the policy
  * acts, else 0: each call is a system call, where a loaded machine may preempt the
  * collector inside the young size's wall-clock measure (test_reclamation_bound's young

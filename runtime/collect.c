@@ -14,6 +14,7 @@
 #include "markers.h"
 #include "roots.h"
 #include "page_scan.h"
+#include "page_walk.h"
 #include "arm_policy.h"
 #include "young_size.h"
 #include "perm.h"
@@ -165,9 +166,11 @@ static void arm_pages(bool young, int tenure)
 {
     struct arming a = {.arm = {.fn = arm_run}, .open = {.fn = unprotect_run}, .young = young, .tenure = tenure};
     size_t first = own_first_page();      /* perm pages are not the barrier's */
+    struct page_walk w;
+    page_walk_begin(&w, &H.dirty, 1, H.top);
     G.stats.hot_pages_last = 0;
-    for (size_t pg = young ? dirty_map_next(&H.dirty, 1, H.top) : first; pg < H.top;
-         pg = young ? dirty_map_next(&H.dirty, pg + 1, H.top) : pg + 1) {
+    for (size_t pg = young ? page_walk_next(&w, 1) : first; pg < H.top;
+         pg = young ? page_walk_next(&w, pg + 1) : pg + 1) {
         bool tracked = pg >= first && H.pages[pg].kind != PK_FREE;
         size_t end = tracked ? span_end(pg, !young) : pg + 1;
         if (end - pg > 1)
@@ -204,7 +207,9 @@ static size_t scan_dirty_old(uint64_t *later_ns)
     bool all = !G.barrier->tracks;
     size_t scanned = 0, sampled = 0;
     uint64_t t0 = gc_cpu_ns(), ns = 0;
-    size_t pg = all ? 1 : dirty_map_next(&H.dirty, 1, H.top);
+    struct page_walk w;
+    page_walk_begin(&w, &H.dirty, 1, H.top);
+    size_t pg = all ? 1 : page_walk_next(&w, 1);
     while (pg < H.top) {
         size_t end = span_end(pg, all);
         if (sampled < SCAN_SAMPLE) {
@@ -216,7 +221,7 @@ static size_t scan_dirty_old(uint64_t *later_ns)
         }
         if (pg < end)
             scanned += scan_old_pages(pg, end, policy_saw_write, true);
-        pg = all ? end : dirty_map_next(&H.dirty, end, H.top);
+        pg = all ? end : page_walk_next(&w, end);
     }
     if (sampled < SCAN_SAMPLE)
         ns = gc_cpu_ns() - t0;
