@@ -147,6 +147,13 @@ void os_fd_room(void)
         r.rlim_cur = r.rlim_max > LOW_LIMIT ? LOW_LIMIT : r.rlim_max - RESERVED;
         nofile(&r, NULL);
     }
+    /* The kernel's table grows to where os_fd_aside places descriptors now, while the
+     * process has one thread: grown later, with threads sharing it, it waits for an RCU
+     * grace period (expand_fdtable: 15 ms in this project's VM).  It never shrinks; forks
+     * copy only up to the highest open descriptor. */
+    int fd = open("/", O_PATH | O_CLOEXEC);
+    if (fd >= 0)
+        os_fd_close(os_fd_aside(fd));
 }
 
 int os_fd_aside(int fd)
