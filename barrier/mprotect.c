@@ -18,6 +18,7 @@
 #include "barrier.h"
 #include "faults.h"
 #include "page_runs.h"
+#include "race_annotations.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -42,16 +43,19 @@ static struct {
  * re-executed once, and only a second fault at the same address is declined. */
 static __thread uintptr_t retried __attribute__((tls_model("initial-exec")));
 
-/* Async-signal-safe: in the fault handler, whose mask blocks the asynchronous signals. */
+/* Async-signal-safe: in the fault handler, whose mask blocks the asynchronous signals.
+ * The annotations tell a race checker (helgrind) that this is a lock. */
 static void lock_raw(void)
 {
     while (__atomic_exchange_n(&mp.lock, 1, __ATOMIC_ACQUIRE))
         while (__atomic_load_n(&mp.lock, __ATOMIC_RELAXED))
             sched_yield();
+    OS_HAPPENS_AFTER(&mp.lock);
 }
 
 static void unlock_raw(void)
 {
+    OS_HAPPENS_BEFORE(&mp.lock);
     __atomic_store_n(&mp.lock, 0, __ATOMIC_RELEASE);
 }
 
@@ -186,6 +190,7 @@ static int mp_attach(void *base, size_t len, struct dirty_map *dm, const struct 
     mp.dm = dm;
     mp.faults = 0;
     mp.gave_up = 0;
+    OS_ATOMIC_ONLY(&mp.lock);
     if (faults_install(on_fault, lift_all, why, whylen) < 0) {
         page_runs_destroy(&mp.pages);
         memset(&mp, 0, sizeof mp);
