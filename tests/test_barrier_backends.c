@@ -243,6 +243,83 @@ static void test_concurrent_first_writes(void **state)
     expect_exactly(f, want, 64);
 }
 
+/* Threads storing into the same armed pages while harvests re-protect them, as a thread
+ * that a collection does not stop (one exiting) may do: every store lands, and the pages
+ * are tracked as before afterwards (each write reported; once disarmed, written freely).
+ * Under mprotect, a fault handled while the harvest re-protected its page could leave the
+ * page read-only and marked writable: its writes then faulted for ever, and crashed once
+ * the page was disarmed. */
+#define RACE_FIRST 400
+#define RACE_PAGES 8
+#define RACE_WRITERS 3
+#define RACE_HARVESTS 4000
+
+struct racer {
+    struct fx *f;
+    long rounds;
+};
+
+static int race_over;
+
+static void *race_writer(void *p)
+{
+    struct racer *r = p;
+    while (!__atomic_load_n(&race_over, __ATOMIC_RELAXED)) {
+        for (size_t i = 0; i < RACE_PAGES; i++)
+            __atomic_fetch_add((long *)(pg(r->f, RACE_FIRST + i) + 64), 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&r->rounds, r->rounds + 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static long race_rounds(struct racer *r)
+{
+    long sum = 0;
+    for (int i = 0; i < RACE_WRITERS; i++)
+        sum += __atomic_load_n(&r[i].rounds, __ATOMIC_RELAXED);
+    return sum;
+}
+
+static void test_writes_racing_harvest(void **state)
+{
+    struct fx *f = *state;
+    start(f);
+    struct racer r[RACE_WRITERS];
+    pthread_t t[RACE_WRITERS];
+    race_over = 0;
+    alarm(120);         /* a watchdog, not a timing: a write that faults for ever ends here */
+    for (int i = 0; i < RACE_WRITERS; i++) {
+        r[i] = (struct racer){f, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, race_writer, &r[i]), 0);
+    }
+    for (int i = 0; i < RACE_HARVESTS; i++) {   /* each harvest after new stores */
+        long before = race_rounds(r);
+        harvest(f);
+        while (race_rounds(r) == before)
+            __builtin_ia32_pause();
+    }
+    __atomic_store_n(&race_over, 1, __ATOMIC_RELAXED);
+    long rounds = 0;
+    for (int i = 0; i < RACE_WRITERS; i++) {
+        pthread_join(t[i], NULL);
+        rounds += r[i].rounds;
+    }
+    size_t want[RACE_PAGES];
+    for (size_t i = 0; i < RACE_PAGES; i++) {
+        assert_int_equal(*(long *)(pg(f, RACE_FIRST + i) + 64), rounds);
+        want[i] = RACE_FIRST + i;
+    }
+    harvest(f);
+    clear(f);
+    for (size_t i = 0; i < RACE_PAGES; i++)
+        pg(f, RACE_FIRST + i)[0] = 7;
+    expect_exactly(f, want, RACE_PAGES);
+    f->b->disarm(pg(f, RACE_FIRST), RACE_PAGES * PG);
+    for (size_t i = 0; i < RACE_PAGES; i++)
+        pg(f, RACE_FIRST + i)[0] = 8;
+    alarm(0);
+}
+
 /* Run fn in a fork child, whose barrier is told of the fork first (as the runtime's fork
  * handler does); returns its wait status.  The child's stderr goes to err if given. */
 static int in_child(int (*fn)(struct fx *), struct fx *f, char *err, size_t errlen)
@@ -814,6 +891,7 @@ int main(void)
             cmocka_unit_test_prestate_setup_teardown(test_will_write, setup, teardown, (void *)b),
             cmocka_unit_test_prestate_setup_teardown(test_kernel_write, setup, teardown, (void *)b),
             cmocka_unit_test_prestate_setup_teardown(test_concurrent_first_writes, setup, teardown, (void *)b),
+            cmocka_unit_test_prestate_setup_teardown(test_writes_racing_harvest, setup, teardown, (void *)b),
             cmocka_unit_test_prestate_setup_teardown(test_foreign_faults, setup, teardown, (void *)b),
             cmocka_unit_test_prestate_setup_teardown(test_fork, setup, teardown, (void *)b),
             cmocka_unit_test_prestate_setup_teardown(test_out_of_mappings, setup, teardown, (void *)b),
