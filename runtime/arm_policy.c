@@ -44,8 +44,8 @@ struct page_heat {
 };
 
 static struct page_heat *heat;
-/* For p: pages armed by young collection armed_gc, and how many of them the next one
- * found written. */
+/* For p: pages armed by collection armed_gc (young or full), and how many of them the
+ * next one found written. */
 static size_t armed, rewritten;
 static uint64_t armed_gc;
 /* Policy on: a kernel barrier that tracks pages (none scans everything; a software
@@ -166,7 +166,6 @@ void policy_scanned(uint64_t ns, size_t pages)
     if (armed && armed_gc + 1 == G.policy.gc_no)
         smooth(&G.stats.rewrite_permille, 1000 * rewritten / armed);
     armed = rewritten = 0;
-    armed_gc = G.policy.gc_no;
 }
 
 /* One more outcome of the page's arming; the oldest beyond HISTORY is dropped. */
@@ -221,8 +220,13 @@ static bool follow_first(size_t pg, struct page_heat *h)
     return false;
 }
 
+/* Counted for the program's share whether a young or a full collection arms it: with no
+ * share yet, the prior of 0 kept mt_mutator's table, armed by a full collection and
+ * written all over at once, armed for a second fault per page (p = 1/3). */
 static enum arm_choice arm(struct page_heat *h)
 {
+    if (armed_gc != G.policy.gc_no)
+        armed = 0, armed_gc = G.policy.gc_no;   /* a young collection's armings, then a full one's */
     h->armed_at = (uint32_t)G.policy.gc_no;
     armed++;
     return ARM_PROTECT;
@@ -247,13 +251,11 @@ enum arm_choice policy_decide(size_t pg, bool young, size_t run)
         G.stats.hot_pages_last--;       /* cooled off enough to try arming it again */
         return arm(h);
     }
-    if (!young) {
+    if (!young)
         /* The next young collection learns whether it was written at once (mt_mutator's
          * table, armed by a full one, was armed again by the young one after it, and took
          * a fault per page twice). */
-        h->armed_at = (uint32_t)G.policy.gc_no;
-        return ARM_PROTECT;
-    }
+        return arm(h);
     bool again = h->flags & REWRITTEN;
     h->flags &= (uint8_t)~REWRITTEN;
     if (h->armed_at)

@@ -101,7 +101,7 @@ struct wb_stats {
     uint64_t fault_cost_ns;       /* one barrier fault, measured at the first collection (0: not yet, or no policy) */
     uint64_t scan_cost_ns;        /* scanning one dirty page's old objects, measured by young collections
                                      (CPU time; 0 where no policy: none, a software barrier) */
-    uint64_t rewrite_permille;    /* of the pages a young collection armed, how many (per 1000) the
+    uint64_t rewrite_permille;    /* of the pages a collection armed, how many (per 1000) the
                                      next one found written again (smoothed) */
     uint64_t young_bytes;         /* allocation between young collections now: adapted within
                                      [WBRT_YOUNG_BYTES, 4 x WBRT_YOUNG_BYTES] (docs/guide.md, "Young size") */
