@@ -3,32 +3,18 @@
  * allocates 1 MiB in 1 KiB blocks.  usage: preload_fixed_costs LIBWBRT-PRELOAD.SO [--runs N]
  * (issue 19's target: at most 2 MiB of extra RSS).
  * SPDX-License-Identifier: GPL-2.0-or-later */
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "bench_args.h"
+#include "child_cost.h"
 
 extern char **environ;
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-struct cost {
-    double wall_us, cpu_us, rss_kib;
-};
-
 /* Runs argv with environ plus preload (if not NULL) as LD_PRELOAD: its wall and CPU
  * (user + system) times, and its peak RSS. */
-static struct cost run(char *const argv[], const char *preload)
+static struct child_cost run(char *const argv[], const char *preload)
 {
     size_t n = 0;
     while (environ[n])
@@ -42,19 +28,13 @@ static struct cost run(char *const argv[], const char *preload)
         snprintf(ld, sizeof ld, "LD_PRELOAD=%s", preload);
         env[k++] = ld;
     }
-    double t0 = now_us();
-    pid_t pid;
-    int status;
-    struct rusage ru;
-    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, env) != 0 || wait4(pid, &status, 0, &ru) != pid ||
-        !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    struct child_cost c;
+    if (child_cost_run(argv, env, NULL, &c) != 0 || !WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
         fprintf(stderr, "preload_fixed_costs: %s failed%s\n", argv[0], preload ? " under the preload" : "");
         exit(1);
     }
-    double t = now_us() - t0;
     free(env);
-    return (struct cost){ t, ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
-                             ru.ru_stime.tv_usec, (double)ru.ru_maxrss };
+    return c;
 }
 
 static int cmp(const void *a, const void *b)
@@ -107,7 +87,7 @@ int main(int argc, char **argv)
     }
     for (unsigned long i = 0; i < runs; i++)
         for (int k = 0; k < 2; k++) {     /* k = 0: glibc, 1: the preload */
-            struct cost c = run(true_argv, k ? lib : NULL);
+            struct child_cost c = run(true_argv, k ? lib : NULL);
             wall[k][i] = c.wall_us;
             cpu[k][i] = c.cpu_us;
             rss[k][i] = run(alloc_argv, k ? lib : NULL).rss_kib;

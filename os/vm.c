@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "cold_bss.h"
 #include "page_state.h"
 #include "race_annotations.h"
 
@@ -14,7 +15,7 @@
  * pointers).  Read without a lock while other threads are stopped: an entry is valid
  * once hi is non-zero.  Beyond OWN_MAX mappings the rest are simply not listed. */
 #define OWN_MAX 1024
-static struct os_range own[OWN_MAX];
+OS_COLD_BSS static struct os_range own[OWN_MAX];
 static int own_lock;
 
 static void own_lock_take(void)

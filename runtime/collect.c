@@ -44,8 +44,12 @@ uint64_t gc_cpu_ns(void)
 
 void gc_will_write(size_t pg, size_t n)
 {
-    /* A software barrier records the stores into old objects there itself. */
-    if (!G.barrier->remembered)
+    /* A software barrier records the stores into old objects there itself.  Before the
+     * barrier is set up the map is left alone: every page handed out by then counts as
+     * written (set_up_barrier), and a process that never collects (most of make's and
+     * bash's) never touches the map: a page fault and a page table less, also in each
+     * fork's copy. */
+    if (!G.barrier->remembered && !G.barrier_pending)
         dirty_map_set_range(&H.dirty, pg, n);
     G.barrier->will_write((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
@@ -395,6 +399,8 @@ static void set_up_barrier(void)
     const char *asked = G.barrier->name;
     G.barrier_pending = false;
     fork_reattach_due = false;
+    /* what gc_will_write left out: all the pages handed out so far (page 0 never is) */
+    dirty_map_set_range(&H.dirty, 1, H.top - 1);
     gc_inside++; /* the probes call into glibc */
     const struct barrier_ops *b = barrier_select(G.cfg.barrier, 1, why, sizeof why);
     gc_inside--;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cold_bss.h"
 #include "describe.h"
 #include "futex.h"
 #include "gc.h"
@@ -65,7 +66,7 @@ static struct {
 } X;
 
 /* Stack 0 is the collecting thread's: roots are marked onto it. */
-static struct mark_stack stacks[MARKERS_MAX];
+OS_COLD_BSS static struct mark_stack stacks[MARKERS_MAX];
 /* The stack of the worker running on this thread: mark_word and mark_range, called back
  * from descriptors and client mark procedures, push there. */
 static __thread struct mark_stack *my_stack __attribute__((tls_model("initial-exec")));

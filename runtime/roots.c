@@ -3,6 +3,7 @@
  * Design: docs/design/roots-threads.md
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "roots.h"
+#include "cold_bss.h"
 #include "finalize.h"
 #include "gc.h"
 #include "heap.h"
@@ -26,7 +27,7 @@ static bool data_segments = true; /* off: bdwgc's GC_no_dls */
  * memory of their own: every anonymous writable mapping but the library's is a root. */
 static bool scan_mappings;
 static struct ranges mappings;
-static struct os_range own[2048];
+OS_COLD_BSS static struct os_range own[2048];
 static size_t own_n;
 
 /* Where the barrier tracks them (written_roots), a young collection scans of the mappings

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sweep.h"
 #include <string.h>
+#include "cold_bss.h"
 #include "gc.h"
 #include "heap.h"
 #include "markers.h"
@@ -103,7 +104,7 @@ static void settle(size_t pg, uint64_t gc_no)
 
 /* One sweep's pages (list->v[first..end), or page numbers first..end when list is NULL),
  * handed out in chunks; each worker sums into its own result. */
-static struct {
+OS_COLD_BSS static struct {
     const struct vec *list;
     size_t end, next;
     bool young, record_freed, settle_inline;
