@@ -71,11 +71,13 @@ static struct mark_stack stacks[MARKERS_MAX];
 static __thread struct mark_stack *my_stack __attribute__((tls_model("initial-exec")));
 
 /* Shared work, under its lock; idle: workers waiting for some; seq (a futex word)
- * changes when work arrives or the phase is over. */
+ * changes when work arrives or the phase is over; sleepers: idle workers in (or about
+ * to enter) a futex wait on it, whom a change must wake.  pool.n is written atomically:
+ * busy workers read it outside the lock as a hint. */
 static struct {
     pthread_mutex_t lock;
     struct mark_stack pool;
-    unsigned idle, seq;
+    unsigned idle, seq, sleepers;
     unsigned joined;          /* workers taking part: all idle ends the phase */
     bool done;
     const uint32_t *pages;    /* overflow recovery: pages to rescan (NULL: 1..npages-1) */
@@ -377,6 +379,16 @@ static inline __attribute__((always_inline)) void scan_entry(struct mark_stack *
     range_on(s, r.lo, r.hi, par);
 }
 
+/* After seq changed (under the lock, released since): wakes the sleeping workers, with a
+ * system call only if there is one (a wake nobody waits for was 3 in 4 of Asymptote's
+ * futex calls).  Both sides use sequentially consistent operations: either take()'s
+ * check of seq sees the change, or this sees its sleeper. */
+static void wake_sleepers(void)
+{
+    if (__atomic_load_n(&P.sleepers, __ATOMIC_SEQ_CST))
+        os_futex_wake(&P.seq, INT32_MAX);
+}
+
 /* Hands the bottom of s (nearest the roots: the biggest subgraphs) to the pool. */
 static void share(struct mark_stack *s)
 {
@@ -393,11 +405,11 @@ static void share(struct mark_stack *s)
      * stack down: young roots pushed before tracing made stacks of 10^5 entries, and a
      * memmove of them at every share cost 5% of mt_mutator. */
     memcpy(s->v, s->v + s->n - k, k * sizeof *s->v);
-    P.pool.n += k;
+    __atomic_store_n(&P.pool.n, P.pool.n + k, __ATOMIC_RELAXED);
     s->n -= k;
-    __atomic_add_fetch(&P.seq, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&P.seq, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_unlock(&P.lock);
-    os_futex_wake(&P.seq, INT32_MAX);
+    wake_sleepers();
 }
 
 /* Work from the pool into the empty stack s; false when there is none left anywhere:
@@ -416,7 +428,8 @@ static bool take(struct mark_stack *s)
                  * a dirty old page, a root, which it would not).  Children its pushes
                  * found room for after all are worked on before any pool copy, which
                  * would overwrite them. */
-                struct range r = P.pool.v[--P.pool.n];
+                struct range r = P.pool.v[P.pool.n - 1];
+                __atomic_store_n(&P.pool.n, P.pool.n - 1, __ATOMIC_RELAXED);
                 pthread_mutex_unlock(&P.lock);
                 scan_entry(s, r, true);
                 if (s->n)
@@ -424,7 +437,7 @@ static bool take(struct mark_stack *s)
                 pthread_mutex_lock(&P.lock);
                 continue;
             }
-            P.pool.n -= k;
+            __atomic_store_n(&P.pool.n, P.pool.n - k, __ATOMIC_RELAXED);
             memcpy(s->v, P.pool.v + P.pool.n, k * sizeof *s->v);
             s->n = k;
             pthread_mutex_unlock(&P.lock);
@@ -436,17 +449,19 @@ static bool take(struct mark_stack *s)
         }
         if (__atomic_add_fetch(&P.idle, 1, __ATOMIC_RELAXED) == P.joined) {
             P.done = true;
-            __atomic_add_fetch(&P.seq, 1, __ATOMIC_RELEASE);
+            __atomic_add_fetch(&P.seq, 1, __ATOMIC_SEQ_CST);
             pthread_mutex_unlock(&P.lock);
-            os_futex_wake(&P.seq, INT32_MAX);
+            wake_sleepers();
             return false;
         }
         unsigned seq = __atomic_load_n(&P.seq, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&P.lock);
         for (int spin = 0; spin < 64 && __atomic_load_n(&P.seq, __ATOMIC_ACQUIRE) == seq; spin++)
             __builtin_ia32_pause();
-        while (__atomic_load_n(&P.seq, __ATOMIC_ACQUIRE) == seq)
+        __atomic_add_fetch(&P.sleepers, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&P.seq, __ATOMIC_SEQ_CST) == seq)
             os_futex_wait(&P.seq, seq);
+        __atomic_sub_fetch(&P.sleepers, 1, __ATOMIC_RELAXED);
         pthread_mutex_lock(&P.lock);
         __atomic_sub_fetch(&P.idle, 1, __ATOMIC_RELAXED);
     }
@@ -516,7 +531,11 @@ static inline __attribute__((always_inline)) void work(struct mark_stack *s, boo
                 first = (first + 1) % AHEAD;
                 n--;
                 scan_entry(s, r, par);
-                if (par && s->n > 1 && __atomic_load_n(&P.idle, __ATOMIC_RELAXED))
+                /* Not while the pool holds work: a helper slow to wake (a busy machine) had
+                 * the other worker share half its stack at every entry scanned meanwhile,
+                 * growing the pool to 2 MiB and locking it each time. */
+                if (par && s->n > 1 && __atomic_load_n(&P.idle, __ATOMIC_RELAXED) &&
+                    !__atomic_load_n(&P.pool.n, __ATOMIC_RELAXED))
                     share(s);
             }
             size_t pg = next_page();
@@ -620,7 +639,9 @@ void mark_finish(void)
 {
     M.par = M.workers > 1;
     OS_ATOMIC_ONLY(&P.idle); /* (read outside the lock as a hint) */
+    OS_ATOMIC_ONLY(&P.pool.n);
     OS_ATOMIC_ONLY(&P.seq);
+    OS_ATOMIC_ONLY(&P.sleepers);
     phase_folded(NULL, 0);
     /* Only marked objects can have unscanned children; in a young collection every
      * marked object is young, and young objects live on young-list pages. */
