@@ -265,25 +265,44 @@ static inline __attribute__((always_inline)) void words(struct mark_stack *s, ui
 static void words_serial(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, false); }
 static void words_parallel(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, true); }
 
-/* A big range is read only where the kernel has its pages: a buffer mostly never written
- * reads as zero elsewhere, and reading it would map every page. */
-static __attribute__((noinline)) void sparse_range(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
+/* A populated run of a big object, onto s in CHUNK pieces (below OS_PAGE_STATE_MIN: read
+ * whole when popped), each traced before the next: scanned at once, a big vector put all
+ * its children on the stack together (Guile's stacks grew to 2 MiB, a page fault per 4
+ * KiB, and copied at each doubling).  A piece the stack cannot take is scanned here. */
+static void push_run(void *ctx, uintptr_t lo, uintptr_t hi)
 {
-    os_page_run_fn fn = par ? words_parallel : words_serial;
+    struct mark_stack *s = ctx;
+    for (uintptr_t e; lo < hi; lo = e) {
+        e = hi - lo > CHUNK ? lo + CHUNK : hi;
+        if (s->n == s->cap && !grow(s, s->n + 1)) {
+            (M.par ? words_parallel : words_serial)(s, lo, hi);
+            return;
+        }
+        s->v[s->n++] = (struct range){ lo, e };
+    }
+}
+
+/* A big range is read only where the kernel has its pages: a buffer mostly never written
+ * reads as zero elsewhere, and reading it would map every page.  later: a popped object's,
+ * its runs pushed in pieces; else scanned now (a root range: the young size counts the
+ * roots as the collecting thread's fixed cost). */
+static __attribute__((noinline)) void sparse_range(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par,
+                                                   bool later)
+{
     if (par)
         pthread_mutex_lock(&page_state_lock);
-    int rc = os_populated_runs(lo, hi, fn, s);
+    int rc = os_populated_runs(lo, hi, later ? push_run : par ? words_parallel : words_serial, s);
     if (par)
         pthread_mutex_unlock(&page_state_lock);
     if (rc != 0)
-        fn(s, lo, hi);     /* (again what was marked: harmless) */
+        (par ? words_parallel : words_serial)(s, lo, hi); /* (again what was marked: harmless) */
 }
 
 /* Inline in the loop that pops every entry: a direct call for the usual range. */
 static inline __attribute__((always_inline)) void range_on(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
 {
     if (__builtin_expect(hi - lo >= OS_PAGE_STATE_MIN, 0))
-        sparse_range(s, lo, hi, par);
+        sparse_range(s, lo, hi, par, false);
     else if (par)
         words_parallel(s, lo, hi);
     else
@@ -372,7 +391,11 @@ static inline __attribute__((always_inline)) void scan_entry(struct mark_stack *
             scan_old_page(page_of(r.lo));
         return;
     }
-    if (r.hi - r.lo > CHUNK && r.hi - r.lo < OS_PAGE_STATE_MIN && s->n + 1 < M.max) {
+    if (__builtin_expect(r.hi - r.lo >= OS_PAGE_STATE_MIN, 0)) {
+        sparse_range(s, r.lo, r.hi, par, true);
+        return;
+    }
+    if (r.hi - r.lo > CHUNK && s->n + 1 < M.max) {
         push(s, r.lo + CHUNK, r.hi);
         r.hi = r.lo + CHUNK;
     }
