@@ -665,7 +665,10 @@ void mark_finish(void)
     OS_ATOMIC_ONLY(&P.pool.n);
     OS_ATOMIC_ONLY(&P.seq);
     OS_ATOMIC_ONLY(&P.sleepers);
-    phase_folded(NULL, 0);
+    /* Nothing pushed (finalization's passes, as a rule): no helper woken and waited for,
+     * no map folded over every page. */
+    if (stacks[0].n)
+        phase_folded(NULL, 0);
     /* Only marked objects can have unscanned children; in a young collection every
      * marked object is young, and young objects live on young-list pages. */
     while (M.overflow) {
