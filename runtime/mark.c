@@ -192,16 +192,14 @@ static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uin
     verify_fail(msg, len);
 }
 
-/* Inline in words(), the loop that sees nearly every word; par: other workers may set
- * mark bits meanwhile. */
-static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s, uintptr_t w, bool par)
+/* w, a heap address (in_heap), as mark_one.  Inline in words(), the loop that sees nearly
+ * every word; par: other workers may set mark bits meanwhile. */
+static inline __attribute__((always_inline)) void mark_in_heap(struct mark_stack *s, uintptr_t w, bool par)
 {
-    /* Cheapest rejections first: each table lookup is a likely cache miss.  Most words
-     * are no heap address; in a young collection most that are point at old objects,
-     * and the young page map rejects them without touching page_info.  Small-object
-     * pages, nearly every page a word points into, are resolved here, not in a call. */
-    if (!in_heap(w))
-        return;
+    /* Cheapest rejections first: each table lookup is a likely cache miss.  In a young
+     * collection most heap addresses point at old objects, and the young page map rejects
+     * them without touching page_info.  Small-object pages, nearly every page a word
+     * points into, are resolved here, not in a call. */
     size_t pg = page_of(w), size;
     if (M.young && !bit_test(H.young_map, pg))
         return;
@@ -256,10 +254,24 @@ static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s,
         push(s, obj | ((flags & PF_DESCR) != 0), obj + size);
 }
 
+/* Marks what word w points into, if anything: most words are no heap address. */
+static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s, uintptr_t w, bool par)
+{
+    if (in_heap(w))
+        mark_in_heap(s, w, par);
+}
+
 static inline __attribute__((always_inline)) void words(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
 {
-    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8)
-        mark_one(s, *(const uintptr_t *)p, par);
+    /* The heap's bounds in registers (H.top does not change while marking): to the
+     * compiler the marking's stores could change H, and in_heap reloaded both for every
+     * word, 58M of Guile's 465M marking instructions (callgrind). */
+    uintptr_t base = H.base, span = H.top << WB_PAGE_SHIFT;
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
+        uintptr_t w = *(const uintptr_t *)p;
+        if (w - base < span)
+            mark_in_heap(s, w, par);
+    }
 }
 
 static void words_serial(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, false); }
