@@ -250,8 +250,15 @@ void GC_remove_roots(void *low, void *high_plus_1) { wb_remove_roots(low, high_p
 void GC_clear_roots(void) { wb_remove_roots(NULL, (void *)UINTPTR_MAX); }
 void GC_exclude_static_roots(void *start, void *finish) { wb_exclude_roots(start, finish); }
 
-/* wbrt returns the pages of freed runs to the kernel after every collection. */
-void GC_gcollect_and_unmap(void) { GC_gcollect(); }
+/* Every free page goes back to the kernel, not only those free for a few collections
+ * (decommit_age in collect.c). */
+void GC_gcollect_and_unmap(void)
+{
+    GC_gcollect();
+    pthread_mutex_lock(&H.lock);
+    heap_decommit_pending(G.policy.gc_no, 0);
+    pthread_mutex_unlock(&H.lock);
+}
 
 unsigned GC_get_version(void)
 {

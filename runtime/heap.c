@@ -259,8 +259,8 @@ void heap_free_run(size_t pg, size_t n, uint64_t gc_no)
 }
 
 /* Calls fn for each run of free, committed pages whose freeing collection matches. */
-static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no), uint32_t gc_no,
-                           void (*fn)(size_t pg, size_t n))
+static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no, unsigned age), uint32_t gc_no,
+                           unsigned age, void (*fn)(size_t pg, size_t n))
 {
     size_t run = 0, len = 0;
     size_t words = (H.top + 63) / 64;
@@ -268,7 +268,7 @@ static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no), uin
         for (uint64_t m = H.free_pages[w]; m; m &= m - 1) {
             size_t pg = w * 64 + (size_t)__builtin_ctzll(m);
             const struct page_info *pi = &H.pages[pg];
-            if (!(pi->flags & PF_USED) || !match(pi->aux, gc_no))
+            if (!(pi->flags & PF_USED) || !match(pi->aux, gc_no, age))
                 continue;
             if (len && run + len == pg) {
                 len++;
@@ -282,8 +282,8 @@ static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no), uin
         fn(run, len);
 }
 
-static bool freed_before(uint32_t freed_by, uint32_t gc_no) { return freed_by != gc_no; }
-static bool freed_by(uint32_t freed_by, uint32_t gc_no) { return freed_by == gc_no; }
+static bool freed_before(uint32_t freed_by, uint32_t gc_no, unsigned age) { return gc_no - freed_by >= age; }
+static bool freed_by(uint32_t freed_by, uint32_t gc_no, unsigned age) { (void)age; return freed_by == gc_no; }
 
 static void decommit(size_t pg, size_t n)
 {
@@ -292,16 +292,16 @@ static void decommit(size_t pg, size_t n)
     os_decommit((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
 
-/* Pages that stayed free for a whole cycle go back to the OS; those freed by this
- * collection wait one cycle, since the allocator would otherwise fault them straight back. */
-void heap_decommit_pending(uint64_t gc_no)
+/* Pages that stayed free for age collections go back to the OS; those freed since wait,
+ * since the allocator would otherwise fault them straight back. */
+void heap_decommit_pending(uint64_t gc_no, unsigned age)
 {
-    free_used_runs(freed_before, (uint32_t)gc_no, decommit);
+    free_used_runs(freed_before, (uint32_t)gc_no, age, decommit);
 }
 
 void heap_freed_runs(uint64_t gc_no, void (*fn)(size_t pg, size_t n))
 {
-    free_used_runs(freed_by, (uint32_t)gc_no, fn);
+    free_used_runs(freed_by, (uint32_t)gc_no, 0, fn);
 }
 
 void heap_used_runs(size_t pg, size_t n, struct used_runs *u)

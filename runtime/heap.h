@@ -234,8 +234,9 @@ size_t heap_take_pages(size_t n);     /* first page of a fresh run, 0 if the hea
 /* Takes pages [pg, pg + n) if they are free or past top (pg <= top); false if not. */
 bool heap_take_run_at(size_t pg, size_t n);
 void heap_free_run(size_t pg, size_t n, uint64_t gc_no); /* decommitted later */
-/* Free pages that stayed free since before collection gc_no go back to the OS. */
-void heap_decommit_pending(uint64_t gc_no);
+/* Free pages that stayed free for at least age collections up to gc_no go back to the OS
+ * (age 0: every free page). */
+void heap_decommit_pending(uint64_t gc_no, unsigned age);
 /* Calls fn for the runs of still-committed pages that collection gc_no freed. */
 void heap_freed_runs(uint64_t gc_no, void (*fn)(size_t pg, size_t n));
 /* The pages of a run just taken that may hold data (PF_USED: not given back since they were

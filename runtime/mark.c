@@ -72,11 +72,13 @@ OS_COLD_BSS static struct mark_stack stacks[MARKERS_MAX];
 static __thread struct mark_stack *my_stack __attribute__((tls_model("initial-exec")));
 
 /* Shared work, under its lock; idle: workers waiting for some; seq (a futex word)
- * changes when work arrives or the phase is over. */
+ * changes when work arrives or the phase is over; sleepers: idle workers in (or about
+ * to enter) a futex wait on it, whom a change must wake.  pool.n is written atomically:
+ * busy workers read it outside the lock as a hint. */
 static struct {
     pthread_mutex_t lock;
     struct mark_stack pool;
-    unsigned idle, seq;
+    unsigned idle, seq, sleepers;
     unsigned joined;          /* workers taking part: all idle ends the phase */
     bool done;
     const uint32_t *pages;    /* overflow recovery: pages to rescan (NULL: 1..npages-1) */
@@ -191,16 +193,14 @@ static __attribute__((noinline, noreturn)) void freed_reachable(uintptr_t w, uin
     verify_fail(msg, len);
 }
 
-/* Inline in words(), the loop that sees nearly every word; par: other workers may set
- * mark bits meanwhile. */
-static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s, uintptr_t w, bool par)
+/* w, a heap address (in_heap), as mark_one.  Inline in words(), the loop that sees nearly
+ * every word; par: other workers may set mark bits meanwhile. */
+static inline __attribute__((always_inline)) void mark_in_heap(struct mark_stack *s, uintptr_t w, bool par)
 {
-    /* Cheapest rejections first: each table lookup is a likely cache miss.  Most words
-     * are no heap address; in a young collection most that are point at old objects,
-     * and the young page map rejects them without touching page_info.  Small-object
-     * pages, nearly every page a word points into, are resolved here, not in a call. */
-    if (!in_heap(w))
-        return;
+    /* Cheapest rejections first: each table lookup is a likely cache miss.  In a young
+     * collection most heap addresses point at old objects, and the young page map rejects
+     * them without touching page_info.  Small-object pages, nearly every page a word
+     * points into, are resolved here, not in a call. */
     size_t pg = page_of(w), size;
     if (M.young && !bit_test(H.young_map, pg))
         return;
@@ -255,34 +255,67 @@ static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s,
         push(s, obj | ((flags & PF_DESCR) != 0), obj + size);
 }
 
+/* Marks what word w points into, if anything: most words are no heap address. */
+static inline __attribute__((always_inline)) void mark_one(struct mark_stack *s, uintptr_t w, bool par)
+{
+    if (in_heap(w))
+        mark_in_heap(s, w, par);
+}
+
 static inline __attribute__((always_inline)) void words(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
 {
-    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8)
-        mark_one(s, *(const uintptr_t *)p, par);
+    /* The heap's bounds in registers (H.top does not change while marking): to the
+     * compiler the marking's stores could change H, and in_heap reloaded both for every
+     * word, 58M of Guile's 465M marking instructions (callgrind). */
+    uintptr_t base = H.base, span = H.top << WB_PAGE_SHIFT;
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
+        uintptr_t w = *(const uintptr_t *)p;
+        if (w - base < span)
+            mark_in_heap(s, w, par);
+    }
 }
 
 static void words_serial(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, false); }
 static void words_parallel(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, true); }
 
-/* A big range is read only where the kernel has its pages: a buffer mostly never written
- * reads as zero elsewhere, and reading it would map every page. */
-static __attribute__((noinline)) void sparse_range(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
+/* A populated run of a big object, onto s in CHUNK pieces (below OS_PAGE_STATE_MIN: read
+ * whole when popped), each traced before the next: scanned at once, a big vector put all
+ * its children on the stack together (Guile's stacks grew to 2 MiB, a page fault per 4
+ * KiB, and copied at each doubling).  A piece the stack cannot take is scanned here. */
+static void push_run(void *ctx, uintptr_t lo, uintptr_t hi)
 {
-    os_page_run_fn fn = par ? words_parallel : words_serial;
+    struct mark_stack *s = ctx;
+    for (uintptr_t e; lo < hi; lo = e) {
+        e = hi - lo > CHUNK ? lo + CHUNK : hi;
+        if (s->n == s->cap && !grow(s, s->n + 1)) {
+            (M.par ? words_parallel : words_serial)(s, lo, hi);
+            return;
+        }
+        s->v[s->n++] = (struct range){ lo, e };
+    }
+}
+
+/* A big range is read only where the kernel has its pages: a buffer mostly never written
+ * reads as zero elsewhere, and reading it would map every page.  later: a popped object's,
+ * its runs pushed in pieces; else scanned now (a root range: the young size counts the
+ * roots as the collecting thread's fixed cost). */
+static __attribute__((noinline)) void sparse_range(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par,
+                                                   bool later)
+{
     if (par)
         pthread_mutex_lock(&page_state_lock);
-    int rc = os_populated_runs(lo, hi, fn, s);
+    int rc = os_populated_runs(lo, hi, later ? push_run : par ? words_parallel : words_serial, s);
     if (par)
         pthread_mutex_unlock(&page_state_lock);
     if (rc != 0)
-        fn(s, lo, hi);     /* (again what was marked: harmless) */
+        (par ? words_parallel : words_serial)(s, lo, hi); /* (again what was marked: harmless) */
 }
 
 /* Inline in the loop that pops every entry: a direct call for the usual range. */
 static inline __attribute__((always_inline)) void range_on(struct mark_stack *s, uintptr_t lo, uintptr_t hi, bool par)
 {
     if (__builtin_expect(hi - lo >= OS_PAGE_STATE_MIN, 0))
-        sparse_range(s, lo, hi, par);
+        sparse_range(s, lo, hi, par, false);
     else if (par)
         words_parallel(s, lo, hi);
     else
@@ -371,11 +404,25 @@ static inline __attribute__((always_inline)) void scan_entry(struct mark_stack *
             scan_old_page(page_of(r.lo));
         return;
     }
-    if (r.hi - r.lo > CHUNK && r.hi - r.lo < OS_PAGE_STATE_MIN && s->n + 1 < M.max) {
+    if (__builtin_expect(r.hi - r.lo >= OS_PAGE_STATE_MIN, 0)) {
+        sparse_range(s, r.lo, r.hi, par, true);
+        return;
+    }
+    if (r.hi - r.lo > CHUNK && s->n + 1 < M.max) {
         push(s, r.lo + CHUNK, r.hi);
         r.hi = r.lo + CHUNK;
     }
     range_on(s, r.lo, r.hi, par);
+}
+
+/* After seq changed (under the lock, released since): wakes the sleeping workers, with a
+ * system call only if there is one (a wake nobody waits for was 3 in 4 of Asymptote's
+ * futex calls).  Both sides use sequentially consistent operations: either take()'s
+ * check of seq sees the change, or this sees its sleeper. */
+static void wake_sleepers(void)
+{
+    if (__atomic_load_n(&P.sleepers, __ATOMIC_SEQ_CST))
+        os_futex_wake(&P.seq, INT32_MAX);
 }
 
 /* Hands the bottom of s (nearest the roots: the biggest subgraphs) to the pool. */
@@ -394,11 +441,11 @@ static void share(struct mark_stack *s)
      * stack down: young roots pushed before tracing made stacks of 10^5 entries, and a
      * memmove of them at every share cost 5% of mt_mutator. */
     memcpy(s->v, s->v + s->n - k, k * sizeof *s->v);
-    P.pool.n += k;
+    __atomic_store_n(&P.pool.n, P.pool.n + k, __ATOMIC_RELAXED);
     s->n -= k;
-    __atomic_add_fetch(&P.seq, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&P.seq, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_unlock(&P.lock);
-    os_futex_wake(&P.seq, INT32_MAX);
+    wake_sleepers();
 }
 
 /* Work from the pool into the empty stack s; false when there is none left anywhere:
@@ -417,7 +464,8 @@ static bool take(struct mark_stack *s)
                  * a dirty old page, a root, which it would not).  Children its pushes
                  * found room for after all are worked on before any pool copy, which
                  * would overwrite them. */
-                struct range r = P.pool.v[--P.pool.n];
+                struct range r = P.pool.v[P.pool.n - 1];
+                __atomic_store_n(&P.pool.n, P.pool.n - 1, __ATOMIC_RELAXED);
                 pthread_mutex_unlock(&P.lock);
                 scan_entry(s, r, true);
                 if (s->n)
@@ -425,7 +473,7 @@ static bool take(struct mark_stack *s)
                 pthread_mutex_lock(&P.lock);
                 continue;
             }
-            P.pool.n -= k;
+            __atomic_store_n(&P.pool.n, P.pool.n - k, __ATOMIC_RELAXED);
             memcpy(s->v, P.pool.v + P.pool.n, k * sizeof *s->v);
             s->n = k;
             pthread_mutex_unlock(&P.lock);
@@ -437,17 +485,19 @@ static bool take(struct mark_stack *s)
         }
         if (__atomic_add_fetch(&P.idle, 1, __ATOMIC_RELAXED) == P.joined) {
             P.done = true;
-            __atomic_add_fetch(&P.seq, 1, __ATOMIC_RELEASE);
+            __atomic_add_fetch(&P.seq, 1, __ATOMIC_SEQ_CST);
             pthread_mutex_unlock(&P.lock);
-            os_futex_wake(&P.seq, INT32_MAX);
+            wake_sleepers();
             return false;
         }
         unsigned seq = __atomic_load_n(&P.seq, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&P.lock);
         for (int spin = 0; spin < 64 && __atomic_load_n(&P.seq, __ATOMIC_ACQUIRE) == seq; spin++)
             __builtin_ia32_pause();
-        while (__atomic_load_n(&P.seq, __ATOMIC_ACQUIRE) == seq)
+        __atomic_add_fetch(&P.sleepers, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&P.seq, __ATOMIC_SEQ_CST) == seq)
             os_futex_wait(&P.seq, seq);
+        __atomic_sub_fetch(&P.sleepers, 1, __ATOMIC_RELAXED);
         pthread_mutex_lock(&P.lock);
         __atomic_sub_fetch(&P.idle, 1, __ATOMIC_RELAXED);
     }
@@ -517,7 +567,11 @@ static inline __attribute__((always_inline)) void work(struct mark_stack *s, boo
                 first = (first + 1) % AHEAD;
                 n--;
                 scan_entry(s, r, par);
-                if (par && s->n > 1 && __atomic_load_n(&P.idle, __ATOMIC_RELAXED))
+                /* Not while the pool holds work: a helper slow to wake (a busy machine) had
+                 * the other worker share half its stack at every entry scanned meanwhile,
+                 * growing the pool to 2 MiB and locking it each time. */
+                if (par && s->n > 1 && __atomic_load_n(&P.idle, __ATOMIC_RELAXED) &&
+                    !__atomic_load_n(&P.pool.n, __ATOMIC_RELAXED))
                     share(s);
             }
             size_t pg = next_page();
@@ -621,8 +675,13 @@ void mark_finish(void)
 {
     M.par = M.workers > 1;
     OS_ATOMIC_ONLY(&P.idle); /* (read outside the lock as a hint) */
+    OS_ATOMIC_ONLY(&P.pool.n);
     OS_ATOMIC_ONLY(&P.seq);
-    phase_folded(NULL, 0);
+    OS_ATOMIC_ONLY(&P.sleepers);
+    /* Nothing pushed (finalization's passes, as a rule): no helper woken and waited for,
+     * no map folded over every page. */
+    if (stacks[0].n)
+        phase_folded(NULL, 0);
     /* Only marked objects can have unscanned children; in a young collection every
      * marked object is young, and young objects live on young-list pages. */
     while (M.overflow) {
