@@ -376,13 +376,17 @@ static void reattach(void)
     gc_attach_barrier("after fork");
 }
 
-void gc_attach_barrier(const char *when)
+static int attach(const struct barrier_ops *b, char *why, size_t whylen)
 {
-    char why[200];
     gc_inside++; /* a handler thread's start allocates: never from the heap whose lock we hold */
-    int rc = G.barrier->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why,
-                               sizeof why);
+    int rc = b->attach((void *)barrier_base(), barrier_len(), &H.dirty, &G.cfg.barrier_set, why, whylen);
     gc_inside--;
+    return rc;
+}
+
+/* G.barrier takes charge (rc: its attach's result, why: the reason it failed). */
+static void attached(int rc, const char *why, const char *when)
+{
     if (rc != 0) {
         fprintf(stderr, "wbrt: barrier %s lost %s (%s); using none\n", G.barrier->name, when, why);
         G.barrier = &barrier_none;
@@ -390,26 +394,59 @@ void gc_attach_barrier(const char *when)
     policy_init();
 }
 
+void gc_attach_barrier(const char *when)
+{
+    char why[200];
+    int rc = attach(G.barrier, why, sizeof why);
+    attached(rc, why, when);
+}
+
+/* Held by the thread setting the barrier up, and by fork (gc_fork_lock): a child never
+ * copies a barrier half attached. */
+static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void gc_fork_lock(void) { pthread_mutex_lock(&setup_lock); }
+void gc_fork_unlock(void) { pthread_mutex_unlock(&setup_lock); }
+
 /* The barrier gc_init_deferred put off, chosen and attached before the first collection
  * arms any page.  A fork child of a process that had not collected yet gets here too: it
- * sets up its own, so the reattach of a fork child is not needed. */
-static void set_up_barrier(void)
+ * sets up its own, so the reattach of a fork child is not needed.
+ * Its probes and attach start threads (uffd's handler), and pthread_create waits for the
+ * loader's TLS lock, which a thread in dlopen holds while it calls malloc: as the
+ * process's malloc, then, with the heap lock released (the barrier is published under it;
+ * pages handed out meanwhile count as written like the others), and a collection that
+ * finds another thread setting the barrier up skips (that thread may be the one in dlopen,
+ * waited for by the one setting up).  Returns false if it skipped. */
+static bool set_up_barrier(void)
 {
-    char why[600];
+    if (pthread_mutex_trylock(&setup_lock) != 0)
+        return false;
+    if (!G.barrier_pending) {       /* another thread set it up meanwhile */
+        pthread_mutex_unlock(&setup_lock);
+        return true;
+    }
+    char why[600], lost[200] = "";
     const char *asked = G.barrier->name;
+    if (G.sw.is_malloc)
+        pthread_mutex_unlock(&H.lock);
+    gc_inside++; /* the probes call into glibc */
+    const struct barrier_ops *b = barrier_select(G.cfg.barrier, 1, why, sizeof why);
+    gc_inside--;
+    int rc = b ? attach(b, lost, sizeof lost) : 0;
+    if (G.sw.is_malloc)
+        pthread_mutex_lock(&H.lock);
     G.barrier_pending = false;
     fork_reattach_due = false;
     /* what gc_will_write left out: all the pages handed out so far (page 0 never is) */
     dirty_map_set_range(&H.dirty, 1, H.top - 1);
-    gc_inside++; /* the probes call into glibc */
-    const struct barrier_ops *b = barrier_select(G.cfg.barrier, 1, why, sizeof why);
-    gc_inside--;
     if (!b)
         fprintf(stderr, "wbrt: WBRT_BARRIER=%s: %s; using none\n", asked, why);
     G.barrier = b ? b : &barrier_none;
-    gc_attach_barrier("at the first collection");
+    attached(rc, lost, "at the first collection");
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: barrier %s set up at the first collection\n", G.barrier->name);
+    pthread_mutex_unlock(&setup_lock);
+    return true;
 }
 
 /* Collections a freed page stays committed: one, so that a page freed and reused soon
@@ -436,8 +473,8 @@ void gc_collect_locked(int kind)
         if (G.sw.disabled)
             return;
     }
-    if (G.barrier_pending)
-        set_up_barrier();
+    if (G.barrier_pending && (!set_up_barrier() || G.sw.disabled))
+        return;
     if (fork_reattach_due)
         reattach();
     struct wb_thread *me = thread_self();

@@ -106,6 +106,10 @@ void gc_collect_locked(int kind);
 /* Attaches the barrier to the part of the reservation it watches (barrier_base()); if
  * that fails, says so on stderr naming `when`, and uses none. */
 void gc_attach_barrier(const char *when);
+/* fork's first step and its last: no barrier half set up at the first collection is
+ * copied into a child (before the heap lock: the set-up takes it after this one). */
+void gc_fork_lock(void);
+void gc_fork_unlock(void);
 /* Sets wb_last_error() and errno; returns -1. */
 int gc_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The allocator is about to fill pages [pg, pg+n): record them dirty, tell the barrier. */
