@@ -6,7 +6,9 @@
 # and test how many runs passed, failed and skipped (BUILD-DIR/preload-repeat/summary.txt
 # after each run), and keeps each failure's output there too (issue 19,
 # point 3: zero failures in 50 consecutive runs).  Long: hours on 2 cores for 50 runs.
-# PRELOAD_REPEAT_EXCLUDE: a regex of tests to leave out (ctest -E), e.g. python_regrtest.
+# PRELOAD_REPEAT_EXCLUDE: a regex of tests to leave out (ctest -E), e.g. python_regrtest;
+# PRELOAD_REPEAT_ONLY: a regex the tests' names must also match, e.g. python (tests that
+# never start awk need not repeat once per awk).
 set -uo pipefail
 build=${1:?usage: repeat.sh BUILD-DIR [RUNS] [BARRIER...]}
 runs=${2:-50}
@@ -15,6 +17,7 @@ barriers=("$@")
 [ ${#barriers[@]} -gt 0 ] || barriers=(uffd-async uffd mprotect none any)
 case $runs in '' | *[!0-9]* | 0) echo "repeat.sh: RUNS must be a positive integer" >&2; exit 2 ;; esac
 exclude=${PRELOAD_REPEAT_EXCLUDE:-}
+only=${PRELOAD_REPEAT_ONLY:-}
 out=$build/preload-repeat
 rm -rf "$out"
 mkdir -p "$out"
@@ -34,9 +37,9 @@ for ((r = 1; r <= runs; r++)); do
     for b in "${barriers[@]}"; do
         log=$out/run$r.$b.log
         if [ "$b" = any ]; then
-            which=(-R preload -E "\\.(uffd-async|uffd|mprotect|softdirty|none)\$${exclude:+|$exclude}")
+            which=(-R "preload${only:+.*($only)}" -E "\\.(uffd-async|uffd|mprotect|softdirty|none)\$${exclude:+|$exclude}")
         else
-            which=(-R "preload.*\\.$b\$" ${exclude:+-E "$exclude"})
+            which=(-R "preload${only:+.*($only)}.*\\.$b\$" ${exclude:+-E "$exclude"})
         fi
         ctest --test-dir "$build" "${which[@]}" -j2 --output-on-failure >"$log" 2>&1
         while read -r name verdict; do
