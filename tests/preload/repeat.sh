@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # repeat.sh BUILD-DIR [RUNS] [BARRIER...]: the preload tests (ctest -R preload) run RUNS
 # times in a row (default 50) under each barrier (default: uffd-async uffd mprotect none;
-# "any": those not run per barrier), barriers interleaved run by run; prints per barrier
+# "any": those not run per barrier), all together in each run (ctest -j2); prints per barrier
 # and test how many runs passed, failed and skipped (BUILD-DIR/preload-repeat/summary.txt
 # after each run), and keeps each failure's output there too (issue 19,
 # point 3: zero failures in 50 consecutive runs).  Long: hours on 2 cores for 50 runs.
@@ -33,25 +33,31 @@ summary() {
     done
     echo "failures: $total_fail (outputs in $out)"
 }
+# The barrier a test runs under: its name's suffix, "any" for the tests without one.
+barrier_of() {
+    case ${1##*.} in uffd-async | uffd | mprotect | softdirty | none) echo "${1##*.}" ;; *) echo any ;; esac
+}
+# The tests chosen, run together in each round (one ctest a round keeps both CPUs busy:
+# a ctest a barrier waited for its longest test, Python's, five times a round).
+chosen=()
+while read -r name; do
+    [[ " ${barriers[*]} " == *" $(barrier_of "$name") "* ]] && chosen+=("$name")
+done < <(ctest --test-dir "$build" -N -R "preload${only:+.*($only)}" ${exclude:+-E "$exclude"} |
+         sed -n 's/^ *Test *#[0-9]*: //p')
+[ ${#chosen[@]} -gt 0 ] || { echo "repeat.sh: no preload test matches" >&2; exit 2; }
+which="^($(printf '%s\n' "${chosen[@]}" | sed 's/[.]/\\./g' | paste -sd'|'))\$"
 for ((r = 1; r <= runs; r++)); do
-    for b in "${barriers[@]}"; do
-        log=$out/run$r.$b.log
-        if [ "$b" = any ]; then
-            which=(-R "preload${only:+.*($only)}" -E "\\.(uffd-async|uffd|mprotect|softdirty|none)\$${exclude:+|$exclude}")
-        else
-            which=(-R "preload${only:+.*($only)}.*\\.$b\$" ${exclude:+-E "$exclude"})
-        fi
-        ctest --test-dir "$build" "${which[@]}" -j2 --output-on-failure >"$log" 2>&1
-        while read -r name verdict; do
-            key="$b $name"
-            case $verdict in
-                Passed) pass[$key]=$((${pass[$key]:-0} + 1)) ;;
-                Skipped) skip[$key]=$((${skip[$key]:-0} + 1)) ;;
-                *) fail[$key]=$((${fail[$key]:-0} + 1)); cp "$log" "$out/failed.$name.run$r.log" ;;
-            esac
-        done < <(sed -n 's/^ *[0-9]*\/[0-9]* *Test *#[0-9]*: \([^ ]*\) [.* ]*\([A-Za-z]*\).*/\1 \2/p' "$log")
-        [ "$r" -lt "$runs" ] && rm -f "$log"
-    done
+    log=$out/run$r.log
+    ctest --test-dir "$build" -R "$which" -j2 --output-on-failure >"$log" 2>&1
+    while read -r name verdict; do
+        key="$(barrier_of "$name") $name"
+        case $verdict in
+            Passed) pass[$key]=$((${pass[$key]:-0} + 1)) ;;
+            Skipped) skip[$key]=$((${skip[$key]:-0} + 1)) ;;
+            *) fail[$key]=$((${fail[$key]:-0} + 1)); cp "$log" "$out/failed.$name.run$r.log" ;;
+        esac
+    done < <(sed -n 's/^ *[0-9]*\/[0-9]* *Test *#[0-9]*: \([^ ]*\) [.* ]*\([A-Za-z]*\).*/\1 \2/p' "$log")
+    [ "$r" -lt "$runs" ] && rm -f "$log"
     echo "run $r of $runs done: $(date -u +%T)"
     summary >"$out/summary.txt"   # so that a run stopped early still has its counts
 done
