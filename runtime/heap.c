@@ -258,9 +258,9 @@ void heap_free_run(size_t pg, size_t n, uint64_t gc_no)
     H.pages_in_use -= n;
 }
 
-/* Calls fn for each run of free, committed pages whose freeing collection matches. */
-static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no, unsigned age), uint32_t gc_no,
-                           unsigned age, void (*fn)(size_t pg, size_t n))
+/* Calls fn for each run of free, committed pages freed between `most` and `least`
+ * collections before collection gc_no (0: by gc_no itself). */
+static void free_used_runs(uint32_t gc_no, uint32_t least, uint32_t most, void (*fn)(size_t pg, size_t n))
 {
     size_t run = 0, len = 0;
     size_t words = (H.top + 63) / 64;
@@ -268,7 +268,8 @@ static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no, unsi
         for (uint64_t m = H.free_pages[w]; m; m &= m - 1) {
             size_t pg = w * 64 + (size_t)__builtin_ctzll(m);
             const struct page_info *pi = &H.pages[pg];
-            if (!(pi->flags & PF_USED) || !match(pi->aux, gc_no, age))
+            uint32_t age = gc_no - pi->aux;     /* aux: the collection that freed it */
+            if (!(pi->flags & PF_USED) || age < least || age > most)
                 continue;
             if (len && run + len == pg) {
                 len++;
@@ -282,9 +283,6 @@ static void free_used_runs(bool (*match)(uint32_t freed_by, uint32_t gc_no, unsi
         fn(run, len);
 }
 
-static bool freed_before(uint32_t freed_by, uint32_t gc_no, unsigned age) { return gc_no - freed_by >= age; }
-static bool freed_by(uint32_t freed_by, uint32_t gc_no, unsigned age) { (void)age; return freed_by == gc_no; }
-
 static void decommit(size_t pg, size_t n)
 {
     for (size_t i = pg; i < pg + n; i++)
@@ -296,12 +294,12 @@ static void decommit(size_t pg, size_t n)
  * since the allocator would otherwise fault them straight back. */
 void heap_decommit_pending(uint64_t gc_no, unsigned age)
 {
-    free_used_runs(freed_before, (uint32_t)gc_no, age, decommit);
+    free_used_runs((uint32_t)gc_no, age, UINT32_MAX, decommit);
 }
 
 void heap_freed_runs(uint64_t gc_no, void (*fn)(size_t pg, size_t n))
 {
-    free_used_runs(freed_by, (uint32_t)gc_no, 0, fn);
+    free_used_runs((uint32_t)gc_no, 0, 0, fn);
 }
 
 void heap_used_runs(size_t pg, size_t n, struct used_runs *u)
