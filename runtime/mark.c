@@ -277,6 +277,7 @@ static inline __attribute__((always_inline)) void words(struct mark_stack *s, ui
 
 static void words_serial(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, false); }
 static void words_parallel(void *s, uintptr_t lo, uintptr_t hi) { words(s, lo, hi, true); }
+static os_page_run_fn words_fn(bool par) { return par ? words_parallel : words_serial; }
 
 /* A populated run of a big object, onto s in CHUNK pieces (below OS_PAGE_STATE_MIN: read
  * whole when popped), each traced before the next: scanned at once, a big vector put all
@@ -288,7 +289,7 @@ static void push_run(void *ctx, uintptr_t lo, uintptr_t hi)
     for (uintptr_t e; lo < hi; lo = e) {
         e = hi - lo > CHUNK ? lo + CHUNK : hi;
         if (s->n == s->cap && !grow(s, s->n + 1)) {
-            (M.par ? words_parallel : words_serial)(s, lo, hi);
+            words_fn(M.par)(s, lo, hi);
             return;
         }
         s->v[s->n++] = (struct range){ lo, e };
@@ -304,11 +305,11 @@ static __attribute__((noinline)) void sparse_range(struct mark_stack *s, uintptr
 {
     if (par)
         pthread_mutex_lock(&page_state_lock);
-    int rc = os_populated_runs(lo, hi, later ? push_run : par ? words_parallel : words_serial, s);
+    int rc = os_populated_runs(lo, hi, later ? push_run : words_fn(par), s);
     if (par)
         pthread_mutex_unlock(&page_state_lock);
     if (rc != 0)
-        (par ? words_parallel : words_serial)(s, lo, hi); /* (again what was marked: harmless) */
+        words_fn(par)(s, lo, hi); /* (again what was marked: harmless) */
 }
 
 /* Inline in the loop that pops every entry: a direct call for the usual range. */
