@@ -28,6 +28,7 @@ struct gc G;
 void (*gc_start_hook)(void);
 static uint64_t mark_ns; /* the last collection's tracing (mark_finish), for WBRT_VERBOSE */
 static uint64_t arm_ns;  /* the last young collection's arming (wall time): protection's cost */
+static uint64_t ended_ns; /* when the last collection ended (gc_now_ns) */
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
 uint64_t gc_now_ns(void)
@@ -378,7 +379,7 @@ static void young_cycle(uintptr_t sp)
      * it promoted are counted with those armed: the next collection will skip them.  Wall
      * time: the CPU clock costs microseconds a read in a VM. */
     uint64_t t_weigh = gc_now_ns();
-    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - G.policy.ended_ns,
+    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns,
                                          clean_saved_ns);
     uint64_t t_arm = gc_now_ns();
     if (off)
@@ -610,8 +611,8 @@ void gc_collect_locked(int kind)
      * (memcpy): left there, they would be read as roots from this thread's stop-signal
      * frame at a later collection, and keep garbage. */
     os_forget_vector_registers();
-    G.policy.ended_ns = gc_now_ns();
-    uint64_t pause = G.policy.ended_ns - t0;
+    ended_ns = gc_now_ns();
+    uint64_t pause = ended_ns - t0;
     heap_decommit_pending(G.policy.gc_no, decommit_age());
     G.policy.alloc_since = 0;
     __atomic_store_n(&G.policy.freed_since, 0, __ATOMIC_RELAXED);

@@ -32,7 +32,6 @@ struct gc_policy {
                             * where gc_counts_frees (atomic: the owner's frees take no lock) */
     size_t old_bytes;      /* old generation after the last collection */
     size_t old_after_full; /* old generation after the last full collection */
-    uint64_t ended_ns;     /* when the last collection ended (gc_now_ns) */
     bool full_due;
 };
 
