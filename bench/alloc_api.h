@@ -66,6 +66,7 @@ struct ba_stats {
      * workloads whose threads cannot poll each collection's figures (ba_print_common). */
     uint64_t dirty_pages_total, pages_scanned_total, hot_pages_total;
     uint64_t old_bytes;            /* wbrt: after the last collection; bdwgc: its heap size */
+    uint64_t unprotected;          /* wbrt: collections made with protection off heap-wide */
 };
 
 /* xorshift64 on *state: a fixed seed makes every configuration do the same work. */
@@ -243,6 +244,7 @@ static inline void ba_get_stats(struct ba_stats *o)
     o->pages_scanned_total = s.pages_scanned_total;
     o->hot_pages_total = s.hot_pages_total;
     o->old_bytes = s.old_bytes;
+    o->unprotected = s.unprotected_collections;
 #elif BA_IS_BDWGC
     o->gcs = o->full = GC_get_gc_no() - ba_bdwgc.gc_no0;
     o->pause_total_ms = ba_bdwgc.total_ms;
@@ -286,11 +288,12 @@ static inline void ba_print_common(const char *workload, double time_s, const st
     double mean_rem = p && p->samples ? (double)p->remembered_sum / (double)p->samples : 0.0;
     printf("%s barrier=%s time_s=%.3f gcs=%llu young=%llu full=%llu pause_mean_ms=%.3f pause_max_ms=%.3f "
            "young_pause_mean_ms=%.3f young_pause_max_ms=%.3f dirty_pages_mean=%.1f remembered_mean=%.1f "
-           "faults=%llu old_gen_mb=%.1f peak_rss_mb=%.1f",
+           "faults=%llu unprotected=%llu old_gen_mb=%.1f peak_rss_mb=%.1f",
            workload, ba_peer(), time_s, (unsigned long long)s->gcs, (unsigned long long)s->young,
            (unsigned long long)s->full, s->gcs ? s->pause_total_ms / (double)s->gcs : 0.0, s->pause_max_ms,
            s->young ? s->young_pause_total_ms / (double)s->young : 0.0, s->young_pause_max_ms, mean_dirty,
-           mean_rem, (unsigned long long)s->faults, s->old_bytes / 1048576.0, ba_peak_rss_mb());
+           mean_rem, (unsigned long long)s->faults, (unsigned long long)s->unprotected, s->old_bytes / 1048576.0,
+           ba_peak_rss_mb());
     if (!p)
         printf(" pages_scanned_mean=%.1f hot_pages_mean=%.1f",
                s->young ? (double)s->pages_scanned_total / (double)s->young : 0.0,
@@ -337,6 +340,7 @@ static inline void ba_cycles_print(const char *workload, double time_s, const st
     d.young -= c->before.young;
     d.full -= c->before.full;
     d.faults -= c->before.faults;
+    d.unprotected -= c->before.unprotected;
     d.pause_total_ms -= c->before.pause_total_ms;
     d.young_pause_total_ms -= c->before.young_pause_total_ms;
     d.pause_max_ms = c->pause_max_ms;

@@ -19,6 +19,7 @@
 #include "arm_policy.h"
 #include "gc.h"
 #include "heap.h"
+#include "markers.h"
 #include "page_scan.h"
 #include "vm.h"
 
@@ -28,10 +29,12 @@
 #define PRIOR 2              /* weight of the program's share against a page's outcomes */
 #define LEARN_MIN 64         /* written pages a harvest must report to time re-protection */
 #define GROUP 16             /* aligned pages whose cooling one of them tests */
+#define LOOK_MAX 4096        /* table entries a collection reads to find clean pages to time */
 
 enum {
     REWRITTEN = 1,           /* written since it was armed at the collection before */
     PENDING = 2,             /* hot, its wait ended: awaits its group's first page's outcome */
+    ARMED = 4,               /* protected, and not reported written since */
 };
 
 struct page_heat {
@@ -48,6 +51,9 @@ static struct page_heat *heat;
  * next one found written. */
 static size_t armed, rewritten;
 static uint64_t armed_gc;
+/* What protection saves and costs now: the pages ARMED, and those of them the collection's
+ * scan found written (each a fault). */
+static size_t armed_now, faulted;
 /* Policy on: a kernel barrier that tracks pages (none scans everything; a software
  * barrier's tables cost no fault). */
 static bool active;
@@ -133,10 +139,26 @@ void policy_prefetch(size_t pg)
         __builtin_prefetch(&heat[pg]);
 }
 
+/* A page no longer protected (written, left writable, or forgotten). */
+static void unarm(struct page_heat *h)
+{
+    if (h->flags & ARMED) {
+        h->flags &= (uint8_t)~ARMED;
+        armed_now--;
+    }
+}
+
 void policy_saw_write(size_t pg)
 {
-    if (active && heat[pg].armed_at && heat[pg].armed_at + 1 == (uint32_t)G.policy.gc_no) {
-        heat[pg].flags |= REWRITTEN;
+    if (!active)
+        return;
+    struct page_heat *h = &heat[pg];
+    if (h->flags & ARMED) {
+        unarm(h);
+        faulted++;
+    }
+    if (h->armed_at && h->armed_at + 1 == (uint32_t)G.policy.gc_no) {
+        h->flags |= REWRITTEN;
         rewritten++;
     }
 }
@@ -229,10 +251,14 @@ static enum arm_choice arm(struct page_heat *h)
         armed = 0, armed_gc = G.policy.gc_no;   /* a young collection's armings, then a full one's */
     h->armed_at = (uint32_t)G.policy.gc_no;
     armed++;
+    if (!(h->flags & ARMED)) {
+        h->flags |= ARMED;
+        armed_now++;
+    }
     return ARM_PROTECT;
 }
 
-enum arm_choice policy_decide(size_t pg, bool young, size_t run)
+static enum arm_choice decide(size_t pg, bool young, size_t run)
 {
     if (!page_has_old(pg))
         return ARM_SKIP;
@@ -272,14 +298,65 @@ enum arm_choice policy_decide(size_t pg, bool young, size_t run)
     return arm(h);
 }
 
+enum arm_choice policy_decide(size_t pg, bool young, size_t run)
+{
+    enum arm_choice c = decide(pg, young, run);
+    if (active && c != ARM_PROTECT)
+        unarm(&heat[pg]);
+    return c;
+}
+
 /* A page never armed or hot has a zero entry already: writing it would commit the table's
  * pages for a freed buffer that was hardly touched. */
 void policy_forget(size_t pg, size_t n)
 {
     if (active)
         for (size_t i = pg; i < pg + n; i++)
-            if (heat[i].armed_at || heat[i].level || heat[i].wait || heat[i].flags || heat[i].seen)
+            if (heat[i].armed_at || heat[i].level || heat[i].wait || heat[i].flags || heat[i].seen) {
+                unarm(&heat[i]);
                 heat[i] = (struct page_heat){ 0 };
+            }
+}
+
+void policy_disarmed_all(void)
+{
+    for (size_t pg = own_first_page(); armed_now && pg < H.top; pg++)
+        unarm(&heat[pg]);
+}
+
+uint64_t policy_fault_ns(void)
+{
+    uint64_t ns = faulted * G.stats.fault_cost_ns;
+    faulted = 0;
+    return ns;
+}
+
+/* Parallel: the markers would share the clean pages' scan while the barrier's costs are
+ * one thread's each. */
+uint64_t policy_saved_ns(size_t more)
+{
+    return (armed_now + more) * G.stats.clean_scan_cost_ns / markers_ready(options_markers(&G.cfg));
+}
+
+size_t policy_armed_sample(size_t *pg, size_t n)
+{
+    static size_t cursor;
+    size_t found = 0;
+    if (G.cfg.arm != ARM_BY_COST)
+        return 0;       /* nothing weighs it */
+    for (size_t looked = 0; armed_now && found < n && looked < LOOK_MAX; looked++, cursor++) {
+        if (cursor >= H.top || cursor < own_first_page())
+            cursor = own_first_page();
+        if (heat[cursor].flags & ARMED)
+            pg[found++] = cursor;
+    }
+    return found;
+}
+
+void policy_scanned_clean(uint64_t ns, size_t pages)
+{
+    if (pages)
+        smooth(&G.stats.clean_scan_cost_ns, ns / pages);
 }
 
 enum arm_choice policy_decide_untouched(size_t pg)

@@ -44,5 +44,20 @@ enum arm_choice policy_decide(size_t pg, bool young, size_t run);
 enum arm_choice policy_decide_untouched(size_t pg);
 /* The barrier no longer tracks [pg, pg+n) (freed): forget what was learned of it. */
 void policy_forget(size_t pg, size_t n);
+/* Every page was made writable: none is armed any more (what was learned of them stays). */
+void policy_disarmed_all(void);
+/* Young collection, after its scan: what the faults on the pages armed since cost (the
+ * pages found written, at the measured fault cost; counted from 0 again), and what the
+ * pages armed and still clean, and `more` pages, save at each young collection (their
+ * scan, at the measured cost, shared by the markers). */
+uint64_t policy_fault_ns(void);
+uint64_t policy_saved_ns(size_t more);
+/* Young collection, after its scan: up to n of the pages armed and still clean, from where
+ * the last call stopped (round the heap), into pg; returns how many (none unless
+ * WBRT_ARM=cost: nothing else weighs them).  Scanning a dirty page
+ * marks the young objects it points at: what scanning a clean one costs is timed apart. */
+size_t policy_armed_sample(size_t *pg, size_t n);
+/* Scanning `pages` clean pages took ns (CPU time). */
+void policy_scanned_clean(uint64_t ns, size_t pages);
 
 #endif

@@ -21,7 +21,7 @@ static double field(const char *line, const char *key)
 
 static const char *const summed[] = {"young_collections", "full_collections", "pause_ms_total",
                                      "dirty_pages", "barrier_faults", "bytes_allocated",
-                                     "pages_scanned", "hot_pages", "root_bytes"};
+                                     "pages_scanned", "hot_pages", "root_bytes", "unprotected_collections"};
 #define NSUM (sizeof summed / sizeof summed[0])
 
 void cli_stats_report(int fd, const char *out, const char *program, double wall_s, long rss_kib, int status)
@@ -55,10 +55,11 @@ void cli_stats_report(int fd, const char *out, const char *program, double wall_
         fprintf(stderr,
                 "wbrt: %s (mode %s, barrier %s, %d process%s): %.0f young + %.0f full collections, "
                 "pauses %.1f ms total / %.2f ms max, %.0f dirty pages, %.0f barrier faults, "
-                "%.0f pages scanned, %.0f hot, %.1f MiB of roots per young collection, peak heap %.1f MiB, "
+                "%.0f pages scanned, %.0f hot, %.0f collections unprotected, %.1f MiB of roots per young collection, "
+                "peak heap %.1f MiB, "
                 "peak RSS %.1f MiB, %.2f s, exit %s\n",
                 program, mode, barrier, procs, procs == 1 ? "" : "es", sum[0], sum[1], sum[2], pause_max,
-                sum[3], sum[4], sum[6], sum[7], sum[0] ? sum[8] / sum[0] / 1048576 : 0, peak_heap / 1048576,
+                sum[3], sum[4], sum[6], sum[7], sum[9], sum[0] ? sum[8] / sum[0] / 1048576 : 0, peak_heap / 1048576,
                 rss_kib / 1024.0, wall_s, exit_text);
         return;
     }

@@ -16,6 +16,7 @@
 #include "page_scan.h"
 #include "page_walk.h"
 #include "arm_policy.h"
+#include "protection_off.h"
 #include "young_size.h"
 #include "perm.h"
 #include "remembered.h"
@@ -26,6 +27,8 @@
 struct gc G;
 void (*gc_start_hook)(void);
 static uint64_t mark_ns; /* the last collection's tracing (mark_finish), for WBRT_VERBOSE */
+static uint64_t arm_ns;  /* the last young collection's arming (wall time): protection's cost */
+static uint64_t ended_ns; /* when the last collection ended (gc_now_ns) */
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
 uint64_t gc_now_ns(void)
@@ -66,10 +69,12 @@ static void unprotect_run(size_t pg, size_t n)
     G.barrier->disarm((void *)page_addr(pg), n << WB_PAGE_SHIFT);
 }
 
-/* Freed pages: writable for the allocator, and what the policy learned of them is void. */
+/* Freed pages: writable for the allocator (they are while protection is off), and what
+ * the policy learned of them is void. */
 static void disarm_run(size_t pg, size_t n)
 {
-    unprotect_run(pg, n);
+    if (!protection_off())
+        unprotect_run(pg, n);
     policy_forget(pg, n);
 }
 
@@ -81,7 +86,7 @@ struct run {
 
 static void run_flush(struct run *r)
 {
-    if (r->n)
+    if (r->n && r->fn)
         r->fn(r->pg, r->n);
     r->n = 0;
 }
@@ -120,9 +125,17 @@ static size_t span_end(size_t pg, bool all)
     return all ? end : dirty_end(pg, end);
 }
 
+/* YOUNG: the dirty pages, which the harvest protected again; FULL: every page, the dirty
+ * map clear; RESUME: every page, all open and dirty (protection was off); STOP: as YOUNG
+ * for what the policy learns (the pages it keeps hot stay so when protection resumes),
+ * but no call: protection goes off. */
+enum arming_kind { ARMING_YOUNG, ARMING_FULL, ARMING_RESUME, ARMING_STOP };
+
 struct arming {
-    struct run arm, open;
-    bool young;
+    struct run arm, open;   /* their fn NULL: no call (STOP) */
+    bool young;     /* the policy learns from the pages' outcomes; only the dirty ones decided */
+    bool reopen;    /* the harvest protected the written pages: open those not to arm */
+    bool clear;     /* take the pages not kept out of the dirty map */
     size_t run_pg, run_end;     /* young: the run of dirty pages being decided */
     int tenure;     /* the young collection's tenure age: young survivors remain where > 0 */
 };
@@ -142,11 +155,11 @@ static void arm_page(struct arming *a, size_t pg, enum arm_choice c, bool tracke
 {
     if (c == ARM_PROTECT)
         run_add(&a->arm, pg);
-    else if (c == ARM_KEEP || (a->young && tracked))
+    else if (a->reopen && (c == ARM_KEEP || (a->young && tracked)))
         run_add(&a->open, pg);
     if (c == ARM_KEEP)
         dirty_map_set(&H.dirty, pg);
-    else if (a->young && !(a->tenure > 0 && !untouched && page_points_young(pg)))
+    else if (a->clear && !(a->tenure > 0 && !untouched && page_points_young(pg)))
         dirty_map_clear_range(&H.dirty, pg, 1);
 }
 
@@ -165,10 +178,14 @@ static void arm_part(void *ctx, size_t pg, size_t end, bool populated)
  * page written), and keep the hot ones in the dirty map for the next young collection.
  * A young collection looks at the dirty pages only (the others are armed and clean
  * still) and leaves in the map only the kept pages and, with tenuring, those whose old
- * objects still point at young survivors; a full one looks at every page, the map clear. */
-static void arm_pages(bool young, int tenure)
+ * objects still point at young survivors; a full one looks at every page, the map clear;
+ * a resumed protection at every page, as a full one does, the map full. */
+static void arm_pages(enum arming_kind kind, int tenure)
 {
-    struct arming a = {.arm = {.fn = arm_run}, .open = {.fn = unprotect_run}, .young = young, .tenure = tenure};
+    bool young = kind == ARMING_YOUNG || kind == ARMING_STOP, calls = kind != ARMING_STOP;
+    struct arming a = {.arm = {.fn = calls ? arm_run : NULL}, .open = {.fn = calls ? unprotect_run : NULL},
+                       .young = young, .reopen = kind != ARMING_RESUME,
+                       .clear = kind == ARMING_YOUNG || kind == ARMING_RESUME, .tenure = tenure};
     size_t first = own_first_page();      /* perm pages are not the barrier's */
     struct page_walk w;
     page_walk_begin(&w, &H.dirty, 1, H.top);
@@ -188,11 +205,53 @@ static void arm_pages(bool young, int tenure)
     G.stats.hot_pages_total += G.stats.hot_pages_last;
 }
 
-/* What the barrier saw, into the dirty map (nothing to ask while no page is handed out). */
+/* Every page from the first the barrier watches counts as written: while protection is
+ * off, as under none. */
+static void all_dirty(void)
+{
+    size_t first = own_first_page();
+    dirty_map_set_range(&H.dirty, first, H.top - first);
+}
+
+/* Protection off: every page open (one call), none armed, all dirty. */
+static void protection_stop(int tenure)
+{
+    arm_pages(ARMING_STOP, tenure);
+    if (barrier_used())
+        G.barrier->disarm((void *)barrier_base(), barrier_used());
+    policy_disarmed_all();
+    all_dirty();
+    protection_set(true);
+}
+
+/* After a sweep while protection is off: arm again if its back-off ended, else keep every
+ * page dirty (the sweep's own bits and the new pages' included).  Not where young
+ * survivors stay young (tenure > 0): each page not armed would be looked through for
+ * pointers at them first (2.3 ms of a 2.6 ms pause in gcbench): the next collection that
+ * promotes them all does it. */
+static void protection_after_sweep(int tenure)
+{
+    if (protection_retry_due() && tenure <= 0) {
+        arm_pages(ARMING_RESUME, 0);
+        protection_set(false);
+    } else
+        all_dirty();
+}
+
+/* What the barrier saw, into the dirty map (nothing to ask while no page is handed out,
+ * nor while protection is off: every page is dirty). */
 static void harvest(void)
 {
-    if (barrier_used())
+    if (protection_off())
+        all_dirty();
+    else if (barrier_used())
         G.stats.barrier_pages_total += G.barrier->harvest(&H.dirty, (void *)barrier_base(), barrier_used());
+}
+
+/* What scan_dirty_old tells the policy of each dirty page while protection is off. */
+static void no_page(size_t pg)
+{
+    (void)pg;
 }
 
 /* Pages with old objects the collecting thread scans itself, timed: a clock read per page
@@ -209,6 +268,8 @@ static void harvest(void)
 static size_t scan_dirty_old(uint64_t *later_ns)
 {
     bool all = !G.barrier->tracks;
+    /* The policy learns from the pages written while protected only. */
+    void (*saw)(size_t pg) = protection_off() ? no_page : policy_saw_write;
     size_t scanned = 0, sampled = 0;
     uint64_t t0 = gc_cpu_ns(), ns = 0;
     struct page_walk w;
@@ -218,13 +279,13 @@ static size_t scan_dirty_old(uint64_t *later_ns)
         size_t end = span_end(pg, all);
         if (sampled < SCAN_SAMPLE) {
             size_t e = end - pg < SCAN_SAMPLE - sampled ? end : pg + SCAN_SAMPLE - sampled;
-            sampled += scan_old_pages(pg, e, policy_saw_write, false);
+            sampled += scan_old_pages(pg, e, saw, false);
             if (sampled == SCAN_SAMPLE)
                 ns = gc_cpu_ns() - t0;
             pg = e;
         }
         if (pg < end)
-            scanned += scan_old_pages(pg, end, policy_saw_write, true);
+            scanned += scan_old_pages(pg, end, saw, true);
         pg = all ? end : page_walk_next(&w, end);
     }
     if (sampled < SCAN_SAMPLE)
@@ -234,15 +295,38 @@ static size_t scan_dirty_old(uint64_t *later_ns)
     return scanned + sampled;
 }
 
+/* Clean armed pages looked through, where a young collection weighs protection
+ * (protection_off.h), to time what it saves: the scan of such a page.  Read, not marked
+ * from: a stale word there (a dangling pointer into memory handed out again) would keep a
+ * young object that the collection reclaims (test_dangling_into_young_reclaimed).  Every
+ * word is checked as marking checks it first (a clean page's words point at old objects);
+ * a lookup of each, as the verifier makes, took 2.3 us a page in binary_trees. */
+#define CLEAN_SAMPLE 32
+
+static size_t promoted_pages;   /* at least, by the young collection weighing protection */
+
+static uint64_t clean_saved_ns(void)
+{
+    size_t pg[CLEAN_SAMPLE], n = policy_armed_sample(pg, CLEAN_SAMPLE);
+    uint64_t t0 = gc_cpu_ns();
+    for (size_t i = 0; i < n; i++)
+        old_page_young_page_words(pg[i]);
+    policy_scanned_clean(gc_cpu_ns() - t0, n);
+    return policy_saved_ns(promoted_pages);
+}
+
 static void young_cycle(uintptr_t sp)
 {
     /* The young size weighs the parts in the collecting thread's CPU time: in wall time a
      * preemption in either part moved it (test_gen_young_size failed on a loaded machine). */
     uint64_t t_fixed = gc_cpu_ns(), written = G.stats.barrier_pages_total, t_harvest = policy_clock();
     int tenure = young_size_tenure();
+    bool off = protection_off();
     size_t carried = G.stats.live_bytes - G.policy.old_bytes;   /* the survivors kept young last time */
     harvest();
-    policy_harvested(policy_clock() - t_harvest, G.stats.barrier_pages_total - written);
+    uint64_t harvest_ns = policy_clock() - t_harvest;
+    if (!off)
+        policy_harvested(harvest_ns, G.stats.barrier_pages_total - written);
     perm_note_written(&H.dirty);
     /* Counted from the map, not the backend, so that every barrier reports the same
      * thing: pages written since the last collection plus pages the allocator filled. */
@@ -288,9 +372,27 @@ static void young_cycle(uintptr_t sp)
     G.stats.pages_scanned_last = scanned;
     G.stats.pages_scanned_total += scanned;
     G.policy.old_bytes += r.promoted_bytes;
+    promoted_pages = r.promoted_bytes >> WB_PAGE_SHIFT;
     G.stats.live_bytes = G.policy.old_bytes + r.young_bytes;
-    arm_pages(true, tenure);
-    young_size_adapt(fixed, gc_cpu_ns() - t_fixed - verified, G.stats.barrier_pages_total - written,
+    /* Weighed before this collection arms anything (the arming is the last one's): where
+     * protection goes off, opening the pages it keeps hot cost mt_mutator 10 ms.  The pages
+     * it promoted are counted with those armed: the next collection will skip them.  Wall
+     * time: the CPU clock costs microseconds a read in a VM. */
+    uint64_t t_weigh = gc_now_ns();
+    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns,
+                                         clean_saved_ns);
+    uint64_t t_arm = gc_now_ns();
+    if (off)
+        protection_after_sweep(tenure);
+    else if (stop)
+        protection_stop(tenure);
+    else {
+        arm_pages(ARMING_YOUNG, tenure);
+        arm_ns = gc_now_ns() - t_arm;
+    }
+    /* The weighing is the barrier's cost too: counted with the fixed part, where it kept
+     * binary_trees' young size from growing (56 collections, not 20-40: 15% slower). */
+    young_size_adapt(fixed + t_arm - t_weigh, gc_cpu_ns() - t_fixed - verified, G.stats.barrier_pages_total - written,
                      r.promoted_bytes, G.policy.alloc_since, carried, r.live_bytes);
     G.stats.young_collections++;
 }
@@ -334,8 +436,10 @@ static void full_cycle(uintptr_t sp, bool global)
     /* With every collection full (bdwgc's default mode) nothing would read what the
      * barrier saw: its faults would be pure cost.  Leaving that mode makes every old page
      * written for the next young collection (gc_set_full_only). */
-    if (!G.sw.full_only)
-        arm_pages(false, 0);
+    if (!G.sw.full_only && protection_off())
+        protection_after_sweep(0);
+    else if (!G.sw.full_only)
+        arm_pages(ARMING_FULL, 0);
     G.policy.full_due = false;
     G.stats.full_collections++;
 }
@@ -490,6 +594,8 @@ void gc_collect_locked(int kind)
     __builtin_unwind_init(); /* our own callee-saved registers go on the stack we scan */
     uintptr_t sp = current_sp();
     G.policy.gc_no++;
+    if (protection_off())
+        G.stats.unprotected_collections++;
     alloc_apply_deferred_frees();
     bool global = kind == WB_COLLECT_GLOBAL,
          full = global || kind == WB_COLLECT_FULL || G.policy.full_due || G.sw.full_only;
@@ -505,7 +611,8 @@ void gc_collect_locked(int kind)
      * (memcpy): left there, they would be read as roots from this thread's stop-signal
      * frame at a later collection, and keep garbage. */
     os_forget_vector_registers();
-    uint64_t pause = gc_now_ns() - t0;
+    ended_ns = gc_now_ns();
+    uint64_t pause = ended_ns - t0;
     heap_decommit_pending(G.policy.gc_no, decommit_age());
     G.policy.alloc_since = 0;
     __atomic_store_n(&G.policy.freed_since, 0, __ATOMIC_RELAXED);
@@ -522,14 +629,14 @@ void gc_collect_locked(int kind)
     G.stats.old_bytes = G.policy.old_bytes;
     if (G.cfg.verbose)
         fprintf(stderr, "wbrt: %s collection %llu: %.3f ms (stop %.3f ms, trace %.3f ms), live %zu KiB, old %zu KiB, dirty pages %llu, "
-                "scanned %llu, hot %llu (fault %.2f us, re-protect %.2f us, page scan %.2f us, call %.2f us, rewritten %.1f%%), young size %zu KiB "
+                "scanned %llu, hot %llu%s (fault %.2f us, re-protect %.2f us, page scan %.2f us, clean page scan %.2f us, call %.2f us, rewritten %.1f%%), young size %zu KiB "
                 "(fixed cost %.1f%%)\n",
                 global ? "global" : full ? "full" : "young", (unsigned long long)G.policy.gc_no, pause / 1e6, stopped / 1e6,
                 mark_ns / 1e6,
                 (size_t)(G.stats.live_bytes >> 10), G.policy.old_bytes >> 10,
                 (unsigned long long)G.stats.dirty_pages_last, (unsigned long long)G.stats.pages_scanned_last,
-                (unsigned long long)G.stats.hot_pages_last, G.stats.fault_cost_ns / 1e3, G.stats.reprotect_cost_ns / 1e3,
-                G.stats.scan_cost_ns / 1e3, G.stats.call_cost_ns / 1e3, G.stats.rewrite_permille / 10.0, young_size_budget() >> 10,
+                (unsigned long long)G.stats.hot_pages_last, protection_off() ? ", protection off" : "", G.stats.fault_cost_ns / 1e3, G.stats.reprotect_cost_ns / 1e3,
+                G.stats.scan_cost_ns / 1e3, G.stats.clean_scan_cost_ns / 1e3, G.stats.call_cost_ns / 1e3, G.stats.rewrite_permille / 10.0, young_size_budget() >> 10,
                 G.stats.fixed_permille / 10.0);
 }
 

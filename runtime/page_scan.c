@@ -110,25 +110,64 @@ uintptr_t range_young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused)
     return 0;
 }
 
-uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused)
+/* fn(ctx, obj, lo, hi) for the words [lo, hi) of each old object obj on page pg that a
+ * young collection scans (a large object's on this page only), until it returns non-zero:
+ * returns that, else 0.  Inlined into each caller, fn with it: a call per object cost the
+ * arming's tenure check (every dirty page's objects) in mt_trees. */
+typedef uintptr_t (*old_range_fn)(void *ctx, uintptr_t obj, uintptr_t lo, uintptr_t hi);
+
+static inline __attribute__((always_inline)) uintptr_t each_old_range(size_t pg, old_range_fn fn, void *ctx)
 {
     const struct page_info *pi = &H.pages[pg];
     if ((pi->flags & PF_ATOMIC) || !page_has_old(pg))
         return 0;
-    if (pi->kind != PK_SMALL) {
-        /* a large object: only this page of it */
-        if (obj)
-            *obj = page_addr(pi->kind == PK_TAIL ? pi->aux : pg);
-        return range_young_slot(page_addr(pg), page_addr(pg + 1), excused);
-    }
+    if (pi->kind != PK_SMALL)
+        return fn(ctx, page_addr(pi->kind == PK_TAIL ? pi->aux : pg), page_addr(pg), page_addr(pg + 1));
     size_t size = class_size[pi->sclass];
     FOR_OBJECTS(pg, H.bits[pg].alloc, page_words(H.old_bits, pg), o) {
-        uintptr_t slot = range_young_slot(o, o + size, excused);
-        if (slot) {
-            if (obj)
-                *obj = o;
-            return slot;
-        }
+        uintptr_t r = fn(ctx, o, o, o + size);
+        if (r)
+            return r;
     }
     return 0;
+}
+
+struct young_slot_search {
+    slot_excuse_fn excused;
+    uintptr_t obj;
+};
+
+static inline __attribute__((always_inline)) uintptr_t young_slot_in(void *ctx, uintptr_t obj, uintptr_t lo, uintptr_t hi)
+{
+    struct young_slot_search *s = ctx;
+    s->obj = obj;
+    return range_young_slot(lo, hi, s->excused);
+}
+
+uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused)
+{
+    struct young_slot_search s = {excused, 0};
+    uintptr_t slot = each_old_range(pg, young_slot_in, &s);
+    if (slot && obj)
+        *obj = s.obj;
+    return slot;
+}
+
+/* As marking does first: a word into no page that may hold young objects is rejected
+ * without a lookup. */
+static inline __attribute__((always_inline)) uintptr_t count_young_page_words(void *ctx, uintptr_t obj, uintptr_t lo, uintptr_t hi)
+{
+    (void)obj;
+    for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + 8 <= hi; p += 8) {
+        uintptr_t w = *(const uintptr_t *)p;
+        *(size_t *)ctx += in_heap(w) && bit_test(H.young_map, page_of(w));
+    }
+    return 0;
+}
+
+size_t old_page_young_page_words(size_t pg)
+{
+    size_t n = 0;
+    each_old_range(pg, count_young_page_words, &n);
+    return n;
 }

@@ -25,5 +25,8 @@ typedef bool (*slot_excuse_fn)(uintptr_t slot, uintptr_t young, size_t size);
 uintptr_t old_page_young_slot(size_t pg, uintptr_t *obj, slot_excuse_fn excused);
 /* The same for the words of [lo, hi), whatever holds them (roots outside the heap). */
 uintptr_t range_young_slot(uintptr_t lo, uintptr_t hi, slot_excuse_fn excused);
+/* Young collection (young_map built): how many words of page pg's old objects point into
+ * pages that may hold young objects, the words its marking would look up (reads only). */
+size_t old_page_young_page_words(size_t pg);
 
 #endif

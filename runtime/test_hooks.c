@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include "gc.h"
 #include "heap.h"
+#include "protection_off.h"
 
 void wbrt_test_store_unseen(void **slot, void *value)
 {
@@ -28,5 +29,12 @@ void wbrt_test_mark_freed(void *obj)
     pthread_mutex_lock(&H.lock);
     alloc_clear(g);
     bit_set(H.freed_bits, g);
+    pthread_mutex_unlock(&H.lock);
+}
+
+void wbrt_test_protection_off_next(void)
+{
+    pthread_mutex_lock(&H.lock);
+    protection_force_next();
     pthread_mutex_unlock(&H.lock);
 }

@@ -14,4 +14,9 @@ void wbrt_test_forget_dirty(void *p);
  * cleared, its freed bit set): the next collection's reachability check must name it. */
 void wbrt_test_mark_freed(void *obj);
 
+/* The next young collection under a kernel barrier that tracks pages switches protection
+ * off for the whole heap, as if protecting had cost more than it saved (protection_off.h):
+ * off for 2 collections, then armed again. */
+void wbrt_test_protection_off_next(void);
+
 #endif

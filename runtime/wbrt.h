@@ -114,6 +114,10 @@ struct wb_stats {
     uint64_t root_bytes_last;     /* root bytes (stacks, globals, the preloaded program's own mappings)
                                      the last young collection scanned */
     uint64_t root_bytes_total;    /* root_bytes_last summed over every young collection */
+    uint64_t clean_scan_cost_ns;  /* scanning one armed page not written since (what protecting it saves),
+                                     timed on a few such pages at each young collection (CPU time) */
+    uint64_t unprotected_collections; /* collections made with protection off for the whole heap, where
+                                     protecting cost more than it saved (docs/guide.md, "Arming policy") */
 };
 WB_API void wb_get_stats(struct wb_stats *s);
 WB_API const char *wb_barrier_name(void);

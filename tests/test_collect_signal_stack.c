@@ -65,7 +65,7 @@ static void test_collect_signal_stack_in_returned_frame(void **state)
 {
     (void)state;
     WBT_NEEDS_KERNEL_BARRIER("plain stores into old pages");
-    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=64M");
+    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=64M", "WBRT_ARM=always");   /* every full collection arms */
     new_old_pages();
     install_local_signal_stack();
     for (int round = 0; round < 3; round++) {

@@ -4,6 +4,7 @@
  * collection that every old->young pointer lies on a page of the dirty map.
  * SPDX-License-Identifier: GPL-2.0-or-later */
 #include "wbt.h"
+#include "test_hooks.h"
 
 #include <stdio.h>
 #include <stdbool.h>
@@ -167,6 +168,51 @@ static void test_gen_share_after_full(void **state)
         assert_true(st.rewrite_permille > 0);
     else
         assert_int_equal(st.rewrite_permille, 0);   /* no policy (none, a software barrier) */
+}
+
+/* Protection off for the whole heap (runtime/protection_off.h), forced by a test hook so
+ * that the costs of this machine do not decide it: while it is off no page is armed and
+ * none harvested (the barrier reports nothing), every old page is scanned, and the young
+ * objects stored into the old table survive; after 2 collections the table is armed again
+ * and a store into it is reported by the barrier, its object kept.  The table is not
+ * written in the collection that switches protection off, so that none of its pages turns
+ * hot and stays writable when protection resumes. */
+static void test_gen_protection_off(void **state)
+{
+    wbt_hidden young[TABLE_PAGES];
+    struct wb_stats st;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    make_old_table();                   /* armed by a full collection, which timed a fault */
+    wbrt_test_protection_off_next();    /* the first weighing: no other decided before */
+    st = young_collection();            /* the table clean; protection off at its end */
+    bool policy = st.fault_cost_ns != 0;   /* none: no policy, nothing to switch off */
+    assert_int_equal(st.unprotected_collections, 0);
+    uint64_t reported = st.barrier_pages_total;
+    for (uint64_t c = 1; c <= 2; c++) {
+        store_young(young, 100 * c);
+        st = young_collection();
+        assert_kept(young, TABLE_PAGES, 100 * c);
+        assert_int_equal(st.unprotected_collections, policy ? c : 0);
+        if (policy) {
+            assert_int_equal(st.barrier_pages_total, reported);
+            assert_true(st.pages_scanned_last >= TABLE_PAGES);
+        }
+    }
+    uint64_t faults = st.barrier_faults;
+    store_young(young, 900);
+    st = young_collection();
+    assert_kept(young, TABLE_PAGES, 900);
+    print_message("%s: %llu collections unprotected, pages reported %llu -> %llu, faults %llu -> %llu\n",
+                  wb_barrier_name(), (unsigned long long)st.unprotected_collections,
+                  (unsigned long long)reported, (unsigned long long)st.barrier_pages_total,
+                  (unsigned long long)faults, (unsigned long long)st.barrier_faults);
+    assert_int_equal(st.unprotected_collections, policy ? 2 : 0);
+    if (policy)
+        assert_true(st.barrier_pages_total >= reported + TABLE_PAGES);
+    if (faults)
+        assert_true(st.barrier_faults >= faults + TABLE_PAGES);  /* the barriers that count them */
 }
 
 /* A table of GROUPS_PAGES pages written all over at every cycle (WBRT_ARM=hot): when its
@@ -431,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_gen_hot_page_cools),
         cmocka_unit_test(test_gen_hot_after_full),
         cmocka_unit_test(test_gen_share_after_full),
+        cmocka_unit_test(test_gen_protection_off),
         cmocka_unit_test(test_gen_hot_group_rechecked_by_first),
         cmocka_unit_test(test_gen_hot_page_among_cold),
         cmocka_unit_test(test_gen_hot_run_among_cold),

@@ -29,7 +29,7 @@ void preload_stats_forked(void)
     s->young_collections = s->full_collections = s->pause_ns_total = s->pause_ns_max = 0;
     s->young_pause_ns_total = s->young_pause_ns_max = s->bytes_allocated = s->peak_heap_bytes = 0;
     s->dirty_pages_total = s->barrier_pages_total = s->pages_scanned_total = s->hot_pages_total = 0;
-    s->root_bytes_total = 0;
+    s->root_bytes_total = s->unprotected_collections = 0;
     faults_before_fork = G.barrier ? G.barrier->faults() : 0;
 }
 
@@ -54,7 +54,8 @@ void preload_write_stats(void)
                      "\"pause_ms_max\": %.3f, \"dirty_pages\": %llu, \"barrier_faults\": %llu, "
                      "\"peak_heap_bytes\": %llu, \"bytes_allocated\": %llu, \"pages_scanned\": %llu, "
                      "\"hot_pages\": %llu, \"fault_cost_ns\": %llu, \"scan_cost_ns\": %llu, "
-                     "\"reprotect_cost_ns\": %llu, \"call_cost_ns\": %llu, \"root_bytes\": %llu",
+                     "\"reprotect_cost_ns\": %llu, \"call_cost_ns\": %llu, \"root_bytes\": %llu, "
+                     "\"clean_scan_cost_ns\": %llu, \"unprotected_collections\": %llu",
                      (int)getpid(), program_invocation_short_name, mode_names[preload_mode],
                      wb_barrier_name(), (unsigned long long)s.young_collections,
                      (unsigned long long)s.full_collections, s.pause_ns_total / 1e6, s.pause_ns_max / 1e6,
@@ -64,7 +65,8 @@ void preload_write_stats(void)
                      (unsigned long long)s.pages_scanned_total, (unsigned long long)s.hot_pages_total,
                      (unsigned long long)s.fault_cost_ns, (unsigned long long)s.scan_cost_ns,
                      (unsigned long long)s.reprotect_cost_ns, (unsigned long long)s.call_cost_ns,
-                     (unsigned long long)s.root_bytes_total);
+                     (unsigned long long)s.root_bytes_total, (unsigned long long)s.clean_scan_cost_ns,
+                     (unsigned long long)s.unprotected_collections);
     if (n > 0 && preload_mode == PRELOAD_STATS)
         n += dirty_intervals_json(line + n, sizeof line - (size_t)n - 2);
     if (n > 0 && (size_t)n < sizeof line - 2)

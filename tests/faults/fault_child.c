@@ -8,6 +8,9 @@
 
 void fault_run(struct wbt_child *c, const char *const *env, void (*fn)(void *), void *arg)
 {
+    /* The children watch the barrier's kernel calls fail: every old page stays protected
+     * (the policy could switch protection off, and make no more calls). */
+    setenv("WBRT_ARM", "always", 0);
     wbt_fork(c, env, fn, arg);
     print_message("%s", c->out);
     if (wbt_exited(c, WBT_SKIP))

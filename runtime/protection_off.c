@@ -1,0 +1,68 @@
+/* Protection off for the whole heap, with a back-off: off after a young collection where
+ * protecting cost more than it saved, for 2^level collections; each time it is switched
+ * off again the level grows (up to 2^LEVEL_MAX collections off), each young collection
+ * where protection paid lowers it.  At level 0 it takes two such collections in a row
+ * unless protecting cost over twice what it saved, one after a retry.  A retry arms the old pages again (those the policy
+ * keeps hot stay writable) and weighs the next young collection.  hot_old, whose hash
+ * table's entry pages are written every other cycle, paid 1.2-1.9 ms a collection in
+ * faults, harvest and calls to save 0.3 ms: a clean page's scan costs 0.2-0.4 us, a fifth
+ * of a written one's (which marks the young objects it points at).  Only where the policy
+ * weighs costs (WBRT_ARM=cost).
+ * Design: docs/design/generations.md
+ * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "protection_off.h"
+#include "gc.h"
+
+#define LEVEL_MAX 6
+/* Switched off only to gain more than 1/NOTICEABLE of the cycle: a small heap's harvest and
+ * calls (microseconds) may well cost more than its few clean pages save, but a retry arms
+ * every page again and a weighing may be off by a preemption. */
+#define NOTICEABLE 32
+
+static bool off, forced;
+static unsigned level, left;
+static unsigned strikes;    /* young collections in a row where protecting did not pay */
+
+bool protection_off(void)
+{
+    return off;
+}
+
+bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t (*saved_ns)(void))
+{
+    /* No policy (none, a software barrier), or WBRT_ARM=always or hot: no fault measured. */
+    if (G.cfg.arm != ARM_BY_COST || !G.stats.fault_cost_ns)
+        return false;
+    uint64_t margin = cycle_ns / NOTICEABLE, saved = 0;
+    if (forced)
+        forced = false;
+    else if (barrier_ns <= margin || barrier_ns <= (saved = saved_ns()) + margin || !G.stats.clean_scan_cost_ns) {
+        if (level)
+            level--;
+        strikes = 0;
+        return false;
+    } else if (++strikes < (level || barrier_ns > 2 * (saved + margin) ? 1u : 2u))
+        return false;   /* a little dearer once may be a spike (mt_trees: 1.8 ms, 0.3-0.8 most cycles) */
+    strikes = 0;
+    if (level < LEVEL_MAX)
+        level++;
+    left = 1u << level;
+    return true;
+}
+
+bool protection_retry_due(void)
+{
+    if (left)
+        left--;
+    return off && !left;
+}
+
+void protection_set(bool now_off)
+{
+    off = now_off;
+}
+
+void protection_force_next(void)
+{
+    forced = true;
+}
