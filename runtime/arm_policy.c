@@ -47,6 +47,21 @@ struct page_heat {
 };
 
 static struct page_heat *heat;
+/* Pages armed untouched (never populated) by collection gc, in [lo, hi): a bit each, not a
+ * table entry (a big buffer's entries would commit the table for pages never written), so
+ * that the next collection, young or full, learns whether they were written at once.
+ * mt_mutator's 64 MiB table, made old untouched and written all over, was armed again by
+ * the full collection after it and took a fault per page again: 21 000 more faults than
+ * none, 30-40 ms more system time.  Two: a full collection reads the last one's while it
+ * records its own.  Only untouched armings: a populated page written once after it was
+ * armed (barrier_stress linking its graph) is as likely never written again. */
+struct fresh {
+    struct dirty_map map;
+    uint64_t gc;
+    size_t lo, hi;
+};
+static struct fresh fresh[2];
+static size_t fresh_run_pg, fresh_run_end;  /* a full collection's run of written fresh pages */
 /* For p: pages armed by collection armed_gc (young or full), and how many of them the
  * next one found written. */
 static size_t armed, rewritten;
@@ -117,9 +132,10 @@ void policy_init(void)
 {
     bool tracks = G.barrier->tracks && !G.barrier->remembered;
     /* Mapped once a tracking barrier is attached (the preload's, at its first collection). */
-    if (!heat && tracks)
+    if (!heat && tracks && dirty_map_init(&fresh[0].map, H.base, H.npages) == 0 &&
+        dirty_map_init(&fresh[1].map, H.base, H.npages) == 0)
         heat = os_table_scaled(H.npages * sizeof *heat);
-    /* without its table (out of memory) the policy arms every old page, as if off */
+    /* without its tables (out of memory) the policy arms every old page, as if off */
     active = heat && tracks;
 }
 
@@ -137,6 +153,19 @@ void policy_prefetch(size_t pg)
 {
     if (active)
         __builtin_prefetch(&heat[pg]);
+}
+
+/* The last collection's untouched armings, if it was the one before this. */
+static const struct fresh *last_fresh(void)
+{
+    const struct fresh *f = &fresh[(G.policy.gc_no - 1) & 1];
+    return f->gc + 1 == G.policy.gc_no ? f : NULL;
+}
+
+static bool fresh_written(size_t pg)
+{
+    const struct fresh *f = last_fresh();
+    return f && pg >= f->lo && pg < f->hi && dirty_map_test(&f->map, pg);
 }
 
 /* A page no longer protected (written, left writable, or forgotten). */
@@ -157,10 +186,32 @@ void policy_saw_write(size_t pg)
         unarm(h);
         faulted++;
     }
-    if (h->armed_at && h->armed_at + 1 == (uint32_t)G.policy.gc_no) {
+    if ((h->armed_at && h->armed_at + 1 == (uint32_t)G.policy.gc_no) || fresh_written(pg)) {
         h->flags |= REWRITTEN;
         rewritten++;
     }
+}
+
+void policy_saw_writes_at_full(const struct dirty_map *dm)
+{
+    struct fresh *f = &fresh[(G.policy.gc_no - 1) & 1];
+    if (!active || f->gc + 1 != G.policy.gc_no)
+        return;
+    for (size_t pg = dirty_map_next(&f->map, f->lo, f->hi); pg < f->hi; pg = dirty_map_next(&f->map, pg + 1, f->hi))
+        if (!dirty_map_test(dm, pg))
+            dirty_map_clear_range(&f->map, pg, 1);
+}
+
+/* A full collection: how many written fresh pages lie in pg's run (those a call opening
+ * pg may open too). */
+static size_t fresh_run(size_t pg)
+{
+    const struct fresh *f = last_fresh();
+    if (pg >= fresh_run_end || pg < fresh_run_pg) {
+        fresh_run_pg = pg;
+        fresh_run_end = dirty_map_next_clear(&f->map, pg, f->hi);
+    }
+    return fresh_run_end - fresh_run_pg;
 }
 
 /* Smoothed: one cycle may be preempted, or unusual. */
@@ -245,12 +296,17 @@ static bool follow_first(size_t pg, struct page_heat *h)
 /* Counted for the program's share whether a young or a full collection arms it: with no
  * share yet, the prior of 0 kept mt_mutator's table, armed by a full collection and
  * written all over at once, armed for a second fault per page (p = 1/3). */
-static enum arm_choice arm(struct page_heat *h)
+static void count_armed(void)
 {
     if (armed_gc != G.policy.gc_no)
         armed = 0, armed_gc = G.policy.gc_no;   /* a young collection's armings, then a full one's */
-    h->armed_at = (uint32_t)G.policy.gc_no;
     armed++;
+}
+
+static enum arm_choice arm(struct page_heat *h)
+{
+    count_armed();
+    h->armed_at = (uint32_t)G.policy.gc_no;
     if (!(h->flags & ARMED)) {
         h->flags |= ARMED;
         armed_now++;
@@ -277,14 +333,17 @@ static enum arm_choice decide(size_t pg, bool young, size_t run)
         G.stats.hot_pages_last--;       /* cooled off enough to try arming it again */
         return arm(h);
     }
-    if (!young)
+    bool fresh_again = !young && fresh_written(pg);
+    if (!young && !fresh_again)
         /* The next young collection learns whether it was written at once (mt_mutator's
          * table, armed by a full one, was armed again by the young one after it, and took
          * a fault per page twice). */
         return arm(h);
-    bool again = h->flags & REWRITTEN;
+    if (fresh_again)
+        run = fresh_run(pg);
+    bool again = (h->flags & REWRITTEN) || fresh_again;
     h->flags &= (uint8_t)~REWRITTEN;
-    if (h->armed_at)
+    if (h->armed_at || again)
         observe(h, again);
     if (again && keep_hot(h, run)) {
         if (h->level < LEVEL_MAX)
@@ -316,6 +375,16 @@ void policy_forget(size_t pg, size_t n)
                 unarm(&heat[i]);
                 heat[i] = (struct page_heat){ 0 };
             }
+    for (int k = 0; active && k < 2; k++)
+        if (pg < fresh[k].hi && pg + n > fresh[k].lo)
+            dirty_map_clear_range(&fresh[k].map, pg, n);
+}
+
+void policy_partly_populated(size_t pg, size_t n)
+{
+    struct fresh *f = &fresh[G.policy.gc_no & 1];
+    if (active && f->gc == G.policy.gc_no && pg < f->hi && pg + n > f->lo)
+        dirty_map_clear_range(&f->map, pg, n);
 }
 
 void policy_disarmed_all(void)
@@ -363,5 +432,19 @@ enum arm_choice policy_decide_untouched(size_t pg)
 {
     if (!page_has_old(pg))
         return ARM_SKIP;
-    return active && (H.pages[pg].flags & PF_ATOMIC) ? ARM_SKIP : ARM_PROTECT;
+    if (!active)
+        return ARM_PROTECT;
+    if (H.pages[pg].flags & PF_ATOMIC)
+        return ARM_SKIP;
+    struct fresh *f = &fresh[G.policy.gc_no & 1];
+    if (f->gc != G.policy.gc_no) {      /* what it held two collections ago was read */
+        dirty_map_clear_range(&f->map, f->lo, f->hi - f->lo);
+        f->gc = G.policy.gc_no;
+        f->lo = f->hi = pg;
+    }
+    dirty_map_set(&f->map, pg);
+    f->lo = pg < f->lo ? pg : f->lo;
+    f->hi = pg + 1 > f->hi ? pg + 1 : f->hi;
+    count_armed();
+    return ARM_PROTECT;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "dirty_map.h"
 
 enum arm_choice {
     ARM_SKIP,    /* nothing to track (no old object, or no pointers): leave it writable */
@@ -22,6 +23,9 @@ void policy_init(void);
 void policy_measure(void);
 /* Young collection: page pg was reported written (called for every dirty page). */
 void policy_saw_write(size_t pg);
+/* Full collection, its harvest in dm: learns which pages the last collection armed
+ * untouched were written since (the young collections learn it in policy_saw_write). */
+void policy_saw_writes_at_full(const struct dirty_map *dm);
 /* Starts fetching page pg's entry, which policy_saw_write and policy_decide read. */
 void policy_prefetch(size_t pg);
 /* The clock of the costs below: the calling thread's CPU time (gc_cpu_ns) where the policy
@@ -39,9 +43,14 @@ void policy_scanned(uint64_t ns, size_t pages);
  * of `run` consecutive ones; else any page at a full one). */
 enum arm_choice policy_decide(size_t pg, bool young, size_t run);
 /* policy_decide for a page the kernel has no data for (never written, or given back): it
- * cannot be hot, so nothing is learned or recorded (the same answer for each page of a
- * large object). */
+ * cannot be hot, so its table entry stays untouched (the same answer for each page of a
+ * large object); a bit records that it was armed so, for the next collection to learn
+ * whether it was written at once. */
 enum arm_choice policy_decide_untouched(size_t pg);
+/* The large object part [pg, pg+n) just decided has data in places: its untouched pages
+ * are being filled (an array filled in order, the collection in between), not a table
+ * waiting to be written all over: their untouched arming is not recorded. */
+void policy_partly_populated(size_t pg, size_t n);
 /* The barrier no longer tracks [pg, pg+n) (freed): forget what was learned of it. */
 void policy_forget(size_t pg, size_t n);
 /* Every page was made writable: none is armed any more (what was learned of them stays). */

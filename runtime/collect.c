@@ -137,6 +137,7 @@ struct arming {
     bool reopen;    /* the harvest protected the written pages: open those not to arm */
     bool clear;     /* take the pages not kept out of the dirty map */
     size_t run_pg, run_end;     /* young: the run of dirty pages being decided */
+    bool populated;             /* a part of the large object being decided has data */
     int tenure;     /* the young collection's tenure age: young survivors remain where > 0 */
 };
 
@@ -168,6 +169,7 @@ static void arm_page(struct arming *a, size_t pg, enum arm_choice c, bool tracke
 static void arm_part(void *ctx, size_t pg, size_t end, bool populated)
 {
     struct arming *a = ctx;
+    a->populated |= populated;
     for (size_t i = pg; i < end; i++)
         arm_page(a, i, populated ? policy_decide(i, a->young, dirty_run(a, i)) : policy_decide_untouched(i), true,
                  !populated);
@@ -194,9 +196,12 @@ static void arm_pages(enum arming_kind kind, int tenure)
          pg = young ? page_walk_next(&w, pg + 1) : pg + 1) {
         bool tracked = pg >= first && H.pages[pg].kind != PK_FREE;
         size_t end = tracked ? span_end(pg, !young) : pg + 1;
-        if (end - pg > 1)
+        if (end - pg > 1) {
+            a.populated = false;
             span_parts(pg, end, arm_part, &a);
-        else
+            if (a.populated)
+                policy_partly_populated(pg, end - pg);
+        } else
             arm_page(&a, pg, tracked ? policy_decide(pg, young, dirty_run(&a, pg)) : ARM_SKIP, tracked, false);
         pg = end - 1;
     }
@@ -413,6 +418,8 @@ static void full_cycle(uintptr_t sp, bool global)
     harvest();
     if (G.barrier->remembered && barrier_used())
         G.barrier->remembered((void *)barrier_base(), barrier_used(), forget, NULL);
+    if (!protection_off())
+        policy_saw_writes_at_full(&H.dirty);
     perm_note_written(&H.dirty);
     G.stats.dirty_pages_last = dirty_map_count(&H.dirty, H.top);
     G.stats.dirty_pages_total += G.stats.dirty_pages_last;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* The table: a large object (its own pages: no allocation writes them), one slot per page. */
 enum { TABLE_PAGES = 16, PAGE = 4096, SLOT = 64, YOUNG = 128, HOT_CYCLES = 8, MAX_COOL = 200 };
@@ -144,6 +145,88 @@ static void test_gen_hot_after_full(void **state)
     assert_int_equal(st.barrier_faults, faults);  /* kept writable */
     st = young_collection();
     assert_kept(young, TABLE_PAGES, 500);
+}
+
+/* A table made old before anything was written into it: its pages are armed untouched
+ * (the policy keeps a bit for each, not a table entry: a big buffer's entries would commit
+ * its table).  Written all over, they turn hot at the next collection, young or full
+ * (WBRT_ARM=hot: whatever the costs), where they were armed again for a second fault each
+ * (mt_mutator's table, made old by its first young collection, then a full one).  The
+ * young objects stored there survive, and later stores take no fault.  With one page
+ * written before it was made old, it is an array being filled, not a table: the full
+ * collection arms it all (barrier_stress's pointer array, whose pages kept hot made the
+ * young pause for an 8x old generation 1.8x). */
+enum { FRESH_PAGES = 128 };
+void *fresh_root;   /* a global, not static: a full collection frees what is only hidden */
+
+static __attribute__((noinline)) void make_old_untouched(int filled)
+{
+    char *t = wb_malloc(FRESH_PAGES * PAGE);
+    unsigned char resident[FRESH_PAGES];
+
+    assert_non_null(t);
+    if (filled)
+        t[0] = 1;
+    /* The case tested: the pages beyond the filled one never populated when the collection
+     * decides. */
+    assert_int_equal(mincore(t, FRESH_PAGES * PAGE, resident), 0);
+    for (int i = filled; i < FRESH_PAGES; i++)
+        assert_int_equal(resident[i] & 1, 0);
+    fresh_root = t;
+    wb_collect(WB_COLLECT_YOUNG);      /* now old */
+}
+
+static void hot_after_untouched(int kind, int filled)
+{
+    wbt_hidden young[FRESH_PAGES];
+    struct wb_stats st;
+
+    make_old_untouched(filled);
+    for (int i = 0; i < FRESH_PAGES; i++)
+        young[i] = wbt_store_new(fresh_root, (void **)((char *)fresh_root + (size_t)i * PAGE + SLOT), YOUNG,
+                                 (uint64_t)i);
+    wbt_scrub_stack();
+    wb_collect(kind);
+    wb_get_stats(&st);
+    for (int i = 0; i < FRESH_PAGES; i++)
+        wbt_assert_live(young[i], YOUNG, (uint64_t)i);
+    print_message("%s: hot pages after the %s collection: %llu\n", wb_barrier_name(),
+                  kind == WB_COLLECT_FULL ? "full" : "young", (unsigned long long)st.hot_pages_last);
+    if (!st.fault_cost_ns || filled) {
+        assert_int_equal(st.hot_pages_last, 0);   /* no policy (none), or an array being filled */
+        return;
+    }
+    assert_true(st.hot_pages_last >= FRESH_PAGES);
+    uint64_t faults = st.barrier_faults;
+    for (int i = 0; i < FRESH_PAGES; i++)
+        young[i] = wbt_store_new(fresh_root, (void **)((char *)fresh_root + (size_t)i * PAGE + SLOT), YOUNG,
+                                 500 + (uint64_t)i);
+    wb_get_stats(&st);
+    assert_int_equal(st.barrier_faults, faults);  /* kept writable */
+    st = young_collection();
+    for (int i = 0; i < FRESH_PAGES; i++)
+        wbt_assert_live(young[i], YOUNG, 500 + (uint64_t)i);
+}
+
+static void test_gen_hot_after_untouched(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0", "WBRT_ARM=hot");
+    hot_after_untouched(WB_COLLECT_YOUNG, 0);
+}
+
+static void test_gen_hot_after_untouched_at_full(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0", "WBRT_ARM=hot");
+    hot_after_untouched(WB_COLLECT_FULL, 0);
+}
+
+static void test_gen_filled_array_armed_at_full(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0", "WBRT_ARM=hot");
+    hot_after_untouched(WB_COLLECT_FULL, 1);
 }
 
 /* The same by cost: the full collection's arming is counted for the program's share too,
@@ -476,6 +559,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen_hot_page_cools),
         cmocka_unit_test(test_gen_hot_after_full),
+        cmocka_unit_test(test_gen_hot_after_untouched),
+        cmocka_unit_test(test_gen_hot_after_untouched_at_full),
+        cmocka_unit_test(test_gen_filled_array_armed_at_full),
         cmocka_unit_test(test_gen_share_after_full),
         cmocka_unit_test(test_gen_protection_off),
         cmocka_unit_test(test_gen_hot_group_rechecked_by_first),
