@@ -28,6 +28,7 @@ struct gc G;
 void (*gc_start_hook)(void);
 static uint64_t mark_ns; /* the last collection's tracing (mark_finish), for WBRT_VERBOSE */
 static uint64_t arm_ns;  /* the last young collection's arming (wall time): protection's cost */
+static uint64_t rearm_ns; /* the last arming of every page (full, or protection resumed): wall time */
 static uint64_t ended_ns; /* when the last collection ended (gc_now_ns) */
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
@@ -237,7 +238,9 @@ static void protection_stop(int tenure)
 static void protection_after_sweep(int tenure)
 {
     if (protection_retry_due() && tenure <= 0) {
+        uint64_t t = gc_now_ns();
         arm_pages(ARMING_RESUME, 0);
+        rearm_ns = gc_now_ns() - t;
         protection_set(false);
     } else
         all_dirty();
@@ -272,7 +275,9 @@ static void no_page(size_t pg)
  * others at the sample's rate (the young size counts it as fixed cost). */
 static size_t scan_dirty_old(uint64_t *later_ns)
 {
-    bool all = !G.barrier->tracks;
+    /* While protection is off every page is dirty: walked as under none, a large object in
+     * one step (bit by bit, a 2 GiB buffer's map cost 0.5 ms a collection). */
+    bool all = !G.barrier->tracks || protection_off();
     /* The policy learns from the pages written while protected only. */
     void (*saw)(size_t pg) = protection_off() ? no_page : policy_saw_write;
     size_t scanned = 0, sampled = 0;
@@ -384,7 +389,7 @@ static void young_cycle(uintptr_t sp)
      * it promoted are counted with those armed: the next collection will skip them.  Wall
      * time: the CPU clock costs microseconds a read in a VM. */
     uint64_t t_weigh = gc_now_ns();
-    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns,
+    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns, rearm_ns,
                                          clean_saved_ns);
     uint64_t t_arm = gc_now_ns();
     if (off)
@@ -445,8 +450,11 @@ static void full_cycle(uintptr_t sp, bool global)
      * written for the next young collection (gc_set_full_only). */
     if (!G.sw.full_only && protection_off())
         protection_after_sweep(0);
-    else if (!G.sw.full_only)
+    else if (!G.sw.full_only) {
+        uint64_t t = gc_now_ns();
         arm_pages(ARMING_FULL, 0);
+        rearm_ns = gc_now_ns() - t;
+    }
     G.policy.full_due = false;
     G.stats.full_collections++;
 }
