@@ -156,9 +156,9 @@ void policy_prefetch(size_t pg)
 }
 
 /* The last collection's untouched armings, if it was the one before this. */
-static const struct fresh *last_fresh(void)
+static struct fresh *last_fresh(void)
 {
-    const struct fresh *f = &fresh[(G.policy.gc_no - 1) & 1];
+    struct fresh *f = &fresh[(G.policy.gc_no - 1) & 1];
     return f->gc + 1 == G.policy.gc_no ? f : NULL;
 }
 
@@ -194,8 +194,8 @@ void policy_saw_write(size_t pg)
 
 void policy_saw_writes_at_full(const struct dirty_map *dm)
 {
-    struct fresh *f = &fresh[(G.policy.gc_no - 1) & 1];
-    if (!active || f->gc + 1 != G.policy.gc_no)
+    struct fresh *f = last_fresh();
+    if (!active || !f)
         return;
     for (size_t pg = dirty_map_next(&f->map, f->lo, f->hi); pg < f->hi; pg = dirty_map_next(&f->map, pg + 1, f->hi))
         if (!dirty_map_test(dm, pg))

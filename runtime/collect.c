@@ -219,6 +219,15 @@ static void all_dirty(void)
     dirty_map_set_range(&H.dirty, first, H.top - first);
 }
 
+/* Every page armed as the policy decides (a full collection's, or protection resumed),
+ * timed: what switching protection off will cost again (protection_weigh). */
+static void arm_all(enum arming_kind kind)
+{
+    uint64_t t = gc_now_ns();
+    arm_pages(kind, 0);
+    rearm_ns = gc_now_ns() - t;
+}
+
 /* Protection off: every page open (one call), none armed, all dirty. */
 static void protection_stop(int tenure)
 {
@@ -238,9 +247,7 @@ static void protection_stop(int tenure)
 static void protection_after_sweep(int tenure)
 {
     if (protection_retry_due() && tenure <= 0) {
-        uint64_t t = gc_now_ns();
-        arm_pages(ARMING_RESUME, 0);
-        rearm_ns = gc_now_ns() - t;
+        arm_all(ARMING_RESUME);
         protection_set(false);
     } else
         all_dirty();
@@ -448,12 +455,11 @@ static void full_cycle(uintptr_t sp, bool global)
     /* With every collection full (bdwgc's default mode) nothing would read what the
      * barrier saw: its faults would be pure cost.  Leaving that mode makes every old page
      * written for the next young collection (gc_set_full_only). */
-    if (!G.sw.full_only && protection_off())
-        protection_after_sweep(0);
-    else if (!G.sw.full_only) {
-        uint64_t t = gc_now_ns();
-        arm_pages(ARMING_FULL, 0);
-        rearm_ns = gc_now_ns() - t;
+    if (!G.sw.full_only) {
+        if (protection_off())
+            protection_after_sweep(0);
+        else
+            arm_all(ARMING_FULL);
     }
     G.policy.full_due = false;
     G.stats.full_collections++;

@@ -2,8 +2,9 @@
  * protecting cost more than it saved, for 2^level collections; each time it is switched
  * off again the level grows (up to 2^LEVEL_MAX collections off), each young collection
  * where protection paid lowers it.  At level 0 it takes two such collections in a row
- * unless protecting cost over twice what it saved, one after a retry.  A retry arms the old pages again (those the policy
- * keeps hot stay writable) and weighs the next young collection.  hot_old, whose hash
+ * unless protecting cost over twice what it saved, one after a retry.  A retry arms the
+ * old pages again (those the policy keeps hot stay writable) and weighs the next young
+ * collection.  hot_old, whose hash
  * table's entry pages are written every other cycle, paid 1.2-1.9 ms a collection in
  * faults, harvest and calls to save 0.3 ms: a clean page's scan costs 0.2-0.4 us, a fifth
  * of a written one's (which marks the young objects it points at).  Only where the policy
