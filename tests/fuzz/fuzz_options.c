@@ -19,18 +19,20 @@ static const char *const loop_words[] = {[BARRIER_LOOP_DEFAULT] = "", [BARRIER_L
                                          [BARRIER_LOOP_URING] = "uring", NULL};
 static const char *const mode_words[] = {[PRELOAD_GC] = "gc", [PRELOAD_LEAK] = "leak",
                                          [PRELOAD_STATS] = "stats", NULL};
+static const char *const tenure_words[] = {"auto", NULL};
 static const struct spec {
     const char *name;
     enum kind kind;
     unsigned long long lo, hi;     /* SIZE: lo is the minimum; STRING: hi is the field size */
-    const char *const *words;      /* WORDS: the value is the index of the word ("": none) */
+    const char *const *words;      /* WORDS: the value is the index of the word ("": none);
+                                    * INT: a word also accepted (TENURE_AGE's auto) */
 } specs[] = {
     {"WBRT_HEAP_MAX", SIZE, 16 << 20, 0, NULL},
     {"WBRT_YOUNG_BYTES", SIZE, 4096, 0, NULL},
     {"WBRT_FULL_MIN", SIZE, 0, 0, NULL},
     {"WBRT_MARK_STACK_MAX", SIZE, 1, 0, NULL},
     {"WBRT_HEAP_GROWTH", INT, 1, 10000, NULL},
-    {"WBRT_TENURE_AGE", INT, 0, 100, NULL},
+    {"WBRT_TENURE_AGE", INT, 0, 100, tenure_words},
     {"WBRT_VERIFY", INT, 0, 1, NULL},
     {"WBRT_VERBOSE", INT, 0, 1, NULL},
     {"WBRT_ON_BAD_FREE", BAD_FREE, 0, 0, NULL},
@@ -83,6 +85,8 @@ static bool expect(const struct spec *sp, const char *s, unsigned long long *val
         return true;
     }
     case INT:
+        if (sp->words && strcmp(s, sp->words[0]) == 0)
+            return *val = (unsigned long long)TENURE_AUTO, true;
         return decimal(s, len, sp->hi, val) == 0 && *val >= sp->lo;
     case BAD_FREE:
         *val = strcmp(s, "ignore") == 0 ? BAD_FREE_IGNORE : BAD_FREE_ABORT;
