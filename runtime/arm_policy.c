@@ -197,9 +197,16 @@ void policy_saw_writes_at_full(const struct dirty_map *dm)
     struct fresh *f = last_fresh();
     if (!active || !f)
         return;
-    for (size_t pg = dirty_map_next(&f->map, f->lo, f->hi); pg < f->hi; pg = dirty_map_next(&f->map, pg + 1, f->hi))
-        if (!dirty_map_test(dm, pg))
-            dirty_map_clear_range(&f->map, pg, 1);
+    /* A run at a time, each page kept if dm has it: a big untouched buffer has a bit a page. */
+    for (size_t pg = dirty_map_next(&f->map, f->lo, f->hi); pg < f->hi;) {
+        size_t end = dirty_map_next_clear(&f->map, pg, f->hi);
+        while (pg < end) {
+            size_t clean = dirty_map_next_clear(dm, pg, end), kept = dirty_map_next(dm, clean, end);
+            dirty_map_clear_range(&f->map, clean, kept - clean);
+            pg = kept;
+        }
+        pg = dirty_map_next(&f->map, end, f->hi);
+    }
 }
 
 /* A full collection: how many written fresh pages lie in pg's run (those a call opening
@@ -296,16 +303,16 @@ static bool follow_first(size_t pg, struct page_heat *h)
 /* Counted for the program's share whether a young or a full collection arms it: with no
  * share yet, the prior of 0 kept mt_mutator's table, armed by a full collection and
  * written all over at once, armed for a second fault per page (p = 1/3). */
-static void count_armed(void)
+static void count_armed(size_t n)
 {
     if (armed_gc != G.policy.gc_no)
         armed = 0, armed_gc = G.policy.gc_no;   /* a young collection's armings, then a full one's */
-    armed++;
+    armed += n;
 }
 
 static enum arm_choice arm(struct page_heat *h)
 {
-    count_armed();
+    count_armed(1);
     h->armed_at = (uint32_t)G.policy.gc_no;
     if (!(h->flags & ARMED)) {
         h->flags |= ARMED;
@@ -428,7 +435,7 @@ void policy_scanned_clean(uint64_t ns, size_t pages)
         smooth(&G.stats.clean_scan_cost_ns, ns / pages);
 }
 
-enum arm_choice policy_decide_untouched(size_t pg)
+enum arm_choice policy_decide_untouched(size_t pg, size_t n)
 {
     if (!page_has_old(pg))
         return ARM_SKIP;
@@ -442,9 +449,9 @@ enum arm_choice policy_decide_untouched(size_t pg)
         f->gc = G.policy.gc_no;
         f->lo = f->hi = pg;
     }
-    dirty_map_set(&f->map, pg);
+    dirty_map_set_range(&f->map, pg, n);
     f->lo = pg < f->lo ? pg : f->lo;
-    f->hi = pg + 1 > f->hi ? pg + 1 : f->hi;
-    count_armed();
+    f->hi = pg + n > f->hi ? pg + n : f->hi;
+    count_armed(n);
     return ARM_PROTECT;
 }

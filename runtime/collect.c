@@ -92,14 +92,14 @@ static void run_flush(struct run *r)
     r->n = 0;
 }
 
-static void run_add(struct run *r, size_t pg)
+static void run_add(struct run *r, size_t pg, size_t n)
 {
     if (r->n && r->pg + r->n == pg) {
-        r->n++;
+        r->n += n;
         return;
     }
     run_flush(r);
-    r->pg = pg, r->n = 1;
+    r->pg = pg, r->n = n;
 }
 
 /* Does an old object on page pg still point at a young object?  (tenure: then the page
@@ -152,17 +152,18 @@ static size_t dirty_run(struct arming *a, size_t pg)
     return a->run_end - a->run_pg;
 }
 
-/* Page pg as choice c says; untouched: it holds no data (reads as zero). */
-static void arm_page(struct arming *a, size_t pg, enum arm_choice c, bool tracked, bool untouched)
+/* Pages [pg, pg+n) as choice c says; untouched: they hold no data (read as zero), else n
+ * is 1. */
+static void arm_page(struct arming *a, size_t pg, size_t n, enum arm_choice c, bool tracked, bool untouched)
 {
     if (c == ARM_PROTECT)
-        run_add(&a->arm, pg);
+        run_add(&a->arm, pg, n);
     else if (a->reopen && (c == ARM_KEEP || (a->young && tracked)))
-        run_add(&a->open, pg);
+        run_add(&a->open, pg, n);
     if (c == ARM_KEEP)
-        dirty_map_set(&H.dirty, pg);
-    else if (a->clear && !(a->tenure > 0 && !untouched && page_points_young(pg)))
-        dirty_map_clear_range(&H.dirty, pg, 1);
+        dirty_map_set_range(&H.dirty, pg, n);
+    else if (a->clear && (untouched || !(a->tenure > 0 && page_points_young(pg))))
+        dirty_map_clear_range(&H.dirty, pg, n);
 }
 
 /* A part of a large object: what the policy learns is per page, but a page the kernel
@@ -171,9 +172,12 @@ static void arm_part(void *ctx, size_t pg, size_t end, bool populated)
 {
     struct arming *a = ctx;
     a->populated |= populated;
+    if (!populated) {
+        arm_page(a, pg, end - pg, policy_decide_untouched(pg, end - pg), true, true);
+        return;
+    }
     for (size_t i = pg; i < end; i++)
-        arm_page(a, i, populated ? policy_decide(i, a->young, dirty_run(a, i)) : policy_decide_untouched(i), true,
-                 !populated);
+        arm_page(a, i, 1, policy_decide(i, a->young, dirty_run(a, i)), true, false);
 }
 
 /* After the sweep, as the policy decides: arm the pages whose old objects are worth
@@ -203,7 +207,7 @@ static void arm_pages(enum arming_kind kind, int tenure)
             if (a.populated)
                 policy_partly_populated(pg, end - pg);
         } else
-            arm_page(&a, pg, tracked ? policy_decide(pg, young, dirty_run(&a, pg)) : ARM_SKIP, tracked, false);
+            arm_page(&a, pg, 1, tracked ? policy_decide(pg, young, dirty_run(&a, pg)) : ARM_SKIP, tracked, false);
         pg = end - 1;
     }
     run_flush(&a.arm);
