@@ -427,9 +427,11 @@ uint64_t policy_fault_ns(void)
 
 /* Parallel: the markers would share the clean pages' scan while the barrier's costs are
  * one thread's each. */
-uint64_t policy_saved_ns(size_t more)
+bool policy_saved_ns(size_t more, uint64_t *ns)
 {
-    return (armed_now + more) * G.stats.clean_scan_cost_ns / markers_ready(options_markers(&G.cfg));
+    size_t pages = armed_now + more;
+    *ns = pages * G.stats.clean_scan_cost_ns / markers_ready(options_markers(&G.cfg));
+    return !pages || G.stats.clean_scan_cost_ns;
 }
 
 size_t policy_armed_sample(size_t *pg, size_t n)

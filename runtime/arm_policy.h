@@ -57,11 +57,12 @@ void policy_forget(size_t pg, size_t n);
 /* Every page was made writable: none is armed any more (what was learned of them stays). */
 void policy_disarmed_all(void);
 /* Young collection, after its scan: what the faults on the pages armed since cost (the
- * pages found written, at the measured fault cost; counted from 0 again), and what the
- * pages armed and still clean, and `more` pages, save at each young collection (their
- * scan, at the measured cost, shared by the markers). */
+ * pages found written, at the measured fault cost; counted from 0 again), and into *ns
+ * what the pages armed and still clean, and `more` pages, save at each young collection
+ * (their scan, at the measured cost, shared by the markers): false if that is unknown
+ * (there are such pages, and none was timed yet). */
 uint64_t policy_fault_ns(void);
-uint64_t policy_saved_ns(size_t more);
+bool policy_saved_ns(size_t more, uint64_t *ns);
 /* Young collection, after its scan: up to n of the pages armed and still clean, from where
  * the last call stopped (round the heap), into pg; returns how many (none unless
  * WBRT_ARM=cost: nothing else weighs them).  Scanning a dirty page

@@ -29,6 +29,7 @@ void (*gc_start_hook)(void);
 static uint64_t mark_ns; /* the last collection's tracing (mark_finish), for WBRT_VERBOSE */
 static uint64_t arm_ns;  /* the last young collection's arming (wall time): protection's cost */
 static uint64_t rearm_ns; /* the last arming of every page (full, or protection resumed): wall time */
+static uint64_t stop_ns;  /* the last switch of protection off: wall time */
 static uint64_t ended_ns; /* when the last collection ended (gc_now_ns) */
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
@@ -235,12 +236,14 @@ static void arm_all(enum arming_kind kind)
 /* Protection off: every page open (one call), none armed, all dirty. */
 static void protection_stop(int tenure)
 {
+    uint64_t t = gc_now_ns();
     arm_pages(ARMING_STOP, tenure);
     if (barrier_used())
         G.barrier->disarm((void *)barrier_base(), barrier_used());
     policy_disarmed_all();
     all_dirty();
     protection_set(true);
+    stop_ns = gc_now_ns() - t;
 }
 
 /* After a sweep while protection is off: arm again if its back-off ended, else keep every
@@ -326,14 +329,16 @@ static size_t scan_dirty_old(uint64_t *later_ns)
 
 static size_t promoted_pages;   /* at least, by the young collection weighing protection */
 
-static uint64_t clean_saved_ns(void)
+static bool clean_saved_ns(uint64_t *ns)
 {
     size_t pg[CLEAN_SAMPLE], n = policy_armed_sample(pg, CLEAN_SAMPLE);
-    uint64_t t0 = gc_cpu_ns();
-    for (size_t i = 0; i < n; i++)
-        old_page_young_page_words(pg[i]);
-    policy_scanned_clean(gc_cpu_ns() - t0, n);
-    return policy_saved_ns(promoted_pages);
+    if (n) {
+        uint64_t t0 = gc_cpu_ns();
+        for (size_t i = 0; i < n; i++)
+            old_page_young_page_words(pg[i]);
+        policy_scanned_clean(gc_cpu_ns() - t0, n);
+    }
+    return policy_saved_ns(promoted_pages, ns);
 }
 
 static void young_cycle(uintptr_t sp)
@@ -400,7 +405,7 @@ static void young_cycle(uintptr_t sp)
      * it promoted are counted with those armed: the next collection will skip them.  Wall
      * time: the CPU clock costs microseconds a read in a VM. */
     uint64_t t_weigh = gc_now_ns();
-    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns, rearm_ns,
+    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns, stop_ns + rearm_ns,
                                          clean_saved_ns);
     uint64_t t_arm = gc_now_ns();
     if (off)
