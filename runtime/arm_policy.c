@@ -5,7 +5,8 @@
  * p x (fault + re-protection) > (1 - p) x scan (measured on this machine: the fault at
  * the first collection; the harvest per page it reports written and protects again, and scanning
  * one page's old objects, in CPU time by the young collections), and is armed again
- * after 2, 4, 8 ... 64 young collections to see whether it has cooled: the first page of
+ * after a first period (first_level), then twice, four times ... as long (up to 64 young
+ * collections) to see whether it has cooled: the first page of
  * each group of GROUP is armed, and the others of the group whose wait ends then stay
  * hot for as long as it proves hot again (a table written all over costs a fault per
  * group at each such check, not one per page).  p is the page's
