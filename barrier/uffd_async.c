@@ -360,11 +360,18 @@ static void ua_disarm(void *addr, size_t len)
  * call costs) are asked about in one walk, over the pages between them. */
 #define QUERY_GAP 512
 
+/* Pages waiting for one call, joined over gaps shorter than gap (lo == hi: none). */
+struct harvest_walk;
+struct pending {
+    size_t lo, hi, gap;
+    int (*scan)(struct harvest_walk *w, uintptr_t lo, uintptr_t hi);
+};
+
 struct harvest_walk {
     struct harvest h;
-    size_t lo, hi;      /* pages of the pending fast scan; lo == hi: none */
-    size_t hole_lo, hole_hi;    /* the pending holes, and the pages between them */
-    int failed;         /* errno of a failed scan, 0 if none */
+    struct pending fast;    /* protected pages: the fast scan */
+    struct pending holes;   /* a sparse run's holes, and the pages between them */
+    int failed;             /* errno of a failed scan, 0 if none */
 };
 
 /* A written page in a gap bridged over is protected again by the scan: the harvest looks
@@ -376,32 +383,9 @@ static void reported(void *ctx, uintptr_t start, uintptr_t end)
     harvest_mark(&w->h, start, end);
 }
 
-/* Pages the harvest could not ask about: which were written is unknown, so all count. */
-static void scan_failed(struct harvest_walk *w, uintptr_t lo, uintptr_t hi)
+static int scan_protected(struct harvest_walk *w, uintptr_t lo, uintptr_t hi)
 {
-    w->failed = ua.pagemap < 0 ? EBADF : errno;
-    w->h.pages += harvest_all(w->h.dm, lo, hi);
-}
-
-/* Pages the failed scan did not re-protect stay unprotected, and protected in the bitmap:
- * the next scan reports them. */
-static void scan_pending(struct harvest_walk *w)
-{
-    uintptr_t lo = (uintptr_t)page_runs_addr(&ua.pages, w->lo), hi = (uintptr_t)page_runs_addr(&ua.pages, w->hi);
-    if (w->lo != w->hi &&
-        (ua.pagemap < 0 || scan(ua.pagemap, (void *)lo, hi - lo, false, harvest_regions, HARVEST_REGIONS, reported, w) != 0))
-        scan_failed(w, lo, hi);
-    w->lo = w->hi = 0;
-}
-
-/* Protected pages [page, end) join the pending fast scan, over a short gap. */
-static void add_protected(struct harvest_walk *w, size_t page, size_t end)
-{
-    if (w->lo != w->hi && page - w->hi >= HARVEST_GAP)
-        scan_pending(w);
-    if (w->lo == w->hi)
-        w->lo = page;
-    w->hi = end;
+    return scan(ua.pagemap, (void *)lo, hi - lo, false, harvest_regions, HARVEST_REGIONS, reported, w);
 }
 
 /* Of the written pages the walk found, the holes, populated since: reported, and left
@@ -422,26 +406,35 @@ static void populated_holes(void *ctx, uintptr_t start, uintptr_t end)
     }
 }
 
-/* The pending holes: one walk that protects nothing finds those populated (protecting
- * over the pages between would protect what the collector keeps writable).  big_buffer's
- * 2 GiB buffer, written in 64 places kept writable, took 64 calls a collection (70 us). */
-static void scan_holes(struct harvest_walk *w)
+/* One walk that protects nothing finds the populated holes (protecting over the pages
+ * between would protect what the collector keeps writable).  big_buffer's 2 GiB buffer,
+ * written in 64 places kept writable, took 65 calls a collection (70 us). */
+static int ask_holes(struct harvest_walk *w, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t lo = (uintptr_t)page_runs_addr(&ua.pages, w->hole_lo), hi = (uintptr_t)page_runs_addr(&ua.pages, w->hole_hi);
-    if (w->hole_lo != w->hole_hi &&
-        (ua.pagemap < 0 || pagemap_scan_written(ua.pagemap, lo, hi, 0, harvest_regions, HARVEST_REGIONS, populated_holes, w) != 0))
-        scan_failed(w, lo, hi);
-    w->hole_lo = w->hole_hi = 0;
+    return pagemap_scan_written(ua.pagemap, lo, hi, 0, harvest_regions, HARVEST_REGIONS, populated_holes, w);
 }
 
-/* Holes [page, end) join the pending ones, over a gap shorter than QUERY_GAP. */
-static void add_holes(struct harvest_walk *w, size_t page, size_t end)
+/* Which pages were written is unknown after a failure: all count.  Pages the failed scan
+ * did not re-protect stay unprotected, and protected in the bitmap: the next scan reports
+ * them. */
+static void flush(struct harvest_walk *w, struct pending *p)
 {
-    if (w->hole_lo != w->hole_hi && page - w->hole_hi >= QUERY_GAP)
-        scan_holes(w);
-    if (w->hole_lo == w->hole_hi)
-        w->hole_lo = page;
-    w->hole_hi = end;
+    uintptr_t lo = (uintptr_t)page_runs_addr(&ua.pages, p->lo), hi = (uintptr_t)page_runs_addr(&ua.pages, p->hi);
+    if (p->lo != p->hi && (ua.pagemap < 0 || p->scan(w, lo, hi) != 0)) {
+        w->failed = ua.pagemap < 0 ? EBADF : errno;
+        w->h.pages += harvest_all(w->h.dm, lo, hi);
+    }
+    p->lo = p->hi = 0;
+}
+
+/* Pages [page, end) join p's, over a short gap. */
+static void add(struct harvest_walk *w, struct pending *p, size_t page, size_t end)
+{
+    if (p->lo != p->hi && page - p->hi >= p->gap)
+        flush(w, p);
+    if (p->lo == p->hi)
+        p->lo = page;
+    p->hi = end;
 }
 
 /* A run of prot: its sparse parts join the pending holes (the fast scan never bridges
@@ -453,12 +446,12 @@ static bool harvest_run(void *ctx, size_t page, size_t n)
     while (page < end) {
         size_t holes = dirty_map_next(&ua.sparse, page, end);
         if (holes > page)
-            add_protected(w, page, holes);
+            add(w, &w->fast, page, holes);
         if (holes == end)
             break;
         page = dirty_map_next_clear(&ua.sparse, holes, end);
-        scan_pending(w);
-        add_holes(w, holes, page);
+        flush(w, &w->fast);
+        add(w, &w->holes, holes, page);
     }
     return true;
 }
@@ -468,13 +461,14 @@ static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
     static bool warned;
     char e[96];
     size_t first, n = page_runs_clip(&ua.pages, addr, len, &first);
-    struct harvest_walk w = {.h = {dm, 0}};
+    struct harvest_walk w = {.h = {dm, 0}, .fast = {.gap = HARVEST_GAP, .scan = scan_protected},
+                             .holes = {.gap = QUERY_GAP, .scan = ask_holes}};
     follow_fork();
     if (!n)
         return 0;
     page_runs_protected(&ua.pages, first, n, harvest_run, &w);
-    scan_pending(&w);
-    scan_holes(&w);
+    flush(&w, &w.fast);
+    flush(&w, &w.holes);
     if (w.failed)
         harvest_warn_once(&warned, "wbrt: uffd-async: PAGEMAP_SCAN failed (%s); this collection scans "
                           "every page\n", errno_text(w.failed, e, sizeof e));
