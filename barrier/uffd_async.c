@@ -6,7 +6,8 @@
  * bitmap of its own): the young pages being filled, hot pages kept writable and free or
  * never-populated ones are neither scanned nor protected again each collection.  It walks
  * page tables with the kernel's fast form (PAGE_IS_WRITTEN alone: 2.7 ns a page against
- * 4.2 for a walk that also skips unpopulated pages), except over the holes of big runs.
+ * 4.2 for a walk that also skips unpopulated pages), except over the holes of big runs,
+ * which it only asks about.
  * Design: docs/design/barrier.md */
 #include "errno_text.h"
 #include "barrier.h"
@@ -38,7 +39,7 @@ OS_FORK_PAGE static struct {
     /* sparse: pages of prot left unprotected when armed, because they were never populated
      * (a big run's holes: an untouched buffer).  The fast walk counts an unpopulated page
      * as written and installs a marker in it (4 MiB of page tables for 2 GiB): these
-     * pages are walked with the form that skips them. */
+     * pages are asked about with the form that skips them, and protect nothing. */
     struct dirty_map sparse;
     /* Set in a fork child: the inherited fds still act on the parent's address space. */
     volatile sig_atomic_t forked;
@@ -355,56 +356,89 @@ static void ua_disarm(void *addr, size_t len)
 /* Runs of protected pages closer than this are scanned in one ioctl: a PAGEMAP_SCAN call
  * costs 1-5 us here, a page walked over ~2 ns (nested VM, 6.18). */
 #define HARVEST_GAP 8
+/* Holes of sparse runs closer than this (a page table's entries, walked for about what a
+ * call costs) are asked about in one walk, over the pages between them. */
+#define QUERY_GAP 512
+
+/* Pages waiting for one call, joined over gaps shorter than gap (lo == hi: none). */
+struct harvest_walk;
+struct pending {
+    size_t lo, hi, gap;
+    int (*scan)(struct harvest_walk *w, uintptr_t lo, uintptr_t hi);
+};
 
 struct harvest_walk {
     struct harvest h;
-    size_t lo, hi;      /* pages of the pending scan; lo == hi: none */
-    int failed;         /* errno of a failed scan, 0 if none */
+    struct pending fast;    /* protected pages: the fast scan */
+    struct pending holes;   /* a sparse run's holes, and the pages between them */
+    int failed;             /* errno of a failed scan, 0 if none */
 };
 
 /* A written page in a gap bridged over is protected again by the scan: the harvest looks
- * at it from now on.  A page of a sparse run reported was populated, so it is protected
- * now. */
+ * at it from now on. */
 static void reported(void *ctx, uintptr_t start, uintptr_t end)
 {
     struct harvest_walk *w = ctx;
-    size_t page = page_of(start), n = (end - start) >> WB_PAGE_SHIFT;
-    dirty_map_set_range(&ua.pages.prot, page, n);
-    dirty_map_clear_range(&ua.sparse, page, n);
+    dirty_map_set_range(&ua.pages.prot, page_of(start), (end - start) >> WB_PAGE_SHIFT);
     harvest_mark(&w->h, start, end);
 }
 
-/* Which pages were written is unknown: report them all.  Pages the failed scan did not
- * re-protect stay unprotected, and protected in the bitmap: the next scan reports them. */
-static void scan_range(struct harvest_walk *w, size_t first, size_t end, bool sparse)
+static int scan_protected(struct harvest_walk *w, uintptr_t lo, uintptr_t hi)
 {
-    void *lo = page_runs_addr(&ua.pages, first);
-    size_t len = (end - first) << WB_PAGE_SHIFT;
-    if (ua.pagemap < 0 || scan(ua.pagemap, lo, len, sparse, harvest_regions, HARVEST_REGIONS, reported, w) != 0) {
-        w->failed = ua.pagemap < 0 ? EBADF : errno;
-        w->h.pages += harvest_all(w->h.dm, (uintptr_t)lo, (uintptr_t)lo + len);
+    return scan(ua.pagemap, (void *)lo, hi - lo, false, harvest_regions, HARVEST_REGIONS, reported, w);
+}
+
+/* Of the written pages the walk found, the holes, populated since: reported, and left
+ * writable, out of prot (the arming protects those the collector arms, and those it keeps
+ * writable cost no call).  The others are not the walk's: the protected ones are the fast
+ * scan's, the rest are left writable on purpose. */
+static void populated_holes(void *ctx, uintptr_t start, uintptr_t end)
+{
+    struct harvest_walk *w = ctx;
+    size_t page = page_of(start), last = page_of(end);
+    while ((page = dirty_map_next(&ua.sparse, page, last)) < last) {
+        size_t n = dirty_map_next_clear(&ua.sparse, page, last) - page;
+        dirty_map_clear_range(&ua.sparse, page, n);
+        dirty_map_clear_range(&ua.pages.prot, page, n);
+        harvest_mark(&w->h, (uintptr_t)page_runs_addr(&ua.pages, page),
+                     (uintptr_t)page_runs_addr(&ua.pages, page + n));
+        page += n;
     }
 }
 
-static void scan_pending(struct harvest_walk *w)
+/* One walk that protects nothing finds the populated holes (protecting over the pages
+ * between would protect what the collector keeps writable).  big_buffer's 2 GiB buffer,
+ * written in 64 places kept writable, took 65 calls a collection (70 us). */
+static int ask_holes(struct harvest_walk *w, uintptr_t lo, uintptr_t hi)
 {
-    if (w->lo != w->hi)
-        scan_range(w, w->lo, w->hi, false);
-    w->lo = w->hi = 0;
+    return pagemap_scan_written(ua.pagemap, lo, hi, 0, harvest_regions, HARVEST_REGIONS, populated_holes, w);
 }
 
-/* Protected pages [page, end) join the pending fast scan, over a short gap. */
-static void add_protected(struct harvest_walk *w, size_t page, size_t end)
+/* Which pages were written is unknown after a failure: all count.  Pages the failed scan
+ * did not re-protect stay unprotected, and protected in the bitmap: the next scan reports
+ * them. */
+static void flush(struct harvest_walk *w, struct pending *p)
 {
-    if (w->lo != w->hi && page - w->hi >= HARVEST_GAP)
-        scan_pending(w);
-    if (w->lo == w->hi)
-        w->lo = page;
-    w->hi = end;
+    uintptr_t lo = (uintptr_t)page_runs_addr(&ua.pages, p->lo), hi = (uintptr_t)page_runs_addr(&ua.pages, p->hi);
+    if (p->lo != p->hi && (ua.pagemap < 0 || p->scan(w, lo, hi) != 0)) {
+        w->failed = ua.pagemap < 0 ? EBADF : errno;
+        w->h.pages += harvest_all(w->h.dm, lo, hi);
+    }
+    p->lo = p->hi = 0;
 }
 
-/* A run of prot: its sparse parts scanned on their own (never bridged over by the fast
- * scan), the others pending. */
+/* Pages [page, end) join p's, over a short gap. */
+static void add(struct harvest_walk *w, struct pending *p, size_t page, size_t end)
+{
+    if (p->lo != p->hi && page - p->hi >= p->gap)
+        flush(w, p);
+    if (p->lo == p->hi)
+        p->lo = page;
+    p->hi = end;
+}
+
+/* A run of prot: its sparse parts join the pending holes (the fast scan never bridges
+ * over them: it would protect them), the others the pending fast scan. */
 static bool harvest_run(void *ctx, size_t page, size_t n)
 {
     struct harvest_walk *w = ctx;
@@ -412,12 +446,12 @@ static bool harvest_run(void *ctx, size_t page, size_t n)
     while (page < end) {
         size_t holes = dirty_map_next(&ua.sparse, page, end);
         if (holes > page)
-            add_protected(w, page, holes);
+            add(w, &w->fast, page, holes);
         if (holes == end)
             break;
         page = dirty_map_next_clear(&ua.sparse, holes, end);
-        scan_pending(w);
-        scan_range(w, holes, page, true);
+        flush(w, &w->fast);
+        add(w, &w->holes, holes, page);
     }
     return true;
 }
@@ -427,12 +461,14 @@ static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
     static bool warned;
     char e[96];
     size_t first, n = page_runs_clip(&ua.pages, addr, len, &first);
-    struct harvest_walk w = {.h = {dm, 0}};
+    struct harvest_walk w = {.h = {dm, 0}, .fast = {.gap = HARVEST_GAP, .scan = scan_protected},
+                             .holes = {.gap = QUERY_GAP, .scan = ask_holes}};
     follow_fork();
     if (!n)
         return 0;
     page_runs_protected(&ua.pages, first, n, harvest_run, &w);
-    scan_pending(&w);
+    flush(&w, &w.fast);
+    flush(&w, &w.holes);
     if (w.failed)
         harvest_warn_once(&warned, "wbrt: uffd-async: PAGEMAP_SCAN failed (%s); this collection scans "
                           "every page\n", errno_text(w.failed, e, sizeof e));

@@ -42,11 +42,12 @@ void policy_scanned(uint64_t ns, size_t pages);
 /* After the sweep: what to do with page pg (young: a dirty page at a young collection, one
  * of `run` consecutive ones; else any page at a full one). */
 enum arm_choice policy_decide(size_t pg, bool young, size_t run);
-/* policy_decide for a page the kernel has no data for (never written, or given back): it
- * cannot be hot, so its table entry stays untouched (the same answer for each page of a
- * large object); a bit records that it was armed so, for the next collection to learn
- * whether it was written at once. */
-enum arm_choice policy_decide_untouched(size_t pg);
+/* policy_decide for the pages [pg, pg+n) of one large object that the kernel has no data
+ * for (never written, or given back): they cannot be hot, so their table entries stay
+ * untouched, and one answer serves them all; a bit each records that they were armed so,
+ * for the next collection to learn whether they were written at once.  A run at a time:
+ * re-arming an untouched 2 GiB buffer page by page took 8 ms. */
+enum arm_choice policy_decide_untouched(size_t pg, size_t n);
 /* The large object part [pg, pg+n) just decided has data in places: its untouched pages
  * are being filled (an array filled in order, the collection in between), not a table
  * waiting to be written all over: their untouched arming is not recorded. */
@@ -56,11 +57,12 @@ void policy_forget(size_t pg, size_t n);
 /* Every page was made writable: none is armed any more (what was learned of them stays). */
 void policy_disarmed_all(void);
 /* Young collection, after its scan: what the faults on the pages armed since cost (the
- * pages found written, at the measured fault cost; counted from 0 again), and what the
- * pages armed and still clean, and `more` pages, save at each young collection (their
- * scan, at the measured cost, shared by the markers). */
+ * pages found written, at the measured fault cost; counted from 0 again), and into *ns
+ * what the pages armed and still clean, and `more` pages, save at each young collection
+ * (their scan, at the measured cost, shared by the markers): false if that is unknown
+ * (there are such pages, and none was timed yet). */
 uint64_t policy_fault_ns(void);
-uint64_t policy_saved_ns(size_t more);
+bool policy_saved_ns(size_t more, uint64_t *ns);
 /* Young collection, after its scan: up to n of the pages armed and still clean, from where
  * the last call stopped (round the heap), into pg; returns how many (none unless
  * WBRT_ARM=cost: nothing else weighs them).  Scanning a dirty page

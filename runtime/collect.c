@@ -29,6 +29,7 @@ void (*gc_start_hook)(void);
 static uint64_t mark_ns; /* the last collection's tracing (mark_finish), for WBRT_VERBOSE */
 static uint64_t arm_ns;  /* the last young collection's arming (wall time): protection's cost */
 static uint64_t rearm_ns; /* the last arming of every page (full, or protection resumed): wall time */
+static uint64_t stop_ns;  /* the last switch of protection off: wall time */
 static uint64_t ended_ns; /* when the last collection ended (gc_now_ns) */
 __thread int gc_no_collect __attribute__((tls_model("initial-exec")));
 
@@ -92,14 +93,14 @@ static void run_flush(struct run *r)
     r->n = 0;
 }
 
-static void run_add(struct run *r, size_t pg)
+static void run_add(struct run *r, size_t pg, size_t n)
 {
     if (r->n && r->pg + r->n == pg) {
-        r->n++;
+        r->n += n;
         return;
     }
     run_flush(r);
-    r->pg = pg, r->n = 1;
+    r->pg = pg, r->n = n;
 }
 
 /* Does an old object on page pg still point at a young object?  (tenure: then the page
@@ -152,17 +153,18 @@ static size_t dirty_run(struct arming *a, size_t pg)
     return a->run_end - a->run_pg;
 }
 
-/* Page pg as choice c says; untouched: it holds no data (reads as zero). */
-static void arm_page(struct arming *a, size_t pg, enum arm_choice c, bool tracked, bool untouched)
+/* Pages [pg, pg+n) as choice c says; untouched: they hold no data (read as zero), else n
+ * is 1. */
+static void arm_page(struct arming *a, size_t pg, size_t n, enum arm_choice c, bool tracked, bool untouched)
 {
     if (c == ARM_PROTECT)
-        run_add(&a->arm, pg);
+        run_add(&a->arm, pg, n);
     else if (a->reopen && (c == ARM_KEEP || (a->young && tracked)))
-        run_add(&a->open, pg);
+        run_add(&a->open, pg, n);
     if (c == ARM_KEEP)
-        dirty_map_set(&H.dirty, pg);
-    else if (a->clear && !(a->tenure > 0 && !untouched && page_points_young(pg)))
-        dirty_map_clear_range(&H.dirty, pg, 1);
+        dirty_map_set_range(&H.dirty, pg, n);
+    else if (a->clear && (untouched || !(a->tenure > 0 && page_points_young(pg))))
+        dirty_map_clear_range(&H.dirty, pg, n);
 }
 
 /* A part of a large object: what the policy learns is per page, but a page the kernel
@@ -171,9 +173,12 @@ static void arm_part(void *ctx, size_t pg, size_t end, bool populated)
 {
     struct arming *a = ctx;
     a->populated |= populated;
+    if (!populated) {
+        arm_page(a, pg, end - pg, policy_decide_untouched(pg, end - pg), true, true);
+        return;
+    }
     for (size_t i = pg; i < end; i++)
-        arm_page(a, i, populated ? policy_decide(i, a->young, dirty_run(a, i)) : policy_decide_untouched(i), true,
-                 !populated);
+        arm_page(a, i, 1, policy_decide(i, a->young, dirty_run(a, i)), true, false);
 }
 
 /* After the sweep, as the policy decides: arm the pages whose old objects are worth
@@ -203,7 +208,7 @@ static void arm_pages(enum arming_kind kind, int tenure)
             if (a.populated)
                 policy_partly_populated(pg, end - pg);
         } else
-            arm_page(&a, pg, tracked ? policy_decide(pg, young, dirty_run(&a, pg)) : ARM_SKIP, tracked, false);
+            arm_page(&a, pg, 1, tracked ? policy_decide(pg, young, dirty_run(&a, pg)) : ARM_SKIP, tracked, false);
         pg = end - 1;
     }
     run_flush(&a.arm);
@@ -231,12 +236,14 @@ static void arm_all(enum arming_kind kind)
 /* Protection off: every page open (one call), none armed, all dirty. */
 static void protection_stop(int tenure)
 {
+    uint64_t t = gc_now_ns();
     arm_pages(ARMING_STOP, tenure);
     if (barrier_used())
         G.barrier->disarm((void *)barrier_base(), barrier_used());
     policy_disarmed_all();
     all_dirty();
     protection_set(true);
+    stop_ns = gc_now_ns() - t;
 }
 
 /* After a sweep while protection is off: arm again if its back-off ended, else keep every
@@ -322,14 +329,16 @@ static size_t scan_dirty_old(uint64_t *later_ns)
 
 static size_t promoted_pages;   /* at least, by the young collection weighing protection */
 
-static uint64_t clean_saved_ns(void)
+static bool clean_saved_ns(uint64_t *ns)
 {
     size_t pg[CLEAN_SAMPLE], n = policy_armed_sample(pg, CLEAN_SAMPLE);
-    uint64_t t0 = gc_cpu_ns();
-    for (size_t i = 0; i < n; i++)
-        old_page_young_page_words(pg[i]);
-    policy_scanned_clean(gc_cpu_ns() - t0, n);
-    return policy_saved_ns(promoted_pages);
+    if (n) {
+        uint64_t t0 = gc_cpu_ns();
+        for (size_t i = 0; i < n; i++)
+            old_page_young_page_words(pg[i]);
+        policy_scanned_clean(gc_cpu_ns() - t0, n);
+    }
+    return policy_saved_ns(promoted_pages, ns);
 }
 
 static void young_cycle(uintptr_t sp)
@@ -396,7 +405,7 @@ static void young_cycle(uintptr_t sp)
      * it promoted are counted with those armed: the next collection will skip them.  Wall
      * time: the CPU clock costs microseconds a read in a VM. */
     uint64_t t_weigh = gc_now_ns();
-    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns, rearm_ns,
+    bool stop = !off && protection_weigh(harvest_ns + arm_ns + policy_fault_ns(), t_weigh - ended_ns, stop_ns + rearm_ns,
                                          clean_saved_ns);
     uint64_t t_arm = gc_now_ns();
     if (off)

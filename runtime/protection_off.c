@@ -2,7 +2,8 @@
  * protecting cost more than it saved, for 2^level collections; each time it is switched
  * off again the level grows (up to 2^LEVEL_MAX collections off), each young collection
  * where protection paid lowers it.  At level 0 it takes two such collections in a row
- * unless protecting cost over twice what it saved, one after a retry.  A retry arms the
+ * unless protecting cost over twice what it saved, one after a retry; and for at least as
+ * long as it takes to gain what switching off and on costs.  A retry arms the
  * old pages again (those the policy keeps hot stay writable) and weighs the next young
  * collection.  hot_old, whose hash
  * table's entry pages are written every other cycle, paid 1.2-1.9 ms a collection in
@@ -29,19 +30,31 @@ bool protection_off(void)
     return off;
 }
 
-bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t rearm_ns, uint64_t (*saved_ns)(void))
+/* The level whose collections off gain, at gain_ns each, what switching costs (LEVEL_MAX + 1
+ * if none does). */
+static unsigned payback_level(uint64_t gain_ns, uint64_t switch_ns)
+{
+    unsigned l = 0;
+    while (l <= LEVEL_MAX && gain_ns << l <= switch_ns)
+        l++;
+    return l;
+}
+
+bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t switch_ns, bool (*saved_ns)(uint64_t *ns))
 {
     /* No policy (none, a software barrier), or WBRT_ARM=always or hot: no fault measured. */
     if (G.cfg.arm != ARM_BY_COST || !G.stats.fault_cost_ns)
         return false;
     uint64_t margin = cycle_ns / NOTICEABLE, saved = 0;
+    unsigned payback = 0;
     if (forced)
         forced = false;
-    /* The gain over the collections it would stay off must pay for arming every page again:
+    /* The collections it stays off must gain what switching off and on again costs:
      * big_buffer's 2 GiB buffer, touched in 64 places, took 8.7 ms to re-arm for a gain of
-     * 0.3 ms a collection. */
-    else if (barrier_ns <= margin || barrier_ns <= (saved = saved_ns()) + margin || !G.stats.clean_scan_cost_ns ||
-             (barrier_ns - saved - margin) << (level < LEVEL_MAX ? level + 1 : LEVEL_MAX) <= rearm_ns) {
+     * 0.3 ms a collection; with the re-arming down to 0.3 ms, switching off for 2 collections
+     * then on again cost it 1 ms each time, for 0.1 ms gained a collection. */
+    else if (barrier_ns <= margin || !saved_ns(&saved) || barrier_ns <= saved + margin ||
+             (payback = payback_level(barrier_ns - saved - margin, switch_ns)) > LEVEL_MAX) {
         if (level)
             level--;
         strikes = 0;
@@ -51,6 +64,8 @@ bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t rearm_ns,
     strikes = 0;
     if (level < LEVEL_MAX)
         level++;
+    if (level < payback)
+        level = payback;
     left = 1u << level;
     return true;
 }

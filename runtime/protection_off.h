@@ -17,10 +17,11 @@ bool protection_off(void);
 /* A young collection under protection, cycle_ns after the last collection ended:
  * protecting cost barrier_ns (harvest, arming, the mutator's faults), and saved what
  * saved_ns() says (the clean armed pages it did not scan: timed on a few, so called only
- * where barrier_ns is noticeable); arming every page again took rearm_ns last time.  True:
- * it did not pay, and the collections off would gain more than arming again costs; the
- * caller opens every page and calls protection_set(true). */
-bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t rearm_ns, uint64_t (*saved_ns)(void));
+ * where barrier_ns is noticeable; false if it cannot tell); switching protection off and
+ * arming every page again took switch_ns last time.  True: it did not pay, and the
+ * collections off will gain more than switching costs; the caller opens every page and
+ * calls protection_set(true). */
+bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t switch_ns, bool (*saved_ns)(uint64_t *ns));
 /* Once per collection while off: true once the back-off has ended, until the caller arms
  * the old pages again (and calls protection_set(false)). */
 bool protection_retry_due(void);

@@ -495,6 +495,52 @@ static void test_gen_big_untouched_page_tables(void **state)
     big_untouched_buffer(true);
 }
 
+/* A big untouched buffer written at every cycle in a few places, which stay writable (hot),
+ * and in a new place each cycle, between them: uffd-async asks about the never-populated
+ * pages around the writable ones in one walk (docs/design/barrier.md), and must still
+ * report each new place, and see a second store into one.  WBRT_ARM=hot: the places stay
+ * writable whatever the costs. */
+enum { PLACES = 8, PLACE_CYCLES = 6 };
+
+static __attribute__((noinline)) void store_places(wbt_hidden *young, char *buf, int c)
+{
+    size_t stride = ((size_t)BIG_GIB << 30) / PLACES;
+    for (int p = 0; p < PLACES; p++)
+        young[p] = wbt_store_new(buf, (void **)(buf + (size_t)p * stride + 64), YOUNG, 100 * (uint64_t)c + (uint64_t)p);
+    /* a new place at each cycle, pages away from the last */
+    size_t at = (size_t)(c % PLACES) * stride + stride / 2 + (size_t)c * 3 * PAGE + 128;
+    young[PLACES] = wbt_store_new(buf, (void **)(buf + at), YOUNG, 100 * (uint64_t)c + PLACES);
+}
+
+static void test_gen_big_buffer_new_places_between_hot(void **state)
+{
+    wbt_hidden young[PLACES + 1];
+    struct wb_stats st;
+    uint64_t most_hot = 0;
+
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0", "WBRT_ARM=hot");
+    big_buffer();
+    wb_collect(WB_COLLECT_FULL);                /* old, untouched */
+    for (int c = 0; c < PLACE_CYCLES; c++) {
+        store_places(young, big_root, c);
+        st = young_collection();
+        for (int p = 0; p <= PLACES; p++)
+            wbt_assert_live(young[p], YOUNG, 100 * (uint64_t)c + (uint64_t)p);
+        if (st.hot_pages_last > most_hot)
+            most_hot = st.hot_pages_last;
+    }
+    print_message("%s: most hot pages %llu\n", wb_barrier_name(), (unsigned long long)most_hot);
+    if (st.fault_cost_ns)
+        assert_true(most_hot >= PLACES);        /* the walk had writable pages to bridge */
+    /* The first new place, populated and protected since: a second store into it is seen. */
+    size_t stride = ((size_t)BIG_GIB << 30) / PLACES;
+    char *buf = big_root;
+    wbt_hidden again = wbt_store_new(buf, (void **)(buf + stride / 2 + 128 + 64), YOUNG, 77);
+    young_collection();
+    wbt_assert_live(again, YOUNG, 77);
+}
+
 /* A freed large object's pages stay committed through the collection that frees them, so
  * that the allocator refilling them soon takes no fault, and go back to the OS at the next
  * one (docs/design/heap.md, "Free pages"). */
@@ -569,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_gen_hot_run_among_cold),
         cmocka_unit_test(test_gen_big_untouched_buffer),
         cmocka_unit_test(test_gen_big_untouched_page_tables),
+        cmocka_unit_test(test_gen_big_buffer_new_places_between_hot),
         cmocka_unit_test(test_gen_freed_pages_given_back),
         cmocka_unit_test(test_gen_reused_run_zeroed_where_used),
     };
