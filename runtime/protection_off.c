@@ -3,9 +3,9 @@
  * off again the level grows (up to 2^LEVEL_MAX collections off), each young collection
  * where protection paid lowers it.  At level 0 it takes two such collections in a row
  * unless protecting cost over twice what it saved, one after a retry; and for at least as
- * long as it takes to gain what switching off and on costs.  A retry arms the
- * old pages again (those the policy keeps hot stay writable) and weighs the next young
- * collection.  hot_old, whose hash
+ * long as it takes to gain what switching off and on costs, and until the old generation
+ * has grown (GROWN_DIVISOR).  A retry arms the old pages again (those the policy keeps hot
+ * stay writable) and weighs the next young collection.  hot_old, whose hash
  * table's entry pages are written every other cycle, paid 1.2-1.9 ms a collection in
  * faults, harvest and calls to save 0.3 ms: a clean page's scan costs 0.2-0.4 us, a fifth
  * of a written one's (which marks the young objects it points at).  Only where the policy
@@ -21,8 +21,16 @@
  * every page again and a weighing may be off by a preemption. */
 #define NOTICEABLE 32
 
+/* The old generation's growth since protection went off that may make it pay again: new
+ * old pages, clean at first.  Until then the old pages are still those whose protection
+ * did not pay, and a retry waits for the longest back-off (hot_old's table and big_buffer's
+ * buffer, written in the same places at every cycle, paid a retry every few collections:
+ * 1 ms each for big_buffer, a ninth of its 20 cycles). */
+#define GROWN_DIVISOR 8
+
 static bool off, forced;
-static unsigned level, left;
+static unsigned level, left, off_for;
+static size_t old_at_off;
 static unsigned strikes;    /* young collections in a row where protecting did not pay */
 
 bool protection_off(void)
@@ -74,12 +82,15 @@ bool protection_retry_due(void)
 {
     if (left)
         left--;
-    return off && !left;
+    off_for++;
+    return off && !left && (G.policy.old_bytes >= old_at_off + old_at_off / GROWN_DIVISOR || off_for >= 1u << LEVEL_MAX);
 }
 
 void protection_set(bool now_off)
 {
     off = now_off;
+    old_at_off = G.policy.old_bytes;
+    off_for = 0;
 }
 
 void protection_force_next(void)

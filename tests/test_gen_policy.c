@@ -256,10 +256,18 @@ static void test_gen_share_after_full(void **state)
 /* Protection off for the whole heap (runtime/protection_off.h), forced by a test hook so
  * that the costs of this machine do not decide it: while it is off no page is armed and
  * none harvested (the barrier reports nothing), every old page is scanned, and the young
- * objects stored into the old table survive; after 2 collections the table is armed again
- * and a store into it is reported by the barrier, its object kept.  The table is not
- * written in the collection that switches protection off, so that none of its pages turns
- * hot and stays writable when protection resumes. */
+ * objects stored into the old table survive.  Past its back-off (2 collections) it stays
+ * off while the old generation has not grown by an eighth (what did not pay is what is
+ * there); once it has, the table is armed again and a store into it is reported by the
+ * barrier, its object kept.  The table is not written in the collection that switches
+ * protection off, so that none of its pages turns hot and stays writable when protection
+ * resumes. */
+enum { BALLAST = 1 << 20, GROWTH_CHUNKS = 32, CHUNK = 64 << 10, OFF_CYCLES = 4 };
+
+/* Globals, volatile: never read, their stores would be optimized away with what they keep. */
+static void *volatile ballast;              /* old: an eighth of it is more than the stores */
+static void *volatile growth[GROWTH_CHUNKS];    /* promoted at once: twice the ballast */
+
 static void test_gen_protection_off(void **state)
 {
     wbt_hidden young[TABLE_PAGES];
@@ -267,13 +275,15 @@ static void test_gen_protection_off(void **state)
 
     (void)state;
     WBT_FRESH_PROCESS("WBRT_TENURE_AGE=0");
+    ballast = wb_malloc_atomic(BALLAST);
+    assert_non_null(ballast);
     make_old_table();                   /* armed by a full collection, which timed a fault */
     wbrt_test_protection_off_next();    /* the first weighing: no other decided before */
     st = young_collection();            /* the table clean; protection off at its end */
     bool policy = st.fault_cost_ns != 0;   /* none: no policy, nothing to switch off */
     assert_int_equal(st.unprotected_collections, 0);
     uint64_t reported = st.barrier_pages_total;
-    for (uint64_t c = 1; c <= 2; c++) {
+    for (uint64_t c = 1; c <= OFF_CYCLES; c++) {
         store_young(young, 100 * c);
         st = young_collection();
         assert_kept(young, TABLE_PAGES, 100 * c);
@@ -283,6 +293,10 @@ static void test_gen_protection_off(void **state)
             assert_true(st.pages_scanned_last >= TABLE_PAGES);
         }
     }
+    for (int i = 0; i < GROWTH_CHUNKS; i++)
+        assert_non_null(growth[i] = wb_malloc_atomic(CHUNK));
+    st = young_collection();            /* promotes them: protection resumes at its end */
+    assert_int_equal(st.unprotected_collections, policy ? OFF_CYCLES + 1 : 0);
     uint64_t faults = st.barrier_faults;
     store_young(young, 900);
     st = young_collection();
@@ -291,7 +305,7 @@ static void test_gen_protection_off(void **state)
                   wb_barrier_name(), (unsigned long long)st.unprotected_collections,
                   (unsigned long long)reported, (unsigned long long)st.barrier_pages_total,
                   (unsigned long long)faults, (unsigned long long)st.barrier_faults);
-    assert_int_equal(st.unprotected_collections, policy ? 2 : 0);
+    assert_int_equal(st.unprotected_collections, policy ? OFF_CYCLES + 1 : 0);
     if (policy)
         assert_true(st.barrier_pages_total >= reported + TABLE_PAGES);
     if (faults)
