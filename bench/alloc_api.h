@@ -286,7 +286,7 @@ static inline void ba_print_common(const char *workload, double time_s, const st
     double mean_dirty = p && p->samples ? (double)p->dirty_sum / (double)p->samples
                         : !p && s->gcs ? (double)s->dirty_pages_total / (double)s->gcs : 0.0;
     double mean_rem = p && p->samples ? (double)p->remembered_sum / (double)p->samples : 0.0;
-    printf("%s barrier=%s time_s=%.3f gcs=%llu young=%llu full=%llu pause_mean_ms=%.3f pause_max_ms=%.3f "
+    printf("%s barrier=%s time_s=%.4f gcs=%llu young=%llu full=%llu pause_mean_ms=%.3f pause_max_ms=%.3f "
            "young_pause_mean_ms=%.3f young_pause_max_ms=%.3f dirty_pages_mean=%.1f remembered_mean=%.1f "
            "faults=%llu unprotected=%llu old_gen_mb=%.1f peak_rss_mb=%.1f",
            workload, ba_peer(), time_s, (unsigned long long)s->gcs, (unsigned long long)s->young,
