@@ -297,14 +297,19 @@ static int unprotect(size_t page, size_t n)
     return uffd_writeprotect(ua.uffd, page_runs_addr(&ua.pages, page), n << WB_PAGE_SHIFT, false);
 }
 
+/* Pages no longer protected: the harvest stops looking at them. */
+static void left_unprotected(size_t page, size_t n)
+{
+    dirty_map_clear_range(&ua.pages.prot, page, n);
+    dirty_map_clear_range(&ua.sparse, page, n);
+}
+
 /* Still protected after a failure: the harvest keeps looking at it. */
 static bool unprotect_run(void *unused, size_t page, size_t n)
 {
     (void)unused;
-    if (unprotect(page, n) == 0) {
-        dirty_map_clear_range(&ua.pages.prot, page, n);
-        dirty_map_clear_range(&ua.sparse, page, n);
-    }
+    if (unprotect(page, n) == 0)
+        left_unprotected(page, n);
     return true;
 }
 
@@ -398,8 +403,7 @@ static void populated_holes(void *ctx, uintptr_t start, uintptr_t end)
     size_t page = page_of(start), last = page_of(end);
     while ((page = dirty_map_next(&ua.sparse, page, last)) < last) {
         size_t n = dirty_map_next_clear(&ua.sparse, page, last) - page;
-        dirty_map_clear_range(&ua.sparse, page, n);
-        dirty_map_clear_range(&ua.pages.prot, page, n);
+        left_unprotected(page, n);
         harvest_mark(&w->h, (uintptr_t)page_runs_addr(&ua.pages, page),
                      (uintptr_t)page_runs_addr(&ua.pages, page + n));
         page += n;
