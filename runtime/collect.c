@@ -247,10 +247,9 @@ static void protection_stop(int tenure)
 }
 
 /* After a sweep while protection is off: arm again if its back-off ended (true); else every
- * page stays dirty.  Not where young
- * survivors stay young (tenure > 0): each page not armed would be looked through for
- * pointers at them first (2.3 ms of a 2.6 ms pause in gcbench): the next collection that
- * promotes them all does it. */
+ * page stays dirty.  Not where young survivors stay young (tenure > 0): each page not armed
+ * would be looked through for pointers at them first (2.3 ms of a 2.6 ms pause in gcbench):
+ * the next collection that promotes them all does it. */
 static bool protection_after_sweep(int tenure)
 {
     if (!protection_retry_due() || tenure > 0)

@@ -22,8 +22,9 @@ bool protection_off(void);
  * collections off will gain more than switching costs; the caller opens every page and
  * calls protection_set(true). */
 bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t switch_ns, bool (*saved_ns)(uint64_t *ns));
-/* Once per collection while off: true once the back-off has ended, until the caller arms
- * the old pages again (and calls protection_set(false)). */
+/* Once per collection while off: true once the back-off has ended and the old generation
+ * has grown by an eighth since it went off (or the longest back-off has passed), until the
+ * caller arms the old pages again (and calls protection_set(false)). */
 bool protection_retry_due(void);
 void protection_set(bool off);
 /* Tests: the next weighing decides off whatever the costs (test_hooks.h). */
