@@ -37,7 +37,9 @@ struct barrier_ops {
     /* Start tracking writes to these (page-aligned) old pages. World stopped. */
     void (*arm)(void *addr, size_t len);
     /* World stopped: OR into dm every page of [addr, addr+len) written since it was
-     * armed, and re-arm those pages.  Returns the number of pages reported. */
+     * armed, and re-arm those pages.  Returns the number of pages reported.  A page in dm
+     * already and not armed (one being filled, or kept writable) is the collector's to
+     * scan: better left unprotected. */
     size_t (*harvest)(struct dirty_map *dm, void *addr, size_t len);
     /* The allocator is about to fill these pages: make writes to them cheap (no fault
      * per page).  The caller has already set their bits in the dirty map. */

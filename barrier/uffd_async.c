@@ -359,17 +359,23 @@ static void ua_disarm(void *addr, size_t len)
 }
 
 /* Runs of protected pages closer than this are scanned in one ioctl: a PAGEMAP_SCAN call
- * costs 1-5 us here, a page walked over ~2 ns (nested VM, 6.18). */
+ * costs 1-5 us here, a page walked over ~2 ns (nested VM, 6.18).  Not over a page the
+ * dirty map has already (one the allocator is filling, or kept writable): the scan would
+ * protect it, and opening it again when the sweep frees it, or its fault when refilled,
+ * costs about what the call saved (mt_trees: 1 000 such pages a collection, old and young
+ * ones interleaved, each opened again by its own call). */
 #define HARVEST_GAP 8
 /* Holes of sparse runs closer than this (a page table's entries, walked for about what a
  * call costs) are asked about in one walk, over the pages between them. */
 #define QUERY_GAP 512
 
-/* Pages waiting for one call, joined over gaps shorter than gap (lo == hi: none). */
+/* Pages waiting for one call, joined over gaps shorter than gap (lo == hi: none), and
+ * for a call that protects, gaps with no page in the dirty map. */
 struct harvest_walk;
 struct pending {
     size_t lo, hi, gap;
     int (*scan)(struct harvest_walk *w, uintptr_t lo, uintptr_t hi);
+    bool protects;
 };
 
 struct harvest_walk {
@@ -431,10 +437,18 @@ static void flush(struct harvest_walk *w, struct pending *p)
     p->lo = p->hi = 0;
 }
 
+/* Whether a page of [page, end) is in the dirty map already. */
+static bool in_map(const struct harvest_walk *w, size_t page, size_t end)
+{
+    const struct dirty_map *dm = w->h.dm;
+    size_t lo = ((uintptr_t)page_runs_addr(&ua.pages, page) - dm->base) >> WB_PAGE_SHIFT;
+    return dirty_map_next(dm, lo, lo + (end - page)) < lo + (end - page);
+}
+
 /* Pages [page, end) join p's, over a short gap. */
 static void add(struct harvest_walk *w, struct pending *p, size_t page, size_t end)
 {
-    if (p->lo != p->hi && page - p->hi >= p->gap)
+    if (p->lo != p->hi && (page - p->hi >= p->gap || (p->protects && in_map(w, p->hi, page))))
         flush(w, p);
     if (p->lo == p->hi)
         p->lo = page;
@@ -465,7 +479,7 @@ static size_t ua_harvest(struct dirty_map *dm, void *addr, size_t len)
     static bool warned;
     char e[96];
     size_t first, n = page_runs_clip(&ua.pages, addr, len, &first);
-    struct harvest_walk w = {.h = {dm, 0}, .fast = {.gap = HARVEST_GAP, .scan = scan_protected},
+    struct harvest_walk w = {.h = {dm, 0}, .fast = {.gap = HARVEST_GAP, .scan = scan_protected, .protects = true},
                              .holes = {.gap = QUERY_GAP, .scan = ask_holes}};
     follow_fork();
     if (!n)
