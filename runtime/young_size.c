@@ -13,10 +13,11 @@
  * and each one pays the fixed part again (mt_mutator, whose lists all live: its 64 MiB
  * table, dirty all over, was scanned at every 16 MiB).  (Smoothed too, so that building
  * one long-lived structure does not grow it.)  Those doublings are undone once survival
- * ends, unless the fixed part dominates: GCBench at its original size, its long-lived tree
- * built first, kept the 32 MiB its start grew to, or went back to 16 MiB, as its fixed share
- * at the fifth collection fell just over or under an eighth (66 collections and 0.79 s, or
- * 127 and 0.64 s).
+ * falls under a quarter, unless the fixed part dominates: GCBench at its original size, its
+ * long-lived tree built first, kept the 32 MiB its start grew to, or went back to 16 MiB, as
+ * its fixed share at the fifth collection fell just over or under an eighth (66 collections
+ * and 0.79 s, or 127 and 0.64 s).  Not at a higher share: where what survives is in flight
+ * (a batch being built), halving the size doubles it, and the size grew again at once.
  * The tenure age (WBRT_TENURE_AGE=auto) is chosen per young collection from the last
  * one's survival: where most of its young objects died, the few caught alive are mostly
  * temporaries in flight (GCBench's trees half built), and promoting them kept them until
@@ -105,7 +106,8 @@ void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written, size
         now *= 2;
         survival_doublings += !fixed_dominates;
     } else if (!surviving && now > least &&
-               (G.stats.fixed_permille < SHRINK_PERMILLE || (survival_doublings && !fixed_dominates))) {
+               (G.stats.fixed_permille < SHRINK_PERMILLE ||
+                (survival_doublings && !fixed_dominates && survived_permille < SURVIVED_PERMILLE / 2))) {
         now /= 2;
         survival_doublings -= survival_doublings > 0;
     }
