@@ -5,6 +5,7 @@
 #include "gc.h"
 #include "heap.h"
 #include "protection_off.h"
+#include "young_size.h"
 
 void wbrt_test_store_unseen(void **slot, void *value)
 {
@@ -36,5 +37,12 @@ void wbrt_test_protection_off_next(void)
 {
     pthread_mutex_lock(&H.lock);
     protection_force_next();
+    pthread_mutex_unlock(&H.lock);
+}
+
+void wbrt_test_fixed_share(int permille)
+{
+    pthread_mutex_lock(&H.lock);
+    young_size_fix_share(permille);
     pthread_mutex_unlock(&H.lock);
 }

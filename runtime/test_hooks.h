@@ -19,4 +19,8 @@ void wbrt_test_mark_freed(void *obj);
  * off for 2 collections, then armed again. */
 void wbrt_test_protection_off_next(void);
 
+/* The young size weighs this fixed share (permille) of each young collection in place of
+ * the one it measures, so that a test can put it where it wants; negative: measured again. */
+void wbrt_test_fixed_share(int permille);
+
 #endif

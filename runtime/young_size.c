@@ -12,7 +12,12 @@
  * such a collection frees little, so collecting less often keeps hardly more garbage,
  * and each one pays the fixed part again (mt_mutator, whose lists all live: its 64 MiB
  * table, dirty all over, was scanned at every 16 MiB).  (Smoothed too, so that building
- * one long-lived structure does not grow it.)
+ * one long-lived structure does not grow it.)  Those doublings are undone once survival
+ * falls under a quarter, unless the fixed part dominates: GCBench at its original size, its
+ * long-lived tree built first, kept the 32 MiB its start grew to, or went back to 16 MiB, as
+ * its fixed share at the fifth collection fell just over or under an eighth (66 collections
+ * and 0.79 s, or 127 and 0.64 s).  Not at a higher share: where what survives is in flight
+ * (a batch being built), halving the size doubles it, and the size grew again at once.
  * The tenure age (WBRT_TENURE_AGE=auto) is chosen per young collection from the last
  * one's survival: where most of its young objects died, the few caught alive are mostly
  * temporaries in flight (GCBench's trees half built), and promoting them kept them until
@@ -40,6 +45,8 @@
 #define START_DIVISOR 2
 
 static unsigned survived_permille;   /* smoothed share of the allocation promoted */
+static unsigned survival_doublings;  /* of the young size, while most survived, not undone */
+static int fixed_share = -1;         /* young_size_fix_share's */
 static unsigned last_survival = 1000;    /* nothing measured yet: as if all survived */
 /* Of the survivors last kept young, the share that survived again: where most did, they
  * were not temporaries (mt_trees' kept trees), and keeping them young only traced them
@@ -80,7 +87,7 @@ void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written, size
 {
     size_t floor = G.cfg.young_bytes, now = young_size_budget(), least = young_size_least();
     uint64_t faults_ns = written * G.stats.fault_cost_ns, total = cycle_ns + faults_ns;
-    uint64_t share = total ? 1000 * (fixed_ns + faults_ns) / total : 0;
+    uint64_t share = fixed_share >= 0 ? (uint64_t)fixed_share : total ? 1000 * (fixed_ns + faults_ns) / total : 0;
     if (floor > SIZE_MAX / YOUNG_GROWTH_MAX)
         return;     /* never collected (the preload's leak mode) */
     G.stats.fixed_permille = G.stats.fixed_permille ? (3 * G.stats.fixed_permille + share) / 4 : share;
@@ -94,9 +101,22 @@ void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written, size
         kept_survival = kept_survival * 7 / 8;
     if (allocated >= floor / SAMPLE_DIVISOR)
         last_survival = permille(reachable, allocated + carried);
-    if ((G.stats.fixed_permille > GROW_PERMILLE || surviving) && now < least * YOUNG_GROWTH_MAX)
+    bool fixed_dominates = G.stats.fixed_permille > GROW_PERMILLE;
+    if ((fixed_dominates || surviving) && now < least * YOUNG_GROWTH_MAX) {
         now *= 2;
-    else if (G.stats.fixed_permille < SHRINK_PERMILLE && !surviving && now > least)
+        survival_doublings += !fixed_dominates;
+    } else if (!surviving && now > least &&
+               (G.stats.fixed_permille < SHRINK_PERMILLE ||
+                (survival_doublings && !fixed_dominates && survived_permille < SURVIVED_PERMILLE / 2))) {
         now /= 2;
+        survival_doublings -= survival_doublings > 0;
+    }
+    if (now <= least)
+        survival_doublings = 0;
     G.stats.young_bytes = now < least ? least : now > least * YOUNG_GROWTH_MAX ? least * YOUNG_GROWTH_MAX : now;
+}
+
+void young_size_fix_share(int permille)
+{
+    fixed_share = permille;
 }

@@ -22,6 +22,9 @@ size_t young_size_budget(void);
  * `reachable` bytes were reached.  Adapts the size and the tenure age. */
 void young_size_adapt(uint64_t fixed_ns, uint64_t cycle_ns, size_t written, size_t promoted, size_t allocated,
                       size_t carried, size_t reachable);
+/* Test-only (test_hooks.c): the fixed share, in permille, that the young size weighs in
+ * place of the one measured; negative: the measured one again. */
+void young_size_fix_share(int permille);
 /* The tenure age for the next young collection: WBRT_TENURE_AGE, or by default 1 where
  * most of the last young collection's objects died, else 0 (promote at once). */
 int young_size_tenure(void);

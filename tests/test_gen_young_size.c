@@ -8,11 +8,15 @@
  * beyond its threshold (measured: 0.67-0.94 against 0.5, then the smoothed share reaches
  * 0.125 within 8-11 collections), and the loops allow 40 for the smoothing to get there.
  * It also grows while most of the allocation survives (promoted at once): there the
- * fixed part is small, so without that rule it would stay at WBRT_YOUNG_BYTES.
+ * fixed part is small, so without that rule it would stay at WBRT_YOUNG_BYTES.  Once
+ * survival ends, that growth is undone unless the fixed part dominates: the fixed share is
+ * set there (a test hook), between an eighth and a half (where a size the fixed part chose
+ * holds), then over a half.
  * With the default tenure age (auto), temporaries caught alive by young collections where
  * most objects die stay young one more cycle: they do not pile up in the old generation;
  * and with nothing else live, the young generation stays within WBRT_YOUNG_BYTES.
  * SPDX-License-Identifier: GPL-2.0-or-later */
+#include "test_hooks.h"
 #include "wbt.h"
 
 #include <stdlib.h>
@@ -93,10 +97,8 @@ static void test_gen_young_size_adapts(void **state)
 /* Everything allocated stays reachable (a list from a global), so every young collection
  * promotes what it finds; the smoothed survival share passes one half after 3 collections
  * and each one more doubles the size. */
-static void test_gen_young_size_grows_when_all_survive(void **state)
+static struct wb_stats grow_by_survival(void)
 {
-    (void)state;
-    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=4M");
     struct wb_stats st = stats();
     uint64_t start = st.young_collections;
     while (st.young_bytes < (uint64_t)YOUNG_GROWTH * FLOOR && st.young_collections - start < MAX_CYCLES) {
@@ -111,6 +113,47 @@ static void test_gen_young_size_grows_when_all_survive(void **state)
     print_message("%s: survivors: young size %llu KiB after %llu collections\n", wb_barrier_name(),
                   (unsigned long long)st.young_bytes >> 10, (unsigned long long)(st.young_collections - start));
     assert_int_equal(st.young_bytes, (uint64_t)YOUNG_GROWTH * FLOOR);
+    return st;
+}
+
+static void test_gen_young_size_grows_when_all_survive(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=4M");
+    grow_by_survival();
+    survivors = NULL;
+}
+
+/* Garbage only, for the smoothed survival share to fall under one half and the size to
+ * halve at each collection after it: FALLEN_CYCLES is ample. */
+enum { FALLEN_CYCLES = 12, BAND_SHARE = 300, DOMINANT_SHARE = 700 };
+
+static struct wb_stats after_survival(void)
+{
+    struct wb_stats st = stats();
+    for (int i = 0; i < FALLEN_CYCLES; i++)
+        st = one_young_collection();
+    return st;
+}
+
+static void test_gen_young_size_survival_growth_undone(void **state)
+{
+    (void)state;
+    WBT_FRESH_PROCESS("WBRT_YOUNG_BYTES=4M");
+    wbrt_test_fixed_share(BAND_SHARE);
+    grow_by_survival();
+    struct wb_stats st = after_survival();
+    print_message("%s: survival ended, fixed share %d permille: young size %llu KiB\n", wb_barrier_name(),
+                  BAND_SHARE, (unsigned long long)st.young_bytes >> 10);
+    assert_int_equal(st.young_bytes, FLOOR);
+
+    wbrt_test_fixed_share(DOMINANT_SHARE);
+    grow_by_survival();
+    st = after_survival();
+    print_message("%s: survival ended, fixed share %d permille: young size %llu KiB\n", wb_barrier_name(),
+                  DOMINANT_SHARE, (unsigned long long)st.young_bytes >> 10);
+    assert_int_equal(st.young_bytes, (uint64_t)YOUNG_GROWTH * FLOOR);
+    wbrt_test_fixed_share(-1);
     survivors = NULL;
 }
 
@@ -152,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gen_young_size_adapts),
         cmocka_unit_test(test_gen_young_size_grows_when_all_survive),
+        cmocka_unit_test(test_gen_young_size_survival_growth_undone),
         cmocka_unit_test(test_gen_young_size_temporaries_stay_young),
     };
 
