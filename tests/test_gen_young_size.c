@@ -124,8 +124,8 @@ static void test_gen_young_size_grows_when_all_survive(void **state)
     survivors = NULL;
 }
 
-/* Garbage only, for the smoothed survival share to fall under one half and the size to
- * halve at each collection after it: FALLEN_CYCLES is ample. */
+/* Garbage only, for the smoothed survival share to fall under a quarter (5 collections) and
+ * the size to halve at each collection after it (2): FALLEN_CYCLES is ample. */
 enum { FALLEN_CYCLES = 12, BAND_SHARE = 300, DOMINANT_SHARE = 700 };
 
 static struct wb_stats after_survival(void)
