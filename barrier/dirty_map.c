@@ -46,17 +46,27 @@ static uint64_t span_mask(size_t from, size_t n)
     return m << from;
 }
 
-void dirty_map_set_range(struct dirty_map *dm, size_t page, size_t n)
+/* Bits [page, page+n) set or cleared.  Atomic: other users of this bitmap type clear bits
+ * while threads run.  A whole word is stored, not read: 8 times faster over 2 GiB. */
+static inline void fill(struct dirty_map *dm, size_t page, size_t n, bool set)
 {
     while (n) {
         size_t off = page % WORD_BITS, k = WORD_BITS - off < n ? WORD_BITS - off : n;
-        if (k == WORD_BITS)     /* a whole word needs no read: 8 times faster over 2 GiB */
-            __atomic_store_n(&dm->bits[page / WORD_BITS], ~(uint64_t)0, __ATOMIC_RELAXED);
+        uint64_t *w = &dm->bits[page / WORD_BITS];
+        if (k == WORD_BITS)
+            __atomic_store_n(w, set ? ~(uint64_t)0 : 0, __ATOMIC_RELAXED);
+        else if (set)
+            __atomic_fetch_or(w, span_mask(off, k), __ATOMIC_RELAXED);
         else
-            __atomic_fetch_or(&dm->bits[page / WORD_BITS], span_mask(off, k), __ATOMIC_RELAXED);
+            __atomic_fetch_and(w, ~span_mask(off, k), __ATOMIC_RELAXED);
         page += k;
         n -= k;
     }
+}
+
+void dirty_map_set_range(struct dirty_map *dm, size_t page, size_t n)
+{
+    fill(dm, page, n, true);
 }
 
 void dirty_map_set_addr(struct dirty_map *dm, const void *addr)
@@ -95,18 +105,9 @@ size_t dirty_map_next_clear(const struct dirty_map *dm, size_t from, size_t limi
     return next_with(dm, from, limit, ~(uint64_t)0);
 }
 
-/* Atomic as well: other users of this bitmap type clear bits while threads run. */
 void dirty_map_clear_range(struct dirty_map *dm, size_t page, size_t n)
 {
-    while (n) {
-        size_t off = page % WORD_BITS, k = WORD_BITS - off < n ? WORD_BITS - off : n;
-        if (k == WORD_BITS)
-            __atomic_store_n(&dm->bits[page / WORD_BITS], 0, __ATOMIC_RELAXED);
-        else
-            __atomic_fetch_and(&dm->bits[page / WORD_BITS], ~span_mask(off, k), __ATOMIC_RELAXED);
-        page += k;
-        n -= k;
-    }
+    fill(dm, page, n, false);
 }
 
 size_t dirty_map_count(const struct dirty_map *dm, size_t limit)
