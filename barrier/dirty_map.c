@@ -71,7 +71,7 @@ void dirty_map_set_range(struct dirty_map *dm, size_t page, size_t n)
 
 void dirty_map_set_addr(struct dirty_map *dm, const void *addr)
 {
-    dirty_map_set(dm, ((uintptr_t)addr - dm->base) >> WB_PAGE_SHIFT);
+    dirty_map_set(dm, dirty_map_page(dm, (uintptr_t)addr));
 }
 
 bool dirty_map_test(const struct dirty_map *dm, size_t page)

@@ -17,6 +17,12 @@ struct dirty_map {
     uint64_t *bits;           /* npages bits, mmap'd */
 };
 
+/* The page of dm that addr lies in. */
+static inline size_t dirty_map_page(const struct dirty_map *dm, uintptr_t addr)
+{
+    return (addr - dm->base) >> WB_PAGE_SHIFT;
+}
+
 int dirty_map_init(struct dirty_map *dm, uintptr_t base, size_t npages);
 void dirty_map_destroy(struct dirty_map *dm);
 /* Async-signal-safe. */

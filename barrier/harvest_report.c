@@ -10,7 +10,7 @@
 size_t harvest_all(struct dirty_map *dm, uintptr_t lo, uintptr_t hi)
 {
     size_t n = (hi - lo) >> WB_PAGE_SHIFT;
-    dirty_map_set_range(dm, (lo - dm->base) >> WB_PAGE_SHIFT, n);
+    dirty_map_set_range(dm, dirty_map_page(dm, lo), n);
     return n;
 }
 

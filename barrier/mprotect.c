@@ -144,7 +144,7 @@ static int on_fault(void *addr)
     bool prot = dirty_map_test(&mp.pages.prot, page);
     bool armed = dirty_map_test(&mp.pages.armed, page);
     if (prot) {
-        dirty_map_set(mp.dm, (a - mp.dm->base) >> WB_PAGE_SHIFT);
+        dirty_map_set(mp.dm, dirty_map_page(mp.dm, a));
         if (mprotect(page_addr(page), WB_PAGE_SIZE, PROT_READ | PROT_WRITE) == 0)
             dirty_map_clear_range(&mp.pages.prot, page, 1);
         else

@@ -441,7 +441,7 @@ static void flush(struct harvest_walk *w, struct pending *p)
 static bool in_map(const struct harvest_walk *w, size_t page, size_t end)
 {
     const struct dirty_map *dm = w->h.dm;
-    size_t lo = ((uintptr_t)page_runs_addr(&ua.pages, page) - dm->base) >> WB_PAGE_SHIFT;
+    size_t lo = dirty_map_page(dm, (uintptr_t)page_runs_addr(&ua.pages, page));
     return dirty_map_next(dm, lo, lo + (end - page)) < lo + (end - page);
 }
 
