@@ -28,7 +28,7 @@
  * 1 ms each for big_buffer, a ninth of its 20 cycles). */
 #define GROWN_DIVISOR 8
 
-static bool off, forced;
+static bool off, forced, held;
 static unsigned level, left, off_for;
 static size_t old_at_off;
 static unsigned strikes;    /* young collections in a row where protecting did not pay */
@@ -51,7 +51,7 @@ static unsigned payback_level(uint64_t gain_ns, uint64_t switch_ns)
 bool protection_weigh(uint64_t barrier_ns, uint64_t cycle_ns, uint64_t switch_ns, bool (*saved_ns)(uint64_t *ns))
 {
     /* No policy (none, a software barrier), or WBRT_ARM=always or hot: no fault measured. */
-    if (G.cfg.arm != ARM_BY_COST || !G.stats.fault_cost_ns)
+    if (G.cfg.arm != ARM_BY_COST || !G.stats.fault_cost_ns || held)
         return false;
     uint64_t margin = cycle_ns / NOTICEABLE, saved = 0;
     unsigned payback = 0;
@@ -96,4 +96,9 @@ void protection_set(bool now_off)
 void protection_force_next(void)
 {
     forced = true;
+}
+
+void protection_hold_on(bool now_held)
+{
+    held = now_held;
 }

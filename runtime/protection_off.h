@@ -29,5 +29,7 @@ bool protection_retry_due(void);
 void protection_set(bool off);
 /* Tests: the next weighing decides off whatever the costs (test_hooks.h). */
 void protection_force_next(void);
+/* Tests: while held, no weighing switches protection off (test_hooks.h). */
+void protection_hold_on(bool held);
 
 #endif

@@ -40,6 +40,13 @@ void wbrt_test_protection_off_next(void)
     pthread_mutex_unlock(&H.lock);
 }
 
+void wbrt_test_protection_held_on(int held)
+{
+    pthread_mutex_lock(&H.lock);
+    protection_hold_on(held != 0);
+    pthread_mutex_unlock(&H.lock);
+}
+
 void wbrt_test_fixed_share(int permille)
 {
     pthread_mutex_lock(&H.lock);

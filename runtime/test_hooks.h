@@ -18,6 +18,9 @@ void wbrt_test_mark_freed(void *obj);
  * off for the whole heap, as if protecting had cost more than it saved (protection_off.h):
  * off for 2 collections, then armed again. */
 void wbrt_test_protection_off_next(void);
+/* While held (1), no young collection switches protection off for the whole heap, whatever
+ * the costs: a test of the per-page policy on a heap too small for protection to pay. */
+void wbrt_test_protection_held_on(int held);
 
 /* The young size weighs this fixed share (permille) of each young collection in place of
  * the one it measures, so that a test can put it where it wants; negative: measured again. */
